@@ -1,0 +1,47 @@
+# Warnings and sanitizers for the project's own targets.
+#
+# recontrast_target_settings(<target>) applies them; third-party headers come in as SYSTEM
+# include directories through imported targets, so their warnings are not ours to fix.
+
+add_library(ReContrastCompileSettings INTERFACE)
+add_library(ReContrast::CompileSettings ALIAS ReContrastCompileSettings)
+
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  target_compile_options(ReContrastCompileSettings INTERFACE
+    -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual
+    -Wnull-dereference -Wformat=2)
+  if(RECONTRAST_WARNINGS_AS_ERRORS)
+    target_compile_options(ReContrastCompileSettings INTERFACE -Werror)
+  endif()
+  if(RECONTRAST_ENABLE_SANITIZERS)
+    target_compile_options(ReContrastCompileSettings INTERFACE
+      -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+    target_link_options(ReContrastCompileSettings INTERFACE -fsanitize=address,undefined)
+  endif()
+elseif(MSVC)
+  target_compile_options(ReContrastCompileSettings INTERFACE /W4 /permissive-)
+  if(RECONTRAST_WARNINGS_AS_ERRORS)
+    target_compile_options(ReContrastCompileSettings INTERFACE /WX)
+  endif()
+  if(RECONTRAST_ENABLE_SANITIZERS)
+    target_compile_options(ReContrastCompileSettings INTERFACE /fsanitize=address)
+  endif()
+endif()
+
+# Link the settings privately so they never leak to consumers of the installed package.
+function(recontrast_target_settings target)
+  target_link_libraries(${target} PRIVATE $<BUILD_INTERFACE:ReContrast::CompileSettings>)
+endfunction()
+
+# recontrast_add_gtest(<name> <sources...> [LIBRARIES <libs...>]) builds a GoogleTest executable
+# linked with the engine and registers each of its tests with ctest.
+function(recontrast_add_gtest name)
+  cmake_parse_arguments(_arg "" "" "LIBRARIES" ${ARGN})
+  add_executable(${name} ${_arg_UNPARSED_ARGUMENTS})
+  target_link_libraries(${name} PRIVATE ReContrast::Engine GTest::gtest GTest::gtest_main ${_arg_LIBRARIES})
+  recontrast_target_settings(${name})
+  gtest_discover_tests(${name}
+    WORKING_DIRECTORY "${CMAKE_BINARY_DIR}"
+    PROPERTIES ENVIRONMENT "RECONTRAST_SOURCE_DIR=${PROJECT_SOURCE_DIR};RECONTRAST_PYTHON=${RECONTRAST_PYTHON}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()

@@ -1,0 +1,51 @@
+// The `recontrast` command: one executable, one subcommand per job.
+#include "ReContrast/Error.h"
+#include "ReContrast/Version.h"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/fmt/fmt.h>
+
+#include <cstdio>
+#include <exception>
+
+int
+main(int argc, char ** argv)
+{
+  CLI::App app{ "ReContrast: unsupervised anomaly detection for medical images and volumes." };
+  app.set_version_flag("--version", []() {
+    return fmt::format("recontrast {} (LibTorch {}, CUDA {})",
+                       recontrast::Version(),
+                       recontrast::TorchVersion(),
+                       recontrast::CudaAvailable() ? "available" : "not available");
+  });
+  app.require_subcommand(0, 1);
+
+  try
+  {
+    app.parse(argc, argv);
+  }
+  catch (const CLI::ParseError & e)
+  {
+    return app.exit(e);
+  }
+
+  try
+  {
+    if (app.get_subcommands().empty())
+    {
+      std::fputs(app.help().c_str(), stdout);
+      return 0;
+    }
+  }
+  catch (const recontrast::Error & e)
+  {
+    std::fprintf(stderr, "recontrast: %s\n", e.what());
+    return 1;
+  }
+  catch (const std::exception & e)
+  {
+    std::fprintf(stderr, "recontrast: unexpected error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Installs every Debian 12 package the project needs to build, test and run its demo.
+# Idempotent: when everything is present it only says so. Runs as root or through sudo.
+set -eu
+
+PACKAGES="
+  build-essential cmake pkg-config git
+  libinsighttoolkit5-dev libgdcm-tools libvtk9-dev libdcmtk-dev libtorch-dev
+  libopenblas0-pthread
+  libgtest-dev libgmock-dev
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  clang-format
+  python3 python3-numpy python3-scipy python3-torch python3-torchvision python3-sklearn python3-skimage
+  mricron-data insighttoolkit5-examples
+"
+
+missing=""
+for p in $PACKAGES; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+
+if [ -z "$missing" ]; then
+  echo "install-dependencies: all packages are installed."
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO="sudo"
+else
+  echo "install-dependencies: these packages are missing and neither root nor sudo is available:$missing" >&2
+  exit 1
+fi
+
+echo "install-dependencies: installing$missing"
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
