@@ -9,7 +9,7 @@ add_library(ReContrast::CompileSettings ALIAS ReContrastCompileSettings)
 if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   target_compile_options(ReContrastCompileSettings INTERFACE
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual
-    -Wnull-dereference -Wformat=2)
+    -Wformat=2)
   if(RECONTRAST_WARNINGS_AS_ERRORS)
     target_compile_options(ReContrastCompileSettings INTERFACE -Werror)
   endif()
@@ -33,15 +33,23 @@ function(recontrast_target_settings target)
   target_link_libraries(${target} PRIVATE $<BUILD_INTERFACE:ReContrast::CompileSettings>)
 endfunction()
 
-# recontrast_add_gtest(<name> <sources...> [LIBRARIES <libs...>]) builds a GoogleTest executable
-# linked with the engine and registers each of its tests with ctest.
+# recontrast_add_gtest(<name> <sources...> [INTERNAL] [LIBRARIES <libs...>]) builds a GoogleTest
+# executable and registers each of its tests with ctest. It links the shared engine (public API),
+# or with INTERNAL the engine's objects, so white-box tests reach the torch-facing classes.
 function(recontrast_add_gtest name)
-  cmake_parse_arguments(_arg "" "" "LIBRARIES" ${ARGN})
+  cmake_parse_arguments(_arg "INTERNAL" "" "LIBRARIES" ${ARGN})
   add_executable(${name} ${_arg_UNPARSED_ARGUMENTS})
-  target_link_libraries(${name} PRIVATE ReContrast::Engine GTest::gtest GTest::gtest_main ${_arg_LIBRARIES})
+  if(_arg_INTERNAL)
+    target_link_libraries(${name} PRIVATE ReContrastEngineObjects)
+  else()
+    target_link_libraries(${name} PRIVATE ReContrast::Engine)
+  endif()
+  target_link_libraries(${name} PRIVATE GTest::gtest GTest::gtest_main ${_arg_LIBRARIES})
   recontrast_target_settings(${name})
   gtest_discover_tests(${name}
     WORKING_DIRECTORY "${CMAKE_BINARY_DIR}"
-    PROPERTIES ENVIRONMENT "RECONTRAST_SOURCE_DIR=${PROJECT_SOURCE_DIR};RECONTRAST_PYTHON=${RECONTRAST_PYTHON}"
+    # One variable only: gtest_discover_tests splits a list-valued ENVIRONMENT into separate arguments.
+    # Tests find the source tree from __FILE__ (Libs/ReContrast/test/PythonOracle.h).
+    PROPERTIES ENVIRONMENT "RECONTRAST_PYTHON=${RECONTRAST_PYTHON}"
     DISCOVERY_TIMEOUT 60)
 endfunction()

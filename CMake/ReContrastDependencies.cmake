@@ -3,6 +3,8 @@
 
 # LibTorch: the engine (Libs/ReContrast) is the only layer that includes its headers.
 find_package(Torch REQUIRED)
+# zlib's CRC-32 checks model files.
+find_package(ZLIB REQUIRED)
 include(ReContrastTorchABICheck)
 
 set(_recontrast_torch_has_cuda OFF)

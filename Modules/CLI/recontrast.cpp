@@ -1,4 +1,6 @@
 // The `recontrast` command: one executable, one subcommand per job.
+#include "Commands.h"
+
 #include "ReContrast/Error.h"
 #include "ReContrast/Version.h"
 
@@ -12,6 +14,7 @@ int
 main(int argc, char ** argv)
 {
   CLI::App app{ "ReContrast: unsupervised anomaly detection for medical images and volumes." };
+  app.name("recontrast");
   app.set_version_flag("--version", []() {
     return fmt::format("recontrast {} (LibTorch {}, CUDA {})",
                        recontrast::Version(),
@@ -19,6 +22,9 @@ main(int argc, char ** argv)
                        recontrast::CudaAvailable() ? "available" : "not available");
   });
   app.require_subcommand(0, 1);
+
+  recontrast::cli::InfoCommand info(app);
+  recontrast::cli::ImportCommand import(app);
 
   try
   {
@@ -31,11 +37,16 @@ main(int argc, char ** argv)
 
   try
   {
-    if (app.get_subcommands().empty())
+    if (info.Selected())
     {
-      std::fputs(app.help().c_str(), stdout);
-      return 0;
+      return info.Run();
     }
+    if (import.Selected())
+    {
+      return import.Run();
+    }
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
   }
   catch (const recontrast::Error & e)
   {
@@ -47,5 +58,4 @@ main(int argc, char ** argv)
     std::fprintf(stderr, "recontrast: unexpected error: %s\n", e.what());
     return 1;
   }
-  return 0;
 }

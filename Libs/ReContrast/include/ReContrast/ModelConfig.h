@@ -1,0 +1,58 @@
+#ifndef ReContrast_ModelConfig_h
+#define ReContrast_ModelConfig_h
+
+#include "ReContrast/ReContrastExport.h"
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace recontrast
+{
+
+/** The encoder families the engine can build. Their module and parameter names are torchvision's,
+ * so torchvision ImageNet weights load by name. */
+enum class Backbone
+{
+  ResNet18,
+  ResNet34,
+  ResNet50,
+  WideResNet50_2 ///< The paper's default.
+};
+
+/** "resnet18", "resnet34", "resnet50", "wide_resnet50_2". */
+RECONTRAST_EXPORT std::string ToString(Backbone backbone);
+
+/** Parses the names of ToString(Backbone); throws Error naming the accepted values otherwise. */
+RECONTRAST_EXPORT Backbone BackboneFromString(const std::string & name);
+
+/** The names of all backbones, for help texts. */
+RECONTRAST_EXPORT std::vector<std::string> BackboneNames();
+
+/** How the trainable encoder's BatchNorm layers behave during training (spec §2.3). */
+enum class EncoderBatchNormMode
+{
+  Train, ///< Batch statistics, running statistics updated (the official default).
+  Eval   ///< Frozen ImageNet running statistics; affine parameters still trained.
+};
+
+RECONTRAST_EXPORT std::string ToString(EncoderBatchNormMode mode);
+RECONTRAST_EXPORT EncoderBatchNormMode EncoderBatchNormModeFromString(const std::string & name);
+
+/** What a model consumes: the architecture and how an image in [0, 1] becomes its input. */
+struct RECONTRAST_EXPORT ModelConfig
+{
+  Backbone backbone = Backbone::WideResNet50_2;
+  /** Side of the square input, in pixels; a multiple of 32 (the bottleneck works at 1/32). */
+  int imageSize = 256;
+  /** ImageNet normalisation applied by the engine to images given in [0, 1] (spec §6.3). */
+  std::array<float, 3> mean{ { 0.485f, 0.456f, 0.406f } };
+  std::array<float, 3> std{ { 0.229f, 0.224f, 0.225f } };
+
+  /** Throws Error when a value is out of range. */
+  void Validate() const;
+};
+
+} // namespace recontrast
+
+#endif

@@ -1,0 +1,83 @@
+#ifndef ReContrast_Predictor_h
+#define ReContrast_Predictor_h
+
+#include "ReContrast/ModelDescription.h"
+#include "ReContrast/ReContrastExport.h"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace recontrast
+{
+
+/** How an image score is made from its smoothed anomaly map (spec §7.2). */
+enum class ScoreReduction
+{
+  Max,     ///< The official industrial and OCT/APTOS score.
+  Mean,    ///< The official ISIC score.
+  TopKMean ///< Mean of the highest `topFraction` of the pixels (the stable MVTec variant uses 1 %).
+};
+
+RECONTRAST_EXPORT std::string ToString(ScoreReduction reduction);
+RECONTRAST_EXPORT ScoreReduction ScoreReductionFromString(const std::string & name);
+
+/** The numerical path of inference. */
+enum class Precision
+{
+  Exact ///< The paper-faithful float32 forward, as the official code computes it.
+};
+
+struct RECONTRAST_EXPORT PredictorOptions
+{
+  std::string device = "cpu"; ///< "cpu" or "cuda" (or "cuda:N").
+  int threads = 0;            ///< Intra-op threads on the CPU; 0 keeps LibTorch's default.
+  int batchSize = 4;          ///< Images per forward pass.
+  ScoreReduction reduction = ScoreReduction::Max;
+  double topFraction = 0.01;   ///< For TopKMean.
+  double smoothingSigma = 4.0; ///< Gaussian sigma in pixels of the model input; 0 disables smoothing.
+  Precision precision = Precision::Exact;
+};
+
+/** The result for one image: its anomaly map at the model's input size and its score. */
+struct RECONTRAST_EXPORT Prediction
+{
+  std::vector<float> map; ///< imageSize x imageSize, row-major; the smoothed sum of the six pair maps.
+  double score = 0.0;
+};
+
+/** Loads a model once and scores many images (nnU-Net's predictor style).
+ *
+ * Images are given as float RGB planes in [0, 1] at the model's input size (3 x S x S per image,
+ * row-major); the predictor applies the model's normalisation. Not thread-safe: one predictor per
+ * thread, or serialise the calls. */
+class RECONTRAST_EXPORT Predictor
+{
+public:
+  /** Throws Error when the file is not a usable model or the device is not available. */
+  explicit Predictor(const std::string & modelPath, const PredictorOptions & options = PredictorOptions());
+  ~Predictor();
+  Predictor(const Predictor &) = delete;
+  Predictor & operator=(const Predictor &) = delete;
+
+  const ModelDescription & Description() const;
+  const PredictorOptions & Options() const;
+  int ImageSize() const;
+
+  /** Scores `count` images. Throws Error on non-finite input values. */
+  std::vector<Prediction> Predict(const float * images, size_t count);
+
+  /** Makes an image score from a smoothed map with the predictor's reduction. */
+  double Score(const std::vector<float> & map) const;
+
+  /** Internal state; defined in the engine's sources. */
+  struct Impl;
+
+private:
+  std::unique_ptr<Impl> m_Impl;
+};
+
+} // namespace recontrast
+
+#endif

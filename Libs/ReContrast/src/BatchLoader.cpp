@@ -1,0 +1,133 @@
+#include "BatchLoader.h"
+
+#include "ReContrast/Error.h"
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+namespace recontrast
+{
+
+BatchLoader::BatchLoader(const SampleSource & source, std::vector<size_t> sampleIndices, int imageSize, int batchSize,
+                         uint64_t seed, int firstIteration, int endIteration, int workers, int prefetch)
+  : m_Source(source)
+  , m_Indices(std::move(sampleIndices))
+  , m_ImageSize(imageSize)
+  , m_BatchSize(batchSize)
+  , m_Seed(seed)
+  , m_EndIteration(endIteration)
+  , m_Prefetch(std::max(1, prefetch))
+  , m_NextToLoad(firstIteration)
+  , m_NextToTake(firstIteration)
+{
+  if (m_Indices.empty())
+  {
+    throw Error("There are no training samples.");
+  }
+  for (int i = 0; i < std::max(1, workers); ++i)
+  {
+    m_Workers.emplace_back([this]() { Work(); });
+  }
+}
+
+BatchLoader::~BatchLoader()
+{
+  {
+    std::lock_guard<std::mutex> lock(m_Mutex);
+    m_Stopping = true;
+  }
+  m_Changed.notify_all();
+  for (std::thread & worker : m_Workers)
+  {
+    worker.join();
+  }
+}
+
+std::vector<size_t>
+BatchLoader::SamplesOf(int iteration) const
+{
+  const size_t n = m_Indices.size();
+  const size_t batchesPerEpoch = (n + static_cast<size_t>(m_BatchSize) - 1) / static_cast<size_t>(m_BatchSize);
+  const size_t epoch = static_cast<size_t>(iteration) / batchesPerEpoch;
+  const size_t batch = static_cast<size_t>(iteration) % batchesPerEpoch;
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{ 0 });
+  std::mt19937_64 random(m_Seed * 0x9E3779B97F4A7C15ull + epoch);
+  // Fisher-Yates with our own draws: std::shuffle's algorithm is not specified across libraries.
+  for (size_t i = n; i > 1; --i)
+  {
+    const size_t j = static_cast<size_t>(random() % i);
+    std::swap(order[i - 1], order[j]);
+  }
+  const size_t begin = batch * static_cast<size_t>(m_BatchSize);
+  const size_t end = std::min(n, begin + static_cast<size_t>(m_BatchSize));
+  std::vector<size_t> samples;
+  for (size_t i = begin; i < end; ++i)
+  {
+    samples.push_back(m_Indices[order[i]]);
+  }
+  return samples;
+}
+
+void
+BatchLoader::Work()
+{
+  const size_t imagePixels = 3 * static_cast<size_t>(m_ImageSize) * static_cast<size_t>(m_ImageSize);
+  for (;;)
+  {
+    int iteration = 0;
+    {
+      std::unique_lock<std::mutex> lock(m_Mutex);
+      m_Changed.wait(lock, [this]() {
+        return m_Stopping || m_Error || (m_NextToLoad < m_EndIteration && m_NextToLoad < m_NextToTake + m_Prefetch);
+      });
+      if (m_Stopping || m_Error)
+      {
+        return;
+      }
+      iteration = m_NextToLoad++;
+    }
+    try
+    {
+      const std::vector<size_t> samples = SamplesOf(iteration);
+      ImageBatch batch;
+      batch.count = samples.size();
+      batch.pixels.resize(batch.count * imagePixels);
+      for (size_t i = 0; i < samples.size(); ++i)
+      {
+        m_Source.Load(samples[i], m_ImageSize, batch.pixels.data() + i * imagePixels);
+      }
+      std::lock_guard<std::mutex> lock(m_Mutex);
+      m_Ready.emplace(iteration, std::move(batch));
+    }
+    catch (...)
+    {
+      std::lock_guard<std::mutex> lock(m_Mutex);
+      if (!m_Error)
+      {
+        m_Error = std::current_exception();
+      }
+    }
+    m_Changed.notify_all();
+  }
+}
+
+ImageBatch
+BatchLoader::Take(int iteration)
+{
+  std::unique_lock<std::mutex> lock(m_Mutex);
+  m_Changed.wait(lock, [this, iteration]() { return m_Error || m_Ready.count(iteration) > 0; });
+  if (m_Error)
+  {
+    std::rethrow_exception(m_Error);
+  }
+  ImageBatch batch = std::move(m_Ready[iteration]);
+  m_Ready.erase(iteration);
+  m_NextToTake = iteration + 1;
+  lock.unlock();
+  m_Changed.notify_all();
+  return batch;
+}
+
+} // namespace recontrast

@@ -1,0 +1,68 @@
+#ifndef ReContrast_BatchLoader_h
+#define ReContrast_BatchLoader_h
+
+#include "ReContrast/SampleSource.h"
+
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace recontrast
+{
+
+/** A batch of training images: count x 3 x S x S floats in [0, 1]. */
+struct ImageBatch
+{
+  std::vector<float> pixels;
+  size_t count = 0;
+};
+
+/** Prepares training batches on worker threads, ahead of the model, in a deterministic order.
+ *
+ * Iteration i uses batch (i mod B) of epoch (i div B), B = ceil(N / batchSize): each epoch is a
+ * permutation of the samples drawn from (seed, epoch), batches are consecutive and the last one
+ * of an epoch may be smaller (the official loader: shuffle=True, drop_last=False). Because the
+ * order depends only on the iteration, a resumed run sees exactly the batches it would have seen. */
+class BatchLoader
+{
+public:
+  BatchLoader(const SampleSource & source, std::vector<size_t> sampleIndices, int imageSize, int batchSize,
+              uint64_t seed, int firstIteration, int endIteration, int workers, int prefetch);
+  ~BatchLoader();
+  BatchLoader(const BatchLoader &) = delete;
+  BatchLoader & operator=(const BatchLoader &) = delete;
+
+  /** The batch of `iteration` (called with consecutive iterations); rethrows a worker's error. */
+  ImageBatch Take(int iteration);
+
+  /** The samples of iteration `iteration`, as indices into the source (for tests). */
+  std::vector<size_t> SamplesOf(int iteration) const;
+
+private:
+  void Work();
+
+  const SampleSource & m_Source;
+  std::vector<size_t> m_Indices;
+  int m_ImageSize;
+  int m_BatchSize;
+  uint64_t m_Seed;
+  int m_EndIteration;
+  int m_Prefetch;
+
+  std::mutex m_Mutex;
+  std::condition_variable m_Changed;
+  int m_NextToLoad;
+  int m_NextToTake;
+  bool m_Stopping = false;
+  std::exception_ptr m_Error;
+  std::map<int, ImageBatch> m_Ready;
+  std::vector<std::thread> m_Workers;
+};
+
+} // namespace recontrast
+
+#endif

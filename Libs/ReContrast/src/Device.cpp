@@ -1,0 +1,61 @@
+#include "Device.h"
+
+#include "ReContrast/Error.h"
+
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+namespace recontrast
+{
+
+torch::Device
+ParseDevice(const std::string & name)
+{
+  if (name == "cpu")
+  {
+    return torch::Device(torch::kCPU);
+  }
+  if (name.rfind("cuda", 0) == 0)
+  {
+    if (!torch::cuda::is_available())
+    {
+      throw Error("The device '" + name + "' was requested but no CUDA device is available" +
+                  " (this build or this machine has no CUDA); use --device cpu.");
+    }
+    if (name == "cuda")
+    {
+      return torch::Device(torch::kCUDA, 0);
+    }
+    if (name.size() > 5 && name[4] == ':')
+    {
+      try
+      {
+        const int index = std::stoi(name.substr(5));
+        if (index >= 0 && static_cast<size_t>(index) < torch::cuda::device_count())
+        {
+          return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+        }
+      }
+      catch (const std::exception &)
+      {}
+    }
+    throw Error("The device '" + name + "' does not exist; this machine has " +
+                std::to_string(torch::cuda::device_count()) + " CUDA device(s).");
+  }
+  throw Error("Unknown device '" + name + "'; expected 'cpu', 'cuda' or 'cuda:N'.");
+}
+
+void
+ApplyThreadCount(int threads)
+{
+  if (threads < 0)
+  {
+    throw Error("The thread count must be 0 (automatic) or positive; got " + std::to_string(threads) + ".");
+  }
+  if (threads > 0)
+  {
+    torch::set_num_threads(threads);
+  }
+}
+
+} // namespace recontrast

@@ -1,0 +1,44 @@
+#include "FeatureFusion.h"
+
+#include "ResidualBlocks.h"
+
+#include <torch/torch.h>
+
+namespace recontrast
+{
+
+FeatureFusionImpl::FeatureFusionImpl(const Architecture & a)
+{
+  const int64_t e = a.expansion;
+  m_Conv1 = register_module("conv1", Conv3x3(64 * e, 128 * e, 2));
+  m_Bn1 = register_module("bn1", BatchNorm(128 * e));
+  m_Conv2 = register_module("conv2", Conv3x3(128 * e, 256 * e, 2));
+  m_Bn2 = register_module("bn2", BatchNorm(256 * e));
+  m_Conv3 = register_module("conv3", Conv3x3(128 * e, 256 * e, 2));
+  m_Bn3 = register_module("bn3", BatchNorm(256 * e));
+  m_Embedding = register_module(
+    "bn_layer", MakeStage(a.bottleneckBlocks, e, 3 * 256 * e, 512, a.fusionDepth, a.baseWidth, Resample::Down));
+
+  for (auto & module : modules(/*include_self=*/false))
+  {
+    if (auto * conv = module->as<torch::nn::Conv2d>())
+    {
+      torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+    }
+    else if (auto * bn = module->as<torch::nn::BatchNorm2d>())
+    {
+      torch::nn::init::ones_(bn->weight);
+      torch::nn::init::zeros_(bn->bias);
+    }
+  }
+}
+
+torch::Tensor
+FeatureFusionImpl::forward(const std::vector<torch::Tensor> & z)
+{
+  torch::Tensor l1 = torch::relu(m_Bn2(m_Conv2(torch::relu(m_Bn1(m_Conv1(z[0]))))));
+  torch::Tensor l2 = torch::relu(m_Bn3(m_Conv3(z[1])));
+  return m_Embedding->forward(torch::cat({ l1, l2, z[2] }, 1)).contiguous();
+}
+
+} // namespace recontrast

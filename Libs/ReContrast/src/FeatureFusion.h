@@ -1,0 +1,36 @@
+#ifndef ReContrast_FeatureFusion_h
+#define ReContrast_FeatureFusion_h
+
+#include "Architecture.h"
+
+#include <torch/nn.h>
+
+#include <vector>
+
+namespace recontrast
+{
+
+/** The bottleneck of RD4AD/ReContrast (official class BN_layer, spec §3): multi-scale feature
+ * fusion of the three encoder scales followed by the one-class embedding stage ("bn_layer").
+ * The official module also declares conv4/bn4, which its forward never uses; they are not built
+ * here (an imported official checkpoint's conv4/bn4 entries are ignored). */
+class FeatureFusionImpl : public torch::nn::Module
+{
+public:
+  explicit FeatureFusionImpl(const Architecture & architecture);
+  torch::Tensor forward(const std::vector<torch::Tensor> & features);
+
+private:
+  torch::nn::Conv2d m_Conv1{ nullptr };
+  torch::nn::BatchNorm2d m_Bn1{ nullptr };
+  torch::nn::Conv2d m_Conv2{ nullptr };
+  torch::nn::BatchNorm2d m_Bn2{ nullptr };
+  torch::nn::Conv2d m_Conv3{ nullptr };
+  torch::nn::BatchNorm2d m_Bn3{ nullptr };
+  torch::nn::Sequential m_Embedding{ nullptr };
+};
+TORCH_MODULE(FeatureFusion);
+
+} // namespace recontrast
+
+#endif

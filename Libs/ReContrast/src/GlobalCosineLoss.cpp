@@ -1,0 +1,74 @@
+#include "GlobalCosineLoss.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+namespace recontrast
+{
+
+torch::Tensor
+GlobalCosineHardMining(const std::vector<torch::Tensor> & targets, const std::vector<torch::Tensor> & predictions,
+                       double alpha, double factor, std::vector<torch::Tensor> * hardMasks)
+{
+  namespace F = torch::nn::functional;
+  torch::Tensor loss = torch::zeros({}, predictions.front().options());
+  for (size_t k = 0; k < targets.size(); ++k)
+  {
+    const torch::Tensor target = targets[k].detach();
+    torch::Tensor prediction = predictions[k];
+    torch::Tensor gradientScale;
+    {
+      torch::NoGradGuard noGrad;
+      const torch::Tensor distance =
+        1 - F::cosine_similarity(target, prediction, F::CosineSimilarityFuncOptions().dim(1).eps(1e-8));
+      const torch::Tensor threshold = distance.mean() + alpha * distance.std(/*unbiased=*/true);
+      const torch::Tensor hard = (distance >= threshold).unsqueeze(1);
+      gradientScale =
+        torch::where(hard, torch::ones({}, prediction.options()), torch::full({}, factor, prediction.options()));
+      if (hardMasks)
+      {
+        hardMasks->push_back(hard.to(torch::kFloat));
+      }
+    }
+    if (prediction.requires_grad())
+    {
+      // A gradient hook, as the official code: the value is untouched, easy positions' gradient scaled.
+      prediction = prediction.view_as(prediction);
+      prediction.register_hook([gradientScale](torch::Tensor grad) { return grad * gradientScale; });
+    }
+    const int64_t batch = prediction.size(0);
+    loss = loss + torch::mean(1 - F::cosine_similarity(target.reshape({ batch, -1 }),
+                                                       prediction.reshape({ batch, -1 }),
+                                                       F::CosineSimilarityFuncOptions().dim(1).eps(1e-8)));
+  }
+  return loss;
+}
+
+torch::Tensor
+ReContrastLoss(const std::vector<torch::Tensor> & encoder, const std::vector<torch::Tensor> & decoder, double alpha,
+               double factor, std::vector<torch::Tensor> * hardMasks)
+{
+  const std::vector<torch::Tensor> frozenTargets(encoder.begin(), encoder.begin() + 3);
+  const std::vector<torch::Tensor> trainableTargets(encoder.begin() + 3, encoder.end());
+  const std::vector<torch::Tensor> head0(decoder.begin(), decoder.begin() + 3);
+  const std::vector<torch::Tensor> head1(decoder.begin() + 3, decoder.end());
+  // Two statements: the operands of + are evaluated in an unspecified order, and the masks must
+  // come out as pairs 0..5.
+  const torch::Tensor frozenTerm = GlobalCosineHardMining(frozenTargets, head0, alpha, factor, hardMasks);
+  const torch::Tensor trainableTerm = GlobalCosineHardMining(trainableTargets, head1, alpha, factor, hardMasks);
+  return 0.5 * frozenTerm + 0.5 * trainableTerm;
+}
+
+double
+HardMiningAlpha(int iteration, int totalIterations, double rampFraction)
+{
+  const double rampLength = rampFraction * static_cast<double>(totalIterations);
+  if (rampLength <= 0.0)
+  {
+    return 1.0;
+  }
+  return std::min(-3.0 + 4.0 * static_cast<double>(iteration) / rampLength, 1.0);
+}
+
+} // namespace recontrast

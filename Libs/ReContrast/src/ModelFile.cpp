@@ -1,0 +1,366 @@
+#include "ModelFile.h"
+
+#include "AtomicFile.h"
+#include "ReContrast/Error.h"
+#include "ReContrast/Version.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+#include <zlib.h>
+
+#include <cstring>
+#include <fstream>
+#include <limits>
+
+namespace recontrast
+{
+
+namespace
+{
+constexpr const char * kFormatName = "recontrast-model";
+constexpr int kFormatVersion = 1;
+// A header larger than this is not one of ours (a WRN50-2 model's header is about 60 kB).
+constexpr uint64_t kMaxHeaderBytes = 64ull * 1024 * 1024;
+
+using Json = nlohmann::json;
+
+std::string
+Hex32(uint32_t value)
+{
+  char text[9];
+  std::snprintf(text, sizeof(text), "%08x", value);
+  return text;
+}
+
+const char *
+DTypeName(torch::ScalarType type)
+{
+  switch (type)
+  {
+    case torch::kFloat32:
+      return "F32";
+    case torch::kInt64:
+      return "I64";
+    case torch::kFloat64:
+      return "F64";
+    default:
+      throw Error("The model file format stores float32, float64 and int64 tensors only.");
+  }
+}
+
+torch::ScalarType
+DTypeFromName(const std::string & name, const std::string & path)
+{
+  if (name == "F32")
+  {
+    return torch::kFloat32;
+  }
+  if (name == "I64")
+  {
+    return torch::kInt64;
+  }
+  if (name == "F64")
+  {
+    return torch::kFloat64;
+  }
+  throw Error("The model file '" + path + "' holds a tensor of unsupported type '" + name + "'.");
+}
+
+Json
+ConfigToJson(const ModelConfig & c)
+{
+  return Json{
+    { "backbone", ToString(c.backbone) }, { "image_size", c.imageSize }, { "mean", c.mean }, { "std", c.std }
+  };
+}
+
+// Reads the 8-byte length and the JSON header; the stream is left at the start of the data.
+Json
+ReadHeader(std::ifstream & in, const std::string & path, uint64_t fileSize, uint64_t & headerBytes)
+{
+  unsigned char lengthBytes[8];
+  if (fileSize < 10 || !in.read(reinterpret_cast<char *>(lengthBytes), 8))
+  {
+    throw Error("The file '" + path + "' is not a ReContrast model file (too short).");
+  }
+  headerBytes = 0;
+  for (int i = 7; i >= 0; --i)
+  {
+    headerBytes = (headerBytes << 8) | lengthBytes[i];
+  }
+  if (headerBytes == 0 || headerBytes > kMaxHeaderBytes || headerBytes > fileSize - 8)
+  {
+    throw Error("The file '" + path + "' is not a ReContrast model file.");
+  }
+  std::string header(static_cast<size_t>(headerBytes), '\0');
+  if (!in.read(header.data(), static_cast<std::streamsize>(headerBytes)) || header[0] != '{')
+  {
+    throw Error("The file '" + path + "' is not a ReContrast model file.");
+  }
+  Json json = Json::parse(header, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object() || !json.contains("__metadata__") || !json["__metadata__"].is_object() ||
+      json["__metadata__"].value("format", "") != kFormatName)
+  {
+    throw Error("The file '" + path + "' is not a ReContrast model file (no ReContrast header).");
+  }
+  const std::string version = json["__metadata__"].value("format_version", "");
+  if (version != std::to_string(kFormatVersion))
+  {
+    throw Error("The model file '" + path + "' has format version " + version + "; this version of ReContrast (" +
+                Version() + ") reads version " + std::to_string(kFormatVersion) + ".");
+  }
+  return json;
+}
+
+uint64_t
+FileSize(std::ifstream & in)
+{
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<uint64_t>(in.tellg());
+  in.seekg(0, std::ios::beg);
+  return size;
+}
+
+std::ifstream
+OpenForReading(const std::string & path)
+{
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+  {
+    throw Error("Cannot open the model file '" + path + "'.");
+  }
+  return in;
+}
+} // namespace
+
+std::string
+DescriptionToJson(const ModelDescription & d)
+{
+  const TrainingRecord & t = d.training;
+  const ScoreCalibration & c = d.calibration;
+  Json json{ { "config", ConfigToJson(d.config) },
+             { "training",
+               { { "iterations", t.iterations },
+                 { "batch_size", t.batchSize },
+                 { "seed", t.seed },
+                 { "encoder_batchnorm", ToString(t.encoderBatchNorm) },
+                 { "encoder_weights", t.encoderWeights },
+                 { "training_samples", t.trainingSamples },
+                 { "data_summary", t.dataSummary },
+                 { "final_loss", t.finalLoss },
+                 { "created_at", t.createdAt },
+                 { "engine_version", t.engineVersion } } },
+             { "calibration",
+               { { "valid", c.valid },
+                 { "mean", c.mean },
+                 { "std", c.std },
+                 { "samples", c.samples },
+                 { "recommended_threshold", c.recommendedThreshold } } },
+             { "properties", d.properties } };
+  return json.dump();
+}
+
+ModelDescription
+DescriptionFromJson(const std::string & text, const std::string & path)
+{
+  const Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object())
+  {
+    throw Error("The model file '" + path + "' has a damaged description.");
+  }
+  try
+  {
+    ModelDescription d;
+    const Json & config = json.at("config");
+    d.config.backbone = BackboneFromString(config.at("backbone").get<std::string>());
+    d.config.imageSize = config.at("image_size").get<int>();
+    d.config.mean = config.at("mean").get<std::array<float, 3>>();
+    d.config.std = config.at("std").get<std::array<float, 3>>();
+    d.config.Validate();
+    const Json & t = json.at("training");
+    d.training.iterations = t.at("iterations").get<int>();
+    d.training.batchSize = t.at("batch_size").get<int>();
+    d.training.seed = t.at("seed").get<uint64_t>();
+    d.training.encoderBatchNorm = EncoderBatchNormModeFromString(t.at("encoder_batchnorm").get<std::string>());
+    d.training.encoderWeights = t.at("encoder_weights").get<std::string>();
+    d.training.trainingSamples = t.at("training_samples").get<int64_t>();
+    d.training.dataSummary = t.at("data_summary").get<std::string>();
+    d.training.finalLoss = t.at("final_loss").get<double>();
+    d.training.createdAt = t.at("created_at").get<std::string>();
+    d.training.engineVersion = t.at("engine_version").get<std::string>();
+    const Json & c = json.at("calibration");
+    d.calibration.valid = c.at("valid").get<bool>();
+    d.calibration.mean = c.at("mean").get<double>();
+    d.calibration.std = c.at("std").get<double>();
+    d.calibration.samples = c.at("samples").get<int64_t>();
+    d.calibration.recommendedThreshold = c.at("recommended_threshold").get<double>();
+    d.properties = json.at("properties").get<std::map<std::string, std::string>>();
+    return d;
+  }
+  catch (const Json::exception &)
+  {
+    throw Error("The model file '" + path + "' has an incomplete or damaged description.");
+  }
+  catch (const Error & e)
+  {
+    throw Error("The model file '" + path + "' has an invalid description: " + e.what());
+  }
+}
+
+void
+WriteModelFile(const std::string & path, const ModelFileContents & contents)
+{
+  // Lay out the data section and its checksum first; the header records both.
+  Json header = Json::object();
+  std::vector<torch::Tensor> data;
+  uint64_t offset = 0;
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (const auto & [name, tensor] : contents.tensors)
+  {
+    torch::Tensor cpu = tensor.detach().to(torch::kCPU).contiguous();
+    const uint64_t bytes = static_cast<uint64_t>(cpu.numel()) * cpu.element_size();
+    header[name] = Json{ { "dtype", DTypeName(cpu.scalar_type()) },
+                         { "shape", cpu.sizes().vec() },
+                         { "data_offsets", { offset, offset + bytes } } };
+    crc = crc32_z(crc, static_cast<const Bytef *>(cpu.data_ptr()), static_cast<z_size_t>(bytes));
+    offset += bytes;
+    data.push_back(cpu);
+  }
+  Json metadata{ { "format", kFormatName },
+                 { "format_version", std::to_string(kFormatVersion) },
+                 { "description", DescriptionToJson(contents.description) },
+                 { "data_crc32", Hex32(static_cast<uint32_t>(crc)) },
+                 { "kind", contents.kind.empty() ? "model" : contents.kind } };
+  for (const auto & [key, value] : contents.extra)
+  {
+    metadata["extra." + key] = value;
+  }
+  header["__metadata__"] = metadata;
+  std::string headerText = header.dump();
+  headerText.append((8 - headerText.size() % 8) % 8, ' ');
+
+  AtomicFile file(path);
+  std::ofstream & out = file.Stream();
+  uint64_t headerBytes = headerText.size();
+  unsigned char lengthBytes[8];
+  for (int i = 0; i < 8; ++i)
+  {
+    lengthBytes[i] = static_cast<unsigned char>((headerBytes >> (8 * i)) & 0xff);
+  }
+  out.write(reinterpret_cast<const char *>(lengthBytes), 8);
+  out.write(headerText.data(), static_cast<std::streamsize>(headerText.size()));
+  for (const torch::Tensor & tensor : data)
+  {
+    out.write(static_cast<const char *>(tensor.data_ptr()),
+              static_cast<std::streamsize>(tensor.numel() * tensor.element_size()));
+  }
+  file.Commit();
+}
+
+ModelFileContents
+ReadModelFile(const std::string & path)
+{
+  std::ifstream in = OpenForReading(path);
+  const uint64_t fileSize = FileSize(in);
+  uint64_t headerBytes = 0;
+  Json header = ReadHeader(in, path, fileSize, headerBytes);
+  const uint64_t dataBytes = fileSize - 8 - headerBytes;
+
+  ModelFileContents contents;
+  const Json & metadata = header["__metadata__"];
+  contents.description = DescriptionFromJson(metadata.value("description", ""), path);
+  contents.kind = metadata.value("kind", "model");
+  for (const auto & [key, value] : metadata.items())
+  {
+    if (key.rfind("extra.", 0) == 0 && value.is_string())
+    {
+      contents.extra[key.substr(6)] = value.get<std::string>();
+    }
+  }
+
+  std::vector<char> data(static_cast<size_t>(dataBytes));
+  if (!in.read(data.data(), static_cast<std::streamsize>(dataBytes)))
+  {
+    throw Error("The model file '" + path + "' is truncated.");
+  }
+  const uLong crc = crc32_z(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef *>(data.data()), data.size());
+  if (Hex32(static_cast<uint32_t>(crc)) != metadata.value("data_crc32", ""))
+  {
+    throw Error("The model file '" + path + "' is damaged (checksum mismatch).");
+  }
+
+  try
+  {
+    for (const auto & [name, entry] : header.items())
+    {
+      if (name == "__metadata__")
+      {
+        continue;
+      }
+      const torch::ScalarType type = DTypeFromName(entry.at("dtype").get<std::string>(), path);
+      const std::vector<int64_t> shape = entry.at("shape").get<std::vector<int64_t>>();
+      const auto offsets = entry.at("data_offsets").get<std::array<uint64_t, 2>>();
+      int64_t elements = 1;
+      for (int64_t s : shape)
+      {
+        if (s < 0 || (s > 0 && elements > std::numeric_limits<int64_t>::max() / s))
+        {
+          throw Error("The model file '" + path + "' has an invalid shape for '" + name + "'.");
+        }
+        elements *= s;
+      }
+      const uint64_t bytes = static_cast<uint64_t>(elements) * static_cast<uint64_t>(c10::elementSize(type));
+      if (offsets[0] > offsets[1] || offsets[1] > dataBytes || offsets[1] - offsets[0] != bytes)
+      {
+        throw Error("The model file '" + path + "' has an inconsistent tensor table ('" + name + "').");
+      }
+      torch::Tensor tensor = torch::empty(shape, torch::TensorOptions().dtype(type));
+      std::memcpy(tensor.data_ptr(), data.data() + offsets[0], static_cast<size_t>(bytes));
+      contents.tensors.emplace_back(name, tensor);
+    }
+  }
+  catch (const Json::exception &)
+  {
+    throw Error("The model file '" + path + "' has a damaged tensor table.");
+  }
+  return contents;
+}
+
+ModelDescription
+ReadModelDescription(const std::string & path)
+{
+  std::ifstream in = OpenForReading(path);
+  const uint64_t fileSize = FileSize(in);
+  uint64_t headerBytes = 0;
+  const Json header = ReadHeader(in, path, fileSize, headerBytes);
+  return DescriptionFromJson(header["__metadata__"].value("description", ""), path);
+}
+
+bool
+IsModelFile(const std::string & path)
+{
+  try
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+    {
+      return false;
+    }
+    const uint64_t fileSize = FileSize(in);
+    uint64_t headerBytes = 0;
+    ReadHeader(in, path, fileSize, headerBytes);
+    return true;
+  }
+  catch (const Error &)
+  {
+    return false;
+  }
+}
+
+int
+ModelFileFormatVersion()
+{
+  return kFormatVersion;
+}
+
+} // namespace recontrast

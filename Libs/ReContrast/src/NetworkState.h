@@ -1,0 +1,29 @@
+#ifndef ReContrast_NetworkState_h
+#define ReContrast_NetworkState_h
+
+#include "ModelFile.h"
+#include "ReContrastNetwork.h"
+
+#include <string>
+
+namespace recontrast
+{
+
+/** All parameters and buffers of a module with their state_dict names, in registration order. */
+NamedTensors StateOf(const torch::nn::Module & module);
+
+/** Copies `state` into `module`. Every parameter and buffer must be present with the same shape;
+ * otherwise throws Error naming `source` and the first mismatch (e.g. a model file of another
+ * backbone). Entries whose names start with one of `ignoredPrefixes` are skipped. */
+void LoadState(torch::nn::Module & module, const NamedTensors & state, const std::string & source,
+               const std::vector<std::string> & ignoredPrefixes = {});
+
+/** Builds the network a model file describes and loads its weights. */
+ReContrastNetwork NetworkFromModelFile(const ModelFileContents & contents, const std::string & path);
+
+/** Turns a LibTorch exception into one sentence for the user (no LibTorch source locations). */
+std::string SummarizeTorchError(const std::exception & error);
+
+} // namespace recontrast
+
+#endif

@@ -1,0 +1,60 @@
+#include "ResNetDecoder.h"
+
+#include "ResidualBlocks.h"
+
+#include <torch/torch.h>
+
+namespace recontrast
+{
+
+ResNetDecoderImpl::ResNetDecoderImpl(const Architecture & a)
+{
+  const bool b = a.bottleneckBlocks;
+  const int64_t e = a.expansion;
+  m_Layer1 = register_module("layer1", MakeStage(b, e, 512 * e, 256, a.decoderDepths[0], a.baseWidth, Resample::Up));
+  m_Layer2 = register_module("layer2", MakeStage(b, e, 256 * e, 128, a.decoderDepths[1], a.baseWidth, Resample::Up));
+  m_Layer3 = register_module("layer3", MakeStage(b, e, 128 * e, 64, a.decoderDepths[2], a.baseWidth, Resample::Up));
+  const auto channels = a.FeatureChannels();
+  const char * names[3] = { "out1", "out2", "out3" };
+  for (int k = 0; k < 3; ++k)
+  {
+    m_Heads[k] = torch::nn::ModuleList();
+    for (int set = 0; set < 2; ++set)
+    {
+      m_Heads[k]->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(channels[k], channels[k], 1).bias(true)));
+    }
+    register_module(names[k], m_Heads[k]);
+  }
+
+  // The official initialisation touches nn.Conv2d and BatchNorm only: the transposed convs keep
+  // PyTorch's default, and the heads' biases too.
+  for (auto & module : modules(/*include_self=*/false))
+  {
+    if (auto * conv = module->as<torch::nn::Conv2d>())
+    {
+      torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+    }
+    else if (auto * bn = module->as<torch::nn::BatchNorm2d>())
+    {
+      torch::nn::init::ones_(bn->weight);
+      torch::nn::init::zeros_(bn->bias);
+    }
+  }
+}
+
+std::array<torch::Tensor, 3>
+ResNetDecoderImpl::Body(torch::Tensor x)
+{
+  torch::Tensor g3 = m_Layer1->forward(x);
+  torch::Tensor g2 = m_Layer2->forward(g3);
+  torch::Tensor g1 = m_Layer3->forward(g2);
+  return { g1, g2, g3 };
+}
+
+torch::Tensor
+ResNetDecoderImpl::Head(int set, int scale, const torch::Tensor & body)
+{
+  return m_Heads[scale]->ptr(set)->as<torch::nn::Conv2d>()->forward(body);
+}
+
+} // namespace recontrast

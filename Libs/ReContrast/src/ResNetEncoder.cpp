@@ -1,0 +1,47 @@
+#include "ResNetEncoder.h"
+
+#include "ResidualBlocks.h"
+
+#include <torch/torch.h>
+
+namespace recontrast
+{
+
+ResNetEncoderImpl::ResNetEncoderImpl(const Architecture & a)
+{
+  m_Conv1 =
+    register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
+  m_Bn1 = register_module("bn1", BatchNorm(64));
+  const bool b = a.bottleneckBlocks;
+  const int64_t e = a.expansion;
+  m_Layer1 = register_module("layer1", MakeStage(b, e, 64, 64, a.encoderDepths[0], a.baseWidth, Resample::None));
+  m_Layer2 = register_module("layer2", MakeStage(b, e, 64 * e, 128, a.encoderDepths[1], a.baseWidth, Resample::Down));
+  m_Layer3 = register_module("layer3", MakeStage(b, e, 128 * e, 256, a.encoderDepths[2], a.baseWidth, Resample::Down));
+
+  // torchvision's initialisation; pretrained weights usually replace it.
+  for (auto & module : modules(/*include_self=*/false))
+  {
+    if (auto * conv = module->as<torch::nn::Conv2d>())
+    {
+      torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+    }
+    else if (auto * bn = module->as<torch::nn::BatchNorm2d>())
+    {
+      torch::nn::init::ones_(bn->weight);
+      torch::nn::init::zeros_(bn->bias);
+    }
+  }
+}
+
+std::vector<torch::Tensor>
+ResNetEncoderImpl::forward(torch::Tensor x)
+{
+  x = torch::relu(m_Bn1(m_Conv1(x)));
+  x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
+  torch::Tensor f1 = m_Layer1->forward(x);
+  torch::Tensor f2 = m_Layer2->forward(f1);
+  torch::Tensor f3 = m_Layer3->forward(f2);
+  return { f1, f2, f3 };
+}
+
+} // namespace recontrast

@@ -1,0 +1,147 @@
+#include "ResidualBlocks.h"
+
+#include <torch/torch.h>
+
+namespace recontrast
+{
+
+torch::nn::Conv2d
+Conv3x3(int64_t in, int64_t out, int64_t stride)
+{
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
+}
+
+torch::nn::Conv2d
+Conv1x1(int64_t in, int64_t out, int64_t stride)
+{
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1).stride(stride).bias(false));
+}
+
+torch::nn::ConvTranspose2d
+Deconv2x2(int64_t in, int64_t out)
+{
+  return torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(in, out, 2).stride(2).bias(false));
+}
+
+torch::nn::BatchNorm2d
+BatchNorm(int64_t channels)
+{
+  return torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).eps(1e-5).momentum(0.1));
+}
+
+namespace
+{
+// The shortcut that matches the residual branch's shape: 1x1 conv (stride 2 when down-sampling) or
+// 2x2 deconv, then BatchNorm; torchvision calls it "downsample", the official decoder "upsample".
+torch::nn::Sequential
+ProjectionShortcut(int64_t in, int64_t out, Resample resample)
+{
+  torch::nn::Sequential shortcut;
+  if (resample == Resample::Up)
+  {
+    shortcut->push_back(Deconv2x2(in, out));
+  }
+  else
+  {
+    shortcut->push_back(Conv1x1(in, out, resample == Resample::Down ? 2 : 1));
+  }
+  shortcut->push_back(BatchNorm(out));
+  return shortcut;
+}
+
+const char *
+ShortcutName(Resample resample)
+{
+  return resample == Resample::Up ? "upsample" : "downsample";
+}
+} // namespace
+
+BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, Resample resample, bool projectShortcut)
+{
+  if (resample == Resample::Up)
+  {
+    m_Conv1 = torch::nn::AnyModule(Deconv2x2(inplanes, planes));
+  }
+  else
+  {
+    m_Conv1 = torch::nn::AnyModule(Conv3x3(inplanes, planes, resample == Resample::Down ? 2 : 1));
+  }
+  register_module("conv1", m_Conv1.ptr());
+  m_Bn1 = register_module("bn1", BatchNorm(planes));
+  m_Conv2 = register_module("conv2", Conv3x3(planes, planes));
+  m_Bn2 = register_module("bn2", BatchNorm(planes));
+  if (projectShortcut)
+  {
+    m_Shortcut = register_module(ShortcutName(resample), ProjectionShortcut(inplanes, planes, resample));
+  }
+}
+
+torch::Tensor
+BasicBlockImpl::forward(torch::Tensor x)
+{
+  torch::Tensor out = torch::relu(m_Bn1(m_Conv1.forward(x)));
+  out = m_Bn2(m_Conv2(out));
+  out += m_Shortcut ? m_Shortcut->forward(x) : x;
+  return torch::relu(out);
+}
+
+BottleneckBlockImpl::BottleneckBlockImpl(int64_t inplanes, int64_t planes, int64_t baseWidth, Resample resample,
+                                         bool projectShortcut)
+{
+  constexpr int64_t expansion = 4;
+  const int64_t width = planes * baseWidth / 64;
+  m_Conv1 = register_module("conv1", Conv1x1(inplanes, width));
+  m_Bn1 = register_module("bn1", BatchNorm(width));
+  if (resample == Resample::Up)
+  {
+    m_Conv2 = torch::nn::AnyModule(Deconv2x2(width, width));
+  }
+  else
+  {
+    m_Conv2 = torch::nn::AnyModule(Conv3x3(width, width, resample == Resample::Down ? 2 : 1));
+  }
+  register_module("conv2", m_Conv2.ptr());
+  m_Bn2 = register_module("bn2", BatchNorm(width));
+  m_Conv3 = register_module("conv3", Conv1x1(width, planes * expansion));
+  m_Bn3 = register_module("bn3", BatchNorm(planes * expansion));
+  if (projectShortcut)
+  {
+    m_Shortcut = register_module(ShortcutName(resample), ProjectionShortcut(inplanes, planes * expansion, resample));
+  }
+}
+
+torch::Tensor
+BottleneckBlockImpl::forward(torch::Tensor x)
+{
+  torch::Tensor out = torch::relu(m_Bn1(m_Conv1(x)));
+  out = torch::relu(m_Bn2(m_Conv2.forward(out)));
+  out = m_Bn3(m_Conv3(out));
+  out += m_Shortcut ? m_Shortcut->forward(x) : x;
+  return torch::relu(out);
+}
+
+torch::nn::Sequential
+MakeStage(bool bottleneckBlocks, int64_t expansion, int64_t inputChannels, int64_t planes, int64_t blocks,
+          int64_t baseWidth, Resample resample)
+{
+  torch::nn::Sequential stage;
+  const int64_t outputChannels = planes * expansion;
+  const bool project = resample != Resample::None || inputChannels != outputChannels;
+  for (int64_t i = 0; i < blocks; ++i)
+  {
+    const int64_t in = i == 0 ? inputChannels : outputChannels;
+    const Resample blockResample = i == 0 ? resample : Resample::None;
+    const bool blockProject = i == 0 && project;
+    if (bottleneckBlocks)
+    {
+      stage->push_back(BottleneckBlock(in, planes, baseWidth, blockResample, blockProject));
+    }
+    else
+    {
+      stage->push_back(BasicBlock(in, planes, blockResample, blockProject));
+    }
+  }
+  return stage;
+}
+
+} // namespace recontrast

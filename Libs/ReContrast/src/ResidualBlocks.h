@@ -1,0 +1,69 @@
+#ifndef ReContrast_ResidualBlocks_h
+#define ReContrast_ResidualBlocks_h
+
+#include <torch/nn.h>
+
+namespace recontrast
+{
+
+/** Layer factories with torchvision's settings (no bias, BatchNorm eps 1e-5, momentum 0.1). */
+torch::nn::Conv2d Conv3x3(int64_t in, int64_t out, int64_t stride = 1);
+torch::nn::Conv2d Conv1x1(int64_t in, int64_t out, int64_t stride = 1);
+/** The decoder's up-sampling: 2x2 transposed convolution, stride 2, no padding, no bias. */
+torch::nn::ConvTranspose2d Deconv2x2(int64_t in, int64_t out);
+torch::nn::BatchNorm2d BatchNorm(int64_t channels);
+
+/** Resolution change of a block: Down (encoder, stride 2 in the 3x3 conv), Up (decoder, 2x2 deconv). */
+enum class Resample
+{
+  None,
+  Down,
+  Up
+};
+
+/** torchvision's BasicBlock (conv1/bn1/conv2/bn2[/downsample]) and its decoder mirror, where the
+ * first conv becomes a 2x2 transposed conv and the shortcut is named "upsample" (spec §4). */
+class BasicBlockImpl : public torch::nn::Module
+{
+public:
+  BasicBlockImpl(int64_t inplanes, int64_t planes, Resample resample, bool projectShortcut);
+  torch::Tensor forward(torch::Tensor x);
+
+private:
+  torch::nn::AnyModule m_Conv1;
+  torch::nn::BatchNorm2d m_Bn1{ nullptr };
+  torch::nn::Conv2d m_Conv2{ nullptr };
+  torch::nn::BatchNorm2d m_Bn2{ nullptr };
+  torch::nn::Sequential m_Shortcut{ nullptr };
+};
+TORCH_MODULE(BasicBlock);
+
+/** torchvision's Bottleneck (ResNet v1.5: stride in the 3x3 conv) and its decoder mirror, where
+ * the 3x3 conv becomes a 2x2 transposed conv and the shortcut is named "upsample". */
+class BottleneckBlockImpl : public torch::nn::Module
+{
+public:
+  BottleneckBlockImpl(int64_t inplanes, int64_t planes, int64_t baseWidth, Resample resample, bool projectShortcut);
+  torch::Tensor forward(torch::Tensor x);
+
+private:
+  torch::nn::Conv2d m_Conv1{ nullptr };
+  torch::nn::BatchNorm2d m_Bn1{ nullptr };
+  torch::nn::AnyModule m_Conv2;
+  torch::nn::BatchNorm2d m_Bn2{ nullptr };
+  torch::nn::Conv2d m_Conv3{ nullptr };
+  torch::nn::BatchNorm2d m_Bn3{ nullptr };
+  torch::nn::Sequential m_Shortcut{ nullptr };
+};
+TORCH_MODULE(BottleneckBlock);
+
+/** A ResNet stage as torchvision's _make_layer builds it: blocks named "0", "1", ...; the first
+ * one changes resolution and gets a projection shortcut when the shape changes.
+ * @param inputChannels channels entering the stage (the bottleneck's stage takes 3 fused scales).
+ * @param resample Down for encoder stages with stride 2, Up for decoder stages, None otherwise. */
+torch::nn::Sequential MakeStage(bool bottleneckBlocks, int64_t expansion, int64_t inputChannels, int64_t planes,
+                                int64_t blocks, int64_t baseWidth, Resample resample);
+
+} // namespace recontrast
+
+#endif

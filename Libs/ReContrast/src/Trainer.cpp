@@ -1,0 +1,410 @@
+#include "ReContrast/Trainer.h"
+
+#include "BatchLoader.h"
+#include "CheckpointImport.h"
+#include "Device.h"
+#include "GlobalCosineLoss.h"
+#include "Inference.h"
+#include "ModelFile.h"
+#include "NetworkState.h"
+#include "ReContrast/Error.h"
+#include "ReContrast/Version.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <numeric>
+#include <random>
+
+namespace recontrast
+{
+
+SampleSource::~SampleSource() = default;
+
+void
+TrainingOptions::Validate() const
+{
+  ModelConfig config;
+  config.backbone = backbone;
+  config.imageSize = imageSize;
+  config.Validate();
+  if (iterations < 1)
+  {
+    throw Error("The number of iterations must be at least 1; got " + std::to_string(iterations) + ".");
+  }
+  if (batchSize < 1)
+  {
+    throw Error("The batch size must be at least 1; got " + std::to_string(batchSize) + ".");
+  }
+  if (!(decoderLearningRate > 0.0) || !(encoderLearningRate >= 0.0) || !(weightDecay >= 0.0))
+  {
+    throw Error("Learning rates must be positive and the weight decay must not be negative.");
+  }
+  if (!(alphaRampFraction >= 0.0 && alphaRampFraction <= 1.0))
+  {
+    throw Error("The hard-mining ramp fraction must be between 0 and 1.");
+  }
+  if (!(calibrationFraction >= 0.0 && calibrationFraction < 1.0))
+  {
+    throw Error("The calibration fraction must be at least 0 and below 1.");
+  }
+  if (checkpointEvery < 0 || loaderWorkers < 1 || prefetchBatches < 1)
+  {
+    throw Error("Checkpoint interval, loader workers and prefetch must not be negative (workers and prefetch >= 1).");
+  }
+  if (!encoderWeights.empty() && !initialModel.empty())
+  {
+    throw Error("Give either encoder weights or an initial model, not both.");
+  }
+}
+
+namespace
+{
+using Clock = std::chrono::steady_clock;
+
+std::string
+NowUtc()
+{
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return text;
+}
+
+// The samples held out for calibration: a seeded choice, the same on resume.
+void
+SplitSamples(size_t count, double calibrationFraction, uint64_t seed, std::vector<size_t> & training,
+             std::vector<size_t> & calibration)
+{
+  std::vector<size_t> order(count);
+  std::iota(order.begin(), order.end(), size_t{ 0 });
+  size_t held = 0;
+  if (calibrationFraction > 0.0 && count >= 2)
+  {
+    held = std::max<size_t>(1, static_cast<size_t>(std::floor(calibrationFraction * static_cast<double>(count))));
+    held = std::min(held, count - 1);
+    std::mt19937_64 random(seed ^ 0xC0FFEEull);
+    for (size_t i = count; i > 1; --i)
+    {
+      std::swap(order[i - 1], order[static_cast<size_t>(random() % i)]);
+    }
+  }
+  calibration.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(held));
+  training.assign(order.begin() + static_cast<std::ptrdiff_t>(held), order.end());
+  std::sort(training.begin(), training.end());
+}
+
+// AdamW moments of each parameter, stored in checkpoints so that a resumed run continues exactly.
+void
+SaveOptimizer(torch::optim::AdamW & optimizer, const std::vector<std::pair<std::string, torch::Tensor>> & parameters,
+              const std::string & prefix, NamedTensors & out)
+{
+  for (const auto & [name, parameter] : parameters)
+  {
+    auto found = optimizer.state().find(c10::guts::to_string(parameter.unsafeGetTensorImpl()));
+    if (found == optimizer.state().end())
+    {
+      continue;
+    }
+    auto & state = static_cast<torch::optim::AdamWParamState &>(*found->second);
+    out.emplace_back(prefix + name + ".exp_avg", state.exp_avg());
+    out.emplace_back(prefix + name + ".exp_avg_sq", state.exp_avg_sq());
+    out.emplace_back(prefix + name + ".step", torch::tensor(static_cast<int64_t>(state.step())));
+  }
+}
+
+void
+RestoreOptimizer(torch::optim::AdamW & optimizer, const std::vector<std::pair<std::string, torch::Tensor>> & parameters,
+                 const std::string & prefix, const std::map<std::string, torch::Tensor> & saved)
+{
+  for (const auto & [name, parameter] : parameters)
+  {
+    const auto average = saved.find(prefix + name + ".exp_avg");
+    const auto squares = saved.find(prefix + name + ".exp_avg_sq");
+    const auto step = saved.find(prefix + name + ".step");
+    if (average == saved.end() || squares == saved.end() || step == saved.end())
+    {
+      continue;
+    }
+    auto state = std::make_unique<torch::optim::AdamWParamState>();
+    state->step(step->second.item<int64_t>());
+    state->exp_avg(average->second.to(parameter.device()).clone());
+    state->exp_avg_sq(squares->second.to(parameter.device()).clone());
+    optimizer.state()[c10::guts::to_string(parameter.unsafeGetTensorImpl())] = std::move(state);
+  }
+}
+
+std::vector<std::pair<std::string, torch::Tensor>>
+NamedParameters(const torch::nn::Module & module, const std::string & prefix)
+{
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (const auto & item : module.named_parameters())
+  {
+    named.emplace_back(prefix + item.key(), item.value());
+  }
+  return named;
+}
+} // namespace
+
+struct Trainer::Impl
+{
+  TrainingOptions options;
+  TrainingProgressCallback progress;
+};
+
+Trainer::Trainer(const TrainingOptions & options)
+  : m_Impl(std::make_unique<Impl>())
+{
+  options.Validate();
+  m_Impl->options = options;
+}
+
+Trainer::~Trainer() = default;
+
+void
+Trainer::SetProgressCallback(TrainingProgressCallback callback)
+{
+  m_Impl->progress = std::move(callback);
+}
+
+std::string
+Trainer::CheckpointPath(const std::string & modelPath)
+{
+  return modelPath + ".checkpoint";
+}
+
+TrainingResult
+Trainer::Train(const SampleSource & source, const std::string & modelPath)
+{
+  const TrainingOptions & o = m_Impl->options;
+  const auto started = Clock::now();
+  const torch::Device device = ParseDevice(o.device);
+  ApplyThreadCount(o.threads);
+  if (source.Size() == 0)
+  {
+    throw Error("There are no training images (" + source.Summary() + ").");
+  }
+  const std::filesystem::path modelFolder = std::filesystem::path(modelPath).has_parent_path()
+                                              ? std::filesystem::path(modelPath).parent_path()
+                                              : std::filesystem::path(".");
+  if (!std::filesystem::is_directory(modelFolder))
+  {
+    throw Error("Cannot write the model '" + modelPath + "': the folder '" + modelFolder.string() +
+                "' does not exist.");
+  }
+
+  ModelDescription description;
+  description.config.backbone = o.backbone;
+  description.config.imageSize = o.imageSize;
+  description.training.iterations = o.iterations;
+  description.training.batchSize = o.batchSize;
+  description.training.seed = o.seed;
+  description.training.encoderBatchNorm = o.encoderBatchNorm;
+  description.training.dataSummary = source.Summary();
+  description.training.engineVersion = Version();
+
+  torch::manual_seed(o.seed);
+  ReContrastNetwork network(o.backbone);
+  if (!o.encoderWeights.empty())
+  {
+    LoadTorchvisionEncoder(network, o.encoderWeights);
+    description.training.encoderWeights = std::filesystem::path(o.encoderWeights).filename().string();
+  }
+  else if (!o.initialModel.empty())
+  {
+    const ModelFileContents initial = ReadModelFile(o.initialModel);
+    if (initial.description.config.backbone != o.backbone)
+    {
+      throw Error("The initial model '" + o.initialModel + "' has backbone " +
+                  ToString(initial.description.config.backbone) + ", not " + ToString(o.backbone) + ".");
+    }
+    LoadState(*network, initial.tensors, o.initialModel);
+    description.training.encoderWeights = initial.description.training.encoderWeights.empty()
+                                            ? std::filesystem::path(o.initialModel).filename().string()
+                                            : initial.description.training.encoderWeights;
+  }
+  else
+  {
+    description.training.encoderWeights = "random";
+  }
+  network->to(device);
+
+  std::vector<size_t> trainingSamples;
+  std::vector<size_t> calibrationSamples;
+  SplitSamples(source.Size(), o.calibrationFraction, o.seed, trainingSamples, calibrationSamples);
+  description.training.trainingSamples = static_cast<int64_t>(trainingSamples.size());
+
+  const auto decoderParameters = [&]() {
+    auto named = NamedParameters(*network->decoder, "decoder.");
+    for (auto & item : NamedParameters(*network->bottleneck, "bottleneck."))
+    {
+      named.push_back(item);
+    }
+    return named;
+  }();
+  const auto encoderParameters = NamedParameters(*network->encoder, "encoder.");
+  torch::optim::AdamW decoderOptimizer(
+    network->DecoderAndBottleneckParameters(),
+    torch::optim::AdamWOptions(o.decoderLearningRate).betas({ 0.9, 0.999 }).weight_decay(o.weightDecay).eps(1e-8));
+  torch::optim::AdamW encoderOptimizer(
+    network->EncoderParameters(),
+    torch::optim::AdamWOptions(o.encoderLearningRate).betas({ 0.9, 0.999 }).weight_decay(o.weightDecay).eps(1e-8));
+
+  TrainingResult result;
+  const std::string checkpointPath = CheckpointPath(modelPath);
+  if (o.resume && std::filesystem::exists(checkpointPath))
+  {
+    const ModelFileContents checkpoint = ReadModelFile(checkpointPath);
+    const TrainingRecord & saved = checkpoint.description.training;
+    if (checkpoint.kind != "checkpoint" || checkpoint.description.config.backbone != o.backbone ||
+        checkpoint.description.config.imageSize != o.imageSize || saved.iterations != o.iterations ||
+        saved.batchSize != o.batchSize || saved.seed != o.seed)
+    {
+      throw Error("The checkpoint '" + checkpointPath + "' was made with other settings (backbone, image size, " +
+                  "iterations, batch size or seed); remove it or train with the same settings.");
+    }
+    std::map<std::string, torch::Tensor> byName(checkpoint.tensors.begin(), checkpoint.tensors.end());
+    NamedTensors weights;
+    for (const auto & [name, tensor] : checkpoint.tensors)
+    {
+      if (name.rfind("optimizer.", 0) != 0 && name != "training.loss_history")
+      {
+        weights.emplace_back(name, tensor);
+      }
+    }
+    LoadState(*network, weights, checkpointPath);
+    RestoreOptimizer(decoderOptimizer, decoderParameters, "optimizer.", byName);
+    RestoreOptimizer(encoderOptimizer, encoderParameters, "optimizer.", byName);
+    const torch::Tensor history = byName.at("training.loss_history");
+    result.lossHistory.assign(history.data_ptr<double>(), history.data_ptr<double>() + history.numel());
+    result.startIteration = static_cast<int>(result.lossHistory.size());
+    description.training.encoderWeights = saved.encoderWeights;
+  }
+
+  const auto writeCheckpoint = [&](int iterationsDone) {
+    ModelFileContents checkpoint;
+    checkpoint.kind = "checkpoint";
+    checkpoint.description = description;
+    checkpoint.tensors = StateOf(*network);
+    SaveOptimizer(decoderOptimizer, decoderParameters, "optimizer.", checkpoint.tensors);
+    SaveOptimizer(encoderOptimizer, encoderParameters, "optimizer.", checkpoint.tensors);
+    checkpoint.tensors.emplace_back("training.loss_history", torch::tensor(result.lossHistory, torch::kFloat64));
+    checkpoint.extra["iteration"] = std::to_string(iterationsDone);
+    WriteModelFile(checkpointPath, checkpoint);
+  };
+
+  try
+  {
+    BatchLoader loader(source,
+                       trainingSamples,
+                       o.imageSize,
+                       o.batchSize,
+                       o.seed,
+                       result.startIteration,
+                       o.iterations,
+                       o.loaderWorkers,
+                       o.prefetchBatches);
+    const auto loopStarted = Clock::now();
+    for (int iteration = result.startIteration; iteration < o.iterations; ++iteration)
+    {
+      const ImageBatch batch = loader.Take(iteration);
+      const torch::Tensor images = NormalizedBatch(batch.pixels.data(), batch.count, description.config, device);
+      network->SetTrainingMode(true, o.encoderBatchNorm == EncoderBatchNormMode::Train);
+      const FeaturePairs pairs = network->forward(images);
+      const double alpha = HardMiningAlpha(iteration, o.iterations, o.alphaRampFraction);
+      const torch::Tensor loss = ReContrastLoss(pairs.encoder, pairs.decoder, alpha);
+      decoderOptimizer.zero_grad();
+      encoderOptimizer.zero_grad();
+      loss.backward();
+      decoderOptimizer.step();
+      encoderOptimizer.step();
+      const double lossValue = loss.item<double>();
+      if (!std::isfinite(lossValue))
+      {
+        throw Error("Training diverged at iteration " + std::to_string(iteration + 1) +
+                    " (the loss is not finite); try --encoder-bn eval or check the training images.");
+      }
+      result.lossHistory.push_back(lossValue);
+
+      const int done = iteration + 1;
+      if (m_Impl->progress)
+      {
+        TrainingProgress p;
+        p.iteration = done;
+        p.totalIterations = o.iterations;
+        p.loss = lossValue;
+        p.alpha = alpha;
+        p.elapsedSeconds = std::chrono::duration<double>(Clock::now() - started).count();
+        const double perIteration = std::chrono::duration<double>(Clock::now() - loopStarted).count() /
+                                    static_cast<double>(done - result.startIteration);
+        p.remainingSeconds = perIteration * static_cast<double>(o.iterations - done);
+        if (!m_Impl->progress(p))
+        {
+          if (o.checkpointEvery > 0)
+          {
+            writeCheckpoint(done);
+            throw Cancelled("Training was cancelled after iteration " + std::to_string(done) + "; the checkpoint '" +
+                            checkpointPath + "' holds it (resume with --resume).");
+          }
+          throw Cancelled("Training was cancelled after iteration " + std::to_string(done) + "; nothing was written.");
+        }
+      }
+      if (o.checkpointEvery > 0 && done % o.checkpointEvery == 0 && done < o.iterations)
+      {
+        writeCheckpoint(done);
+      }
+    }
+  }
+  catch (const c10::Error & e)
+  {
+    throw Error("Training failed: " + SummarizeTorchError(e));
+  }
+
+  // Calibrate the image scores of held-out normal images with the trained model.
+  description.training.finalLoss = result.lossHistory.empty() ? 0.0 : result.lossHistory.back();
+  if (!calibrationSamples.empty())
+  {
+    PredictorOptions options;
+    std::vector<double> scores;
+    const size_t pixels = 3 * static_cast<size_t>(o.imageSize) * static_cast<size_t>(o.imageSize);
+    std::vector<float> image(pixels);
+    for (size_t index : calibrationSamples)
+    {
+      source.Load(index, o.imageSize, image.data());
+      const torch::Tensor batch = NormalizedBatch(image.data(), 1, description.config, device);
+      scores.push_back(FinishPredictions(RawMapsOf(network, batch, Precision::Exact), options).front().score);
+    }
+    const double mean = std::accumulate(scores.begin(), scores.end(), 0.0) / static_cast<double>(scores.size());
+    double variance = 0.0;
+    for (double s : scores)
+    {
+      variance += (s - mean) * (s - mean);
+    }
+    variance = scores.size() > 1 ? variance / static_cast<double>(scores.size() - 1) : 0.0;
+    description.calibration.valid = true;
+    description.calibration.mean = mean;
+    description.calibration.std = std::max(std::sqrt(variance), 1e-6);
+    description.calibration.samples = static_cast<int64_t>(scores.size());
+    // Three standard deviations above the normal mean: about 1 normal image in 740 flagged if normal scores are
+    // Gaussian.
+    description.calibration.recommendedThreshold = mean + 3.0 * description.calibration.std;
+  }
+  description.training.createdAt = NowUtc();
+
+  ModelFileContents model;
+  model.kind = "model";
+  model.description = description;
+  model.tensors = StateOf(*network);
+  WriteModelFile(modelPath, model);
+  std::error_code ignored;
+  std::filesystem::remove(checkpointPath, ignored);
+
+  result.description = description;
+  result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  return result;
+}
+
+} // namespace recontrast

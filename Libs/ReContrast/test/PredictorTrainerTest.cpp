@@ -1,0 +1,236 @@
+// The public engine API: Predictor and Trainer on a tiny configuration (resnet18, 64 px).
+#include "ModelFile.h"
+#include "NetworkState.h"
+#include "PythonOracle.h"
+#include "ReContrast/Error.h"
+#include "ReContrast/Predictor.h"
+#include "ReContrast/Trainer.h"
+#include "ReContrastNetwork.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <random>
+
+namespace
+{
+using recontrast::testing::TemporaryDirectory;
+
+constexpr int kSize = 64;
+
+// Smooth random blobs: normal images for the tests.
+class SyntheticSource : public recontrast::SampleSource
+{
+public:
+  explicit SyntheticSource(size_t count)
+    : m_Count(count)
+  {}
+  size_t Size() const override { return m_Count; }
+  void Load(size_t index, int imageSize, float * out) const override
+  {
+    std::mt19937 random(static_cast<unsigned>(index) + 17u);
+    std::uniform_real_distribution<float> phase(0.0f, 6.28f);
+    const float a = phase(random);
+    const float b = phase(random);
+    for (int c = 0; c < 3; ++c)
+    {
+      for (int y = 0; y < imageSize; ++y)
+      {
+        for (int x = 0; x < imageSize; ++x)
+        {
+          out[(c * imageSize + y) * imageSize + x] =
+            0.5f + 0.25f * std::sin(0.2f * static_cast<float>(x) + a) * std::cos(0.15f * static_cast<float>(y) + b);
+        }
+      }
+    }
+  }
+  std::string Summary() const override { return std::to_string(m_Count) + " synthetic images"; }
+
+private:
+  size_t m_Count;
+};
+
+recontrast::TrainingOptions
+TinyTraining()
+{
+  recontrast::TrainingOptions options;
+  options.backbone = recontrast::Backbone::ResNet18;
+  options.imageSize = kSize;
+  options.iterations = 4;
+  options.batchSize = 2;
+  options.seed = 5;
+  options.loaderWorkers = 2;
+  options.calibrationFraction = 0.2;
+  return options;
+}
+
+std::vector<float>
+Images(const recontrast::SampleSource & source, size_t count)
+{
+  std::vector<float> images(count * 3 * kSize * kSize);
+  for (size_t i = 0; i < count; ++i)
+  {
+    source.Load(i, kSize, images.data() + i * 3 * kSize * kSize);
+  }
+  return images;
+}
+
+TEST(Trainer, TrainsWritesACalibratedModelAndReportsProgress)
+{
+  TemporaryDirectory directory;
+  const std::string model = (directory.Path() / "model.rcm").string();
+  SyntheticSource source(10);
+  recontrast::Trainer trainer(TinyTraining());
+  std::vector<int> seen;
+  trainer.SetProgressCallback([&](const recontrast::TrainingProgress & p) {
+    seen.push_back(p.iteration);
+    EXPECT_TRUE(std::isfinite(p.loss));
+    return true;
+  });
+  const auto result = trainer.Train(source, model);
+  EXPECT_EQ(seen, (std::vector<int>{ 1, 2, 3, 4 }));
+  EXPECT_EQ(result.lossHistory.size(), 4u);
+  EXPECT_TRUE(recontrast::IsModelFile(model));
+  EXPECT_FALSE(std::filesystem::exists(recontrast::Trainer::CheckpointPath(model)));
+  const auto description = recontrast::ReadModelDescription(model);
+  EXPECT_EQ(description.training.trainingSamples, 8);
+  EXPECT_TRUE(description.calibration.valid);
+  EXPECT_EQ(description.calibration.samples, 2);
+  EXPECT_EQ(description.training.dataSummary, "10 synthetic images");
+}
+
+TEST(Trainer, CancelKeepsACheckpointAndResumeGivesTheUninterruptedResult)
+{
+  TemporaryDirectory directory;
+  SyntheticSource source(6);
+  auto options = TinyTraining();
+  options.calibrationFraction = 0.0;
+  options.threads = 1;
+
+  const std::string straight = (directory.Path() / "straight.rcm").string();
+  recontrast::Trainer(options).Train(source, straight);
+
+  options.checkpointEvery = 1;
+  const std::string interrupted = (directory.Path() / "interrupted.rcm").string();
+  recontrast::Trainer first(options);
+  first.SetProgressCallback([](const recontrast::TrainingProgress & p) { return p.iteration < 2; });
+  EXPECT_THROW(first.Train(source, interrupted), recontrast::Cancelled);
+  EXPECT_FALSE(std::filesystem::exists(interrupted));
+  ASSERT_TRUE(std::filesystem::exists(recontrast::Trainer::CheckpointPath(interrupted)));
+
+  options.resume = true;
+  const auto resumed = recontrast::Trainer(options).Train(source, interrupted);
+  EXPECT_EQ(resumed.startIteration, 2);
+  EXPECT_EQ(resumed.lossHistory.size(), 4u);
+
+  const auto a = recontrast::ReadModelFile(straight);
+  const auto b = recontrast::ReadModelFile(interrupted);
+  std::map<std::string, torch::Tensor> byName(b.tensors.begin(), b.tensors.end());
+  for (const auto & [name, tensor] : a.tensors)
+  {
+    EXPECT_LT((tensor.to(torch::kFloat64) - byName.at(name).to(torch::kFloat64)).abs().max().item<double>(), 1e-6)
+      << name;
+  }
+}
+
+TEST(Trainer, BadSettingsAreRefused)
+{
+  auto options = TinyTraining();
+  options.imageSize = 50;
+  EXPECT_THROW(recontrast::Trainer{ options }, recontrast::Error);
+  options = TinyTraining();
+  options.iterations = 0;
+  EXPECT_THROW(recontrast::Trainer{ options }, recontrast::Error);
+  TemporaryDirectory directory;
+  SyntheticSource empty(0);
+  EXPECT_THROW(recontrast::Trainer(TinyTraining()).Train(empty, (directory.Path() / "m.rcm").string()),
+               recontrast::Error);
+  SyntheticSource some(4);
+  EXPECT_THROW(recontrast::Trainer(TinyTraining()).Train(some, (directory.Path() / "none" / "m.rcm").string()),
+               recontrast::Error);
+}
+
+class PredictorTest : public ::testing::Test
+{
+protected:
+  static void SetUpTestSuite()
+  {
+    s_Directory = new TemporaryDirectory();
+    s_Model = (s_Directory->Path() / "model.rcm").string();
+    SyntheticSource source(6);
+    auto options = TinyTraining();
+    options.calibrationFraction = 0.0;
+    recontrast::Trainer(options).Train(source, s_Model);
+  }
+  static void TearDownTestSuite() { delete s_Directory; }
+  static TemporaryDirectory * s_Directory;
+  static std::string s_Model;
+};
+TemporaryDirectory * PredictorTest::s_Directory = nullptr;
+std::string PredictorTest::s_Model;
+
+TEST_F(PredictorTest, MapsHaveTheModelSizeAndScoresAreTheirMaxima)
+{
+  recontrast::Predictor predictor(s_Model);
+  EXPECT_EQ(predictor.ImageSize(), kSize);
+  SyntheticSource source(3);
+  const auto images = Images(source, 3);
+  const auto predictions = predictor.Predict(images.data(), 3);
+  ASSERT_EQ(predictions.size(), 3u);
+  for (const auto & p : predictions)
+  {
+    ASSERT_EQ(p.map.size(), static_cast<size_t>(kSize * kSize));
+    EXPECT_NEAR(p.score, *std::max_element(p.map.begin(), p.map.end()), 1e-5);
+    EXPECT_GE(p.score, 0.0);
+    EXPECT_LE(p.score, 12.0);
+  }
+}
+
+TEST_F(PredictorTest, ResultsDoNotDependOnTheBatchSize)
+{
+  SyntheticSource source(3);
+  const auto images = Images(source, 3);
+  recontrast::PredictorOptions one;
+  one.batchSize = 1;
+  recontrast::PredictorOptions three;
+  three.batchSize = 3;
+  const auto a = recontrast::Predictor(s_Model, one).Predict(images.data(), 3);
+  const auto b = recontrast::Predictor(s_Model, three).Predict(images.data(), 3);
+  for (size_t i = 0; i < 3; ++i)
+  {
+    EXPECT_NEAR(a[i].score, b[i].score, 1e-5);
+  }
+}
+
+TEST_F(PredictorTest, BadInputIsRefusedClearly)
+{
+  recontrast::Predictor predictor(s_Model);
+  std::vector<float> image(3 * kSize * kSize, 0.5f);
+  image[100] = std::nanf("");
+  EXPECT_THROW(predictor.Predict(image.data(), 1), recontrast::Error);
+
+  recontrast::PredictorOptions cuda;
+  cuda.device = "gpu";
+  EXPECT_THROW(recontrast::Predictor(s_Model, cuda), recontrast::Error);
+  recontrast::PredictorOptions zero;
+  zero.batchSize = 0;
+  EXPECT_THROW(recontrast::Predictor(s_Model, zero), recontrast::Error);
+  EXPECT_THROW(recontrast::Predictor("/nonexistent/model.rcm"), recontrast::Error);
+}
+
+TEST_F(PredictorTest, ScoreReductions)
+{
+  recontrast::PredictorOptions options;
+  options.reduction = recontrast::ScoreReduction::Mean;
+  recontrast::Predictor mean(s_Model, options);
+  std::vector<float> map = { 1.0f, 2.0f, 3.0f, 6.0f };
+  EXPECT_DOUBLE_EQ(mean.Score(map), 3.0);
+  options.reduction = recontrast::ScoreReduction::TopKMean;
+  options.topFraction = 0.5;
+  EXPECT_DOUBLE_EQ(recontrast::Predictor(s_Model, options).Score(map), 4.5);
+  EXPECT_EQ(recontrast::ScoreReductionFromString("topk-mean"), recontrast::ScoreReduction::TopKMean);
+  EXPECT_THROW(recontrast::ScoreReductionFromString("median"), recontrast::Error);
+}
+
+} // namespace

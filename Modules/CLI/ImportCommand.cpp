@@ -1,0 +1,57 @@
+#include "Commands.h"
+
+#include "ReContrast/Import.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <cstdio>
+
+namespace recontrast::cli
+{
+
+ImportCommand::ImportCommand(CLI::App & app)
+  : m_Command(app.add_subcommand(
+      "import",
+      "Make a model file from a checkpoint of the official ReContrast code or from torchvision ImageNet weights."))
+{
+  auto * official =
+    m_Command->add_option("--official", m_Official, "A torch.save(model.state_dict()) file of the official code")
+      ->check(CLI::ExistingFile);
+  auto * torchvision =
+    m_Command
+      ->add_option("--torchvision", m_Torchvision, "torchvision ImageNet weights, e.g. wide_resnet50_2-95faca4d.pth")
+      ->check(CLI::ExistingFile);
+  official->excludes(torchvision);
+  m_Command->add_option("--backbone", m_Backbone, "Backbone of the checkpoint")
+    ->capture_default_str()
+    ->check(CLI::IsMember(BackboneNames()));
+  m_Command->add_option("--image-size", m_ImageSize, "Input size the model will use (a multiple of 32)")
+    ->capture_default_str();
+  m_Command->add_option("--out", m_Output, "The model file to write")->required();
+  m_Command->callback([this, official, torchvision]() {
+    if (official->count() + torchvision->count() != 1)
+    {
+      throw CLI::ValidationError("import", "give exactly one of --official or --torchvision");
+    }
+  });
+}
+
+int
+ImportCommand::Run() const
+{
+  const Backbone backbone = BackboneFromString(m_Backbone);
+  if (!m_Official.empty())
+  {
+    ImportOfficialModel(m_Official, backbone, m_ImageSize, m_Output);
+    std::printf(
+      "recontrast: wrote %s (the official model %s, %s)\n", m_Output.c_str(), m_Official.c_str(), m_Backbone.c_str());
+  }
+  else
+  {
+    CreateModelFromTorchvision(m_Torchvision, backbone, m_ImageSize, m_Output);
+    std::printf("recontrast: wrote %s (untrained; encoder from %s)\n", m_Output.c_str(), m_Torchvision.c_str());
+  }
+  return 0;
+}
+
+} // namespace recontrast::cli

@@ -1,0 +1,142 @@
+// Times the engine's public API on one model file: inference (Predictor, batch 1) or one
+// training step (Trainer). Prints one JSON line; Testing/Benchmarks/engine_benchmark.py runs it
+// next to the PyTorch reference and prints the ratios.
+#include "ReContrast/Error.h"
+#include "ReContrast/ModelDescription.h"
+#include "ReContrast/Predictor.h"
+#include "ReContrast/Trainer.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+namespace
+{
+using Clock = std::chrono::steady_clock;
+
+double
+PeakResidentMegabytes()
+{
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+double
+Median(std::vector<double> values)
+{
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+class RandomSource : public recontrast::SampleSource
+{
+public:
+  size_t Size() const override { return 64; }
+  void Load(size_t index, int imageSize, float * out) const override
+  {
+    std::mt19937 random(static_cast<unsigned>(index));
+    std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+    for (size_t i = 0; i < 3 * static_cast<size_t>(imageSize) * static_cast<size_t>(imageSize); ++i)
+    {
+      out[i] = uniform(random);
+    }
+  }
+  std::string Summary() const override { return "random images"; }
+};
+} // namespace
+
+int
+main(int argc, char ** argv)
+{
+  CLI::App app{ "Time the ReContrast engine on a model file." };
+  std::string model;
+  std::string mode = "infer";
+  int runs = 5;
+  int warmup = 2;
+  int batch = 1;
+  int threads = 0;
+  app.add_option("--model", model, "Model file")->required()->check(CLI::ExistingFile);
+  app.add_option("--mode", mode, "infer or train")->check(CLI::IsMember({ "infer", "train" }));
+  app.add_option("--runs", runs, "Timed runs")->check(CLI::PositiveNumber);
+  app.add_option("--warmup", warmup, "Untimed runs first")->check(CLI::NonNegativeNumber);
+  app.add_option("--batch", batch, "Images per forward or training step")->check(CLI::PositiveNumber);
+  app.add_option("--threads", threads, "LibTorch threads (0: default)");
+  CLI11_PARSE(app, argc, argv);
+
+  try
+  {
+    const recontrast::ModelDescription description = recontrast::ReadModelDescription(model);
+    const int size = description.config.imageSize;
+    std::vector<double> seconds;
+    if (mode == "infer")
+    {
+      recontrast::PredictorOptions options;
+      options.batchSize = batch;
+      options.threads = threads;
+      recontrast::Predictor predictor(model, options);
+      RandomSource source;
+      std::vector<float> images(static_cast<size_t>(batch) * 3 * static_cast<size_t>(size) * static_cast<size_t>(size));
+      for (int b = 0; b < batch; ++b)
+      {
+        source.Load(static_cast<size_t>(b), size, images.data() + static_cast<size_t>(b) * 3 * size * size);
+      }
+      for (int i = 0; i < warmup + runs; ++i)
+      {
+        const auto start = Clock::now();
+        predictor.Predict(images.data(), static_cast<size_t>(batch));
+        if (i >= warmup)
+        {
+          seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+        }
+      }
+    }
+    else
+    {
+      recontrast::TrainingOptions options;
+      options.backbone = description.config.backbone;
+      options.imageSize = size;
+      options.batchSize = batch;
+      options.iterations = warmup + runs;
+      options.initialModel = model;
+      options.threads = threads;
+      options.calibrationFraction = 0.0;
+      options.loaderWorkers = 1;
+      recontrast::Trainer trainer(options);
+      auto last = Clock::now();
+      trainer.SetProgressCallback([&](const recontrast::TrainingProgress & p) {
+        const auto now = Clock::now();
+        if (p.iteration > warmup)
+        {
+          seconds.push_back(std::chrono::duration<double>(now - last).count());
+        }
+        last = now;
+        return true;
+      });
+      const std::string output = (std::filesystem::temp_directory_path() / "recontrast-benchmark-trained.rcm").string();
+      trainer.Train(RandomSource(), output);
+      std::filesystem::remove(output);
+    }
+    nlohmann::json result{ { "mode", mode },
+                           { "batch", batch },
+                           { "median_s", Median(seconds) },
+                           { "min_s", *std::min_element(seconds.begin(), seconds.end()) },
+                           { "runs", seconds },
+                           { "peak_rss_mb", PeakResidentMegabytes() } };
+    std::puts(result.dump().c_str());
+  }
+  catch (const recontrast::Error & e)
+  {
+    std::fprintf(stderr, "EngineBenchmark: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""Engine benchmark: the C++ engine against eager PyTorch, same model, same weights, same run.
+
+Usage (from the repository root, after building):
+    /usr/bin/python3 Testing/Benchmarks/engine_benchmark.py --build build            # full: WRN50-2 at 256
+    /usr/bin/python3 Testing/Benchmarks/engine_benchmark.py --build build --quick    # < 1 minute check
+
+It builds the reference model (Testing/Python/recontrast_reference.py, random weights, seed 0),
+saves its state_dict like the official code, imports it with `recontrast import --official`, then
+times, each in a fresh process so that peak memory is per measurement:
+  * inference, batch 1: eager PyTorch (eval, no_grad, the official forward) vs the engine's Predictor
+    (forward + anomaly maps + smoothing);
+  * one training step at the chosen batch: eager PyTorch (official step: forward, two global cosine
+    hard-mining losses, backward, two AdamW steps) vs the engine's Trainer.
+It prints medians, the ratio engine / PyTorch (below 1 means the engine is faster), the effective
+GFLOP/s and the peak resident memory of each process.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "Python"))
+
+# GFLOP per image of the forward as the official code runs it (recontrast-params.md, 256 px),
+# scaled by area for other sizes; only meaningful for wide_resnet50_2.
+WRN50_FORWARD_GFLOP_256 = 128.3
+
+
+def torch_worker(args):
+    """Runs in a child process: times eager PyTorch and prints one JSON line."""
+    import resource
+    import torch
+    import recontrast_reference as ref
+
+    torch.set_num_threads(args.threads or os.cpu_count())
+    torch.manual_seed(0)
+    model = ref.build_model(args.backbone)
+    model.load_state_dict(torch.load(args.state, map_location="cpu"))
+    size = args.image_size
+    times = []
+    if args.mode == "infer":
+        model.eval()
+        x = torch.rand(args.batch, 3, size, size)
+        with torch.no_grad():
+            for i in range(args.warmup + args.runs):
+                start = time.perf_counter()
+                en, de = model(x)
+                ref.anomaly_map(en, de, size)
+                if i >= args.warmup:
+                    times.append(time.perf_counter() - start)
+    else:
+        ref.train_mode(model, encoder_bn_train=True)
+        optimizer, optimizer2 = ref.make_optimizers(model)
+        x = torch.rand(args.batch, 3, size, size)
+        for i in range(args.warmup + args.runs):
+            start = time.perf_counter()
+            en, de = model(x)
+            loss = ref.recontrast_loss(en, de, ref.alpha_at(i, 2000))
+            optimizer.zero_grad()
+            optimizer2.zero_grad()
+            loss.backward()
+            optimizer.step()
+            optimizer2.step()
+            if i >= args.warmup:
+                times.append(time.perf_counter() - start)
+    times.sort()
+    n = len(times)
+    median = times[n // 2] if n % 2 else 0.5 * (times[n // 2 - 1] + times[n // 2])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(json.dumps({"median_s": median, "min_s": times[0], "runs": times, "peak_rss_mb": peak}))
+
+
+def run_json(command):
+    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", default="build", help="build tree with bin/recontrast and the benchmark")
+    parser.add_argument("--quick", action="store_true", help="resnet18 at 128 px, few runs (< 1 minute)")
+    parser.add_argument("--backbone", default="wide_resnet50_2")
+    parser.add_argument("--image-size", type=int, default=256)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--train-batch", type=int, default=8)
+    parser.add_argument("--train-runs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--worker", choices=["infer", "train"], help=argparse.SUPPRESS)
+    parser.add_argument("--state", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--warmup", type=int, default=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        args.mode = args.worker
+        torch_worker(args)
+        return
+    if args.quick:
+        args.backbone, args.image_size, args.runs, args.train_batch, args.train_runs = "resnet18", 128, 3, 4, 2
+
+    import torch
+    import recontrast_reference as ref
+
+    build = os.path.abspath(args.build)
+    recontrast = os.path.join(build, "bin", "recontrast")
+    engine = os.path.join(build, "bin", "ReContrastEngineBenchmark")
+    with tempfile.TemporaryDirectory(prefix="recontrast-bench-") as work:
+        torch.manual_seed(0)
+        state = os.path.join(work, "official.pth")
+        torch.save(ref.build_model(args.backbone).state_dict(), state)
+        model = os.path.join(work, "model.rcm")
+        subprocess.run([recontrast, "import", "--official", state, "--backbone", args.backbone,
+                        "--image-size", str(args.image_size), "--out", model], check=True, capture_output=True)
+
+        rows = []
+        for mode, batch, runs, warmup in (("infer", 1, args.runs, 2), ("train", args.train_batch, args.train_runs, 1)):
+            common = ["--runs", str(runs), "--warmup", str(warmup), "--batch", str(batch),
+                      "--threads", str(args.threads)]
+            py = run_json([sys.executable, os.path.abspath(__file__), "--worker", mode, "--state", state,
+                           "--backbone", args.backbone, "--image-size", str(args.image_size)] + common)
+            cc = run_json([engine, "--model", model, "--mode", mode] + common)
+            rows.append((mode, batch, py, cc))
+
+    gflop = WRN50_FORWARD_GFLOP_256 * (args.image_size / 256.0) ** 2
+    print(f"ReContrast engine benchmark: {args.backbone}, {args.image_size} px, "
+          f"{args.threads or os.cpu_count()} threads, torch {torch.__version__}")
+    print(f"{'measurement':<28}{'PyTorch eager':>15}{'engine':>12}{'ratio':>8}{'PyTorch RSS':>14}{'engine RSS':>13}")
+    for mode, batch, py, cc in rows:
+        name = f"{'inference' if mode == 'infer' else 'training step'}, batch {batch}"
+        ratio = cc["median_s"] / py["median_s"]
+        print(f"{name:<28}{py['median_s']:>13.3f} s{cc['median_s']:>10.3f} s{ratio:>8.2f}"
+              f"{py['peak_rss_mb']:>11.0f} MB{cc['peak_rss_mb']:>10.0f} MB")
+        if mode == "infer" and args.backbone == "wide_resnet50_2":
+            print(f"{'':<28}{gflop / py['median_s']:>9.0f} GFLOP/s{gflop / cc['median_s']:>6.0f} GFLOP/s"
+                  f"  (of ~350 GFLOP/s measured for oneDNN fp32 3x3 convolutions on this machine kind)")
+    print("ratio = engine / PyTorch median time; below 1.0 the engine is faster.")
+
+
+if __name__ == "__main__":
+    main()
