@@ -118,7 +118,7 @@ TEST(MagneticTiles, TrainingLowersTheLossAndDefectsScoreAboveNormals)
   recontrast::TrainingOptions options;
   options.backbone = recontrast::Backbone::ResNet18;
   options.imageSize = kSize;
-  options.iterations = 60;
+  options.iterations = 120;
   options.batchSize = 8;
   options.seed = 111;
   options.calibrationFraction = 0.0;
