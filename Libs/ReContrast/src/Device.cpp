@@ -5,6 +5,9 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <thread>
+
 namespace recontrast
 {
 
@@ -52,10 +55,9 @@ ApplyThreadCount(int threads)
   {
     throw Error("The thread count must be 0 (automatic) or positive; got " + std::to_string(threads) + ".");
   }
-  if (threads > 0)
-  {
-    torch::set_num_threads(threads);
-  }
+  // 0 means every core: Debian's LibTorch otherwise starts with a single intra-op thread.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  torch::set_num_threads(threads > 0 ? threads : static_cast<int>(cores));
 }
 
 } // namespace recontrast

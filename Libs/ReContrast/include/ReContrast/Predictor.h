@@ -32,7 +32,7 @@ enum class Precision
 struct RECONTRAST_EXPORT PredictorOptions
 {
   std::string device = "cpu"; ///< "cpu" or "cuda" (or "cuda:N").
-  int threads = 0;            ///< Intra-op threads on the CPU; 0 keeps LibTorch's default.
+  int threads = 0;            ///< Intra-op threads on the CPU; 0 uses every core.
   int batchSize = 4;          ///< Images per forward pass.
   ScoreReduction reduction = ScoreReduction::Max;
   double topFraction = 0.01;   ///< For TopKMean.

@@ -35,7 +35,7 @@ struct RECONTRAST_EXPORT TrainingOptions
   std::string initialModel;
 
   std::string device = "cpu";
-  int threads = 0;         ///< LibTorch intra-op threads; 0 keeps the default.
+  int threads = 0;         ///< LibTorch intra-op threads; 0 uses every core.
   int loaderWorkers = 2;   ///< Threads that decode and pre-process samples.
   int prefetchBatches = 2; ///< Batches prepared ahead of the model.
 
