@@ -23,7 +23,8 @@ find_package(ITK 5.2 REQUIRED COMPONENTS
   ITKConnectedComponents ITKLabelMap ITKSmoothing ITKIONIFTI ITKIONRRD ITKIOMeta ITKIOPNG ITKIOJPEG
   ITKIOGDCM ITKIOTransformBase ITKTestKernel)
 # VTK for pictures (overlays, montages, plots) rendered off-screen.
-find_package(VTK 9.1 REQUIRED COMPONENTS CommonCore CommonDataModel ImagingCore IOImage)
+find_package(VTK 9.1 REQUIRED COMPONENTS
+  CommonCore CommonDataModel CommonExecutionModel IOImage RenderingCore RenderingFreeType)
 # DCMTK for DICOM in and out (Parametric Map, SEG).
 find_package(DCMTK REQUIRED NO_MODULE)
 

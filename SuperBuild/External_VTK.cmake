@@ -1,6 +1,6 @@
 # VTK, without rendering windows: the project only renders pictures off-screen.
 set(proj VTK)
-recontrast_superbuild_use_system(VTK VTK 9.1 COMPONENTS CommonCore CommonDataModel ImagingCore IOImage)
+recontrast_superbuild_use_system(VTK VTK 9.1 COMPONENTS CommonCore CommonDataModel CommonExecutionModel IOImage RenderingCore RenderingFreeType)
 if(NOT USE_SYSTEM_VTK)
   set(RECONTRAST_VTK_GIT_TAG "v9.3.1" CACHE STRING "VTK release to build")
   ExternalProject_Add(${proj}

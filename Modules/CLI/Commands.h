@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace recontrast::cli
@@ -37,6 +38,59 @@ private:
   std::string m_Backbone = "wide_resnet50_2";
   int m_ImageSize = 256;
   std::string m_Output;
+};
+
+/** `recontrast train --data <folder|list> --out <model> ...`: trains a model on normal scans. */
+class TrainCommand
+{
+public:
+  explicit TrainCommand(CLI::App & app);
+  bool Selected() const { return m_Command->parsed(); }
+  int Run() const;
+
+private:
+  CLI::App * m_Command;
+  std::string m_Data;
+  std::string m_Output;
+  std::string m_Backbone = "wide_resnet50_2";
+  int m_ImageSize = 256;
+  int m_Iterations = 2000;
+  int m_BatchSize = 16;
+  uint64_t m_Seed = 111;
+  std::string m_EncoderWeights;
+  std::string m_InitialModel;
+  std::string m_EncoderBatchNorm = "train";
+  std::string m_Device = "cpu";
+  int m_Threads = 0;
+  int m_CheckpointEvery = 0;
+  bool m_Resume = false;
+  std::string m_Intensity = "mr";
+  bool m_Context = false;
+  double m_CalibrationFraction = 0.1;
+  double m_MinimumForeground = 0.05;
+};
+
+/** `recontrast infer --model <model> --input <scan> --output <map> ...`: anomaly map, report, overlay. */
+class InferCommand
+{
+public:
+  explicit InferCommand(CLI::App & app);
+  bool Selected() const { return m_Command->parsed(); }
+  int Run() const;
+
+private:
+  CLI::App * m_Command;
+  std::string m_Model;
+  std::string m_Input;
+  std::string m_Output;
+  std::string m_Overlay;
+  std::string m_Report;
+  std::string m_Labels;
+  double m_Threshold = -1.0;
+  std::string m_Device = "cpu";
+  int m_Threads = 0;
+  int m_BatchSize = 4;
+  std::string m_Intensity;
 };
 
 } // namespace recontrast::cli

@@ -23,8 +23,10 @@ main(int argc, char ** argv)
   });
   app.require_subcommand(0, 1);
 
-  recontrast::cli::InfoCommand info(app);
+  recontrast::cli::TrainCommand train(app);
+  recontrast::cli::InferCommand infer(app);
   recontrast::cli::ImportCommand import(app);
+  recontrast::cli::InfoCommand info(app);
 
   try
   {
@@ -37,6 +39,14 @@ main(int argc, char ** argv)
 
   try
   {
+    if (train.Selected())
+    {
+      return train.Run();
+    }
+    if (infer.Selected())
+    {
+      return infer.Run();
+    }
     if (info.Selected())
     {
       return info.Run();

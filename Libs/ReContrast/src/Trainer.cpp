@@ -205,6 +205,7 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
   description.training.encoderBatchNorm = o.encoderBatchNorm;
   description.training.dataSummary = source.Summary();
   description.training.engineVersion = Version();
+  description.properties = o.modelProperties;
 
   torch::manual_seed(o.seed);
   ReContrastNetwork network(o.backbone);

@@ -87,9 +87,10 @@ TEST(Import, TorchvisionWeightsMakeAnUntrainedModel)
     GTEST_SKIP() << "no Python with torch (RECONTRAST_PYTHON is empty)";
   }
   TemporaryDirectory directory;
-  const std::string command = "\"" + PythonInterpreter() +
-                              "\" -c \"import torch, torchvision; torch.save(torchvision.models.resnet18().state_dict(), '" +
-                              (directory.Path() / "resnet18.pth").string() + "', _use_new_zipfile_serialization=False)\"";
+  const std::string command =
+    "\"" + PythonInterpreter() +
+    "\" -c \"import torch, torchvision; torch.save(torchvision.models.resnet18().state_dict(), '" +
+    (directory.Path() / "resnet18.pth").string() + "', _use_new_zipfile_serialization=False)\"";
   ASSERT_EQ(std::system(command.c_str()), 0);
   const std::string model = (directory.Path() / "model.rcm").string();
   const auto description = recontrast::CreateModelFromTorchvision(

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,10 @@ struct RECONTRAST_EXPORT TrainingOptions
   int checkpointEvery = 0;
   /** Continue from `<model>.checkpoint` when it exists. */
   bool resume = false;
+
+  /** Settings of the layers above (intensity preset, channel mode, ...), stored in the model file
+   * (ModelDescription::properties) so that inference uses the same pre-processing. */
+  std::map<std::string, std::string> modelProperties;
 
   /** Throws Error when a value is out of range. */
   void Validate() const;

@@ -1,0 +1,126 @@
+#ifndef itkReContrastAnomalyImageFilter_h
+#define itkReContrastAnomalyImageFilter_h
+
+#include "itkImageToImageFilter.h"
+#include "itkReContrastIntensityPreset.h"
+#include "ReContrast/Predictor.h"
+
+#include <memory>
+#include <vector>
+
+namespace itk
+{
+
+/** \class ReContrastAnomalyImageFilter
+ * \brief Anomaly map of a scan with a ReContrast model: same size, origin, spacing and direction.
+ *
+ * The scan is cut into 2-D slices along the slice axis (by default the index axis closest to the
+ * patient's head-feet axis, read from the direction matrix), each slice is normalised with the
+ * intensity preset, resampled into the model's square input preserving its physical aspect ratio,
+ * scored in batches by the shared predictor, and its map is resampled back onto the slice grid.
+ * Slices whose foreground (the optional mask input, or an automatic body mask) covers less than
+ * MinimumForegroundFraction get 0; so do voxels outside the foreground.
+ *
+ * Channel modes: Replicated (the slice in all three channels, the default) or Context (2.5-D:
+ * the previous, current and next slices as the three channels). RGB 2-D images use their colours.
+ *
+ * ProgressEvent fires after each batch; AbortGenerateData is honoured between batches (the filter
+ * then throws ProcessAborted and its output holds nothing valid).
+ *
+ * Inputs: 0 the scan, 1 (optional) a foreground mask with the scan's geometry ("MaskImage").
+ *
+ * \ingroup ITKReContrast
+ */
+template <typename TInputImage, typename TOutputImage = Image<float, TInputImage::ImageDimension>>
+class ITK_TEMPLATE_EXPORT ReContrastAnomalyImageFilter : public ImageToImageFilter<TInputImage, TOutputImage>
+{
+public:
+  ITK_DISALLOW_COPY_AND_MOVE(ReContrastAnomalyImageFilter);
+
+  using Self = ReContrastAnomalyImageFilter;
+  using Superclass = ImageToImageFilter<TInputImage, TOutputImage>;
+  using Pointer = SmartPointer<Self>;
+  using ConstPointer = SmartPointer<const Self>;
+
+  static constexpr unsigned int ImageDimension = TInputImage::ImageDimension;
+  using InputImageType = TInputImage;
+  using OutputImageType = TOutputImage;
+  using MaskImageType = Image<unsigned char, ImageDimension>;
+  using PredictorPointer = std::shared_ptr<recontrast::Predictor>;
+
+  enum class ChannelMode
+  {
+    Replicated,
+    Context
+  };
+
+  itkNewMacro(Self);
+  itkTypeMacro(ReContrastAnomalyImageFilter, ImageToImageFilter);
+
+  /** The loaded model; shared so that many filters (and calls) load it once. */
+  void SetPredictor(PredictorPointer predictor);
+  PredictorPointer GetPredictor() const { return m_Predictor; }
+
+  /** Optional foreground mask (non-zero = foreground), same geometry as the scan. */
+  void SetMaskImage(const MaskImageType * mask);
+  const MaskImageType * GetMaskImage() const;
+
+  /** Index axis along which slices are cut; -1 (default) picks the axis closest to axial. */
+  itkSetMacro(SliceAxis, int);
+  itkGetConstMacro(SliceAxis, int);
+
+  /** The axis that is used: SliceAxis, or the automatic choice for this input. */
+  unsigned int GetEffectiveSliceAxis() const;
+
+  void SetIntensityPreset(const ReContrastIntensityPreset & preset);
+  const ReContrastIntensityPreset & GetIntensityPreset() const { return m_IntensityPreset; }
+
+  void SetChannelMode(ChannelMode mode);
+  ChannelMode GetChannelMode() const { return m_ChannelMode; }
+
+  /** Without a mask input, compute an automatic body/air mask (default on for 3-D, off for 2-D). */
+  itkSetMacro(AutomaticMask, bool);
+  itkGetConstMacro(AutomaticMask, bool);
+  itkBooleanMacro(AutomaticMask);
+
+  /** Slices whose foreground covers less than this fraction are not scored (map 0). */
+  itkSetClampMacro(MinimumForegroundFraction, double, 0.0, 1.0);
+  itkGetConstMacro(MinimumForegroundFraction, double);
+
+  /** After Update(): one score per slice along the slice axis (0 for skipped slices). */
+  const std::vector<double> & GetSliceScores() const { return m_SliceScores; }
+  /** After Update(): which slices were scored. */
+  const std::vector<bool> & GetScoredSlices() const { return m_ScoredSlices; }
+
+protected:
+  ReContrastAnomalyImageFilter();
+  ~ReContrastAnomalyImageFilter() override = default;
+
+  void PrintSelf(std::ostream & os, Indent indent) const override;
+  void GenerateInputRequestedRegion() override;
+  void EnlargeOutputRequestedRegion(DataObject * output) override;
+  void VerifyInputInformation() ITKv5_CONST override;
+  void GenerateData() override;
+
+private:
+  PredictorPointer m_Predictor;
+  int m_SliceAxis{ -1 };
+  ReContrastIntensityPreset m_IntensityPreset;
+  ChannelMode m_ChannelMode{ ChannelMode::Replicated };
+  bool m_AutomaticMask{ ImageDimension == 3 };
+  double m_MinimumForegroundFraction{ 0.05 };
+  std::vector<double> m_SliceScores;
+  std::vector<bool> m_ScoredSlices;
+};
+
+/** The index axis of a 3-D image whose physical direction is closest to the head-feet (z) axis. */
+template <typename TDirection>
+unsigned int ReContrastAxialAxis(const TDirection & direction);
+
+} // namespace itk
+
+#ifndef ITK_MANUAL_INSTANTIATION
+#  include "itkReContrastAnomalyImageFilter.hxx"
+#endif
+
+#endif

@@ -1,0 +1,86 @@
+#ifndef itkReContrastScanSlices_h
+#define itkReContrastScanSlices_h
+
+#include "itkIntTypes.h"
+#include "itkReContrastIntensityPreset.h"
+#include "itkReContrastSliceResampler.h"
+#include "ReContrastITKExport.h"
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace itk
+{
+
+/** \class ReContrastScanSlices
+ * \brief The slices of one scan as the model sees them: the pre- and post-processing that
+ * training (ReContrastScanSampleSource) and inference (ReContrastAnomalyImageFilter) share.
+ *
+ * Holds the scan's intensities (1 channel, or 3 for RGB pictures) in image buffer order (axis 0
+ * fastest), its foreground, the fitted intensity preset and the slice geometry. A 2-D image is a
+ * scan with one slice. Slices whose foreground covers less than the minimum fraction are not usable.
+ *
+ * \ingroup ITKReContrast
+ */
+class ReContrastITK_EXPORT ReContrastScanSlices
+{
+public:
+  struct Settings
+  {
+    ReContrastIntensityPreset preset = ReContrastIntensityPreset::FromString("mr");
+    /** 2.5-D: previous, current and next slice as the three channels (grey scans only). */
+    bool context = false;
+    double minimumForegroundFraction = 0.05;
+  };
+
+  /** @param values    voxels x components floats, image buffer order
+   *  @param size      size along the three index axes (2-D: third = 1)
+   *  @param spacing   spacing along the three index axes
+   *  @param sliceAxis index axis along which slices are cut (2 for 2-D images)
+   *  @param foreground one byte per voxel, non-zero = foreground; empty = everything */
+  ReContrastScanSlices(std::vector<float> values, unsigned int components, const std::array<SizeValueType, 3> & size,
+                       const std::array<double, 3> & spacing, unsigned int sliceAxis,
+                       std::vector<unsigned char> foreground, const Settings & settings);
+
+  SizeValueType GetNumberOfSlices() const { return m_Size[m_Axis]; }
+  /** Slices with enough foreground, in increasing order. */
+  const std::vector<SizeValueType> & GetUsableSlices() const { return m_Usable; }
+  const ReContrastIntensityPreset & GetFittedPreset() const { return m_Preset; }
+  unsigned int GetSliceAxis() const { return m_Axis; }
+
+  /** Writes the model input of slice k: three planes of modelSize x modelSize in [0, 1]. Thread-safe. */
+  void MakeModelInput(SizeValueType k, unsigned int modelSize, float * out) const;
+
+  /** Resamples a modelSize x modelSize map of slice k onto the slice grid and writes it into a
+   * whole-scan buffer (one float per voxel, image buffer order); voxels outside the foreground get 0. */
+  void WriteSliceMap(SizeValueType k, const float * squareMap, unsigned int modelSize, float * scanMap) const;
+
+private:
+  SizeValueType Offset(SizeValueType x, SizeValueType y, SizeValueType k) const
+  {
+    return x * m_Stride[m_U] + y * m_Stride[m_V] + k * m_Stride[m_Axis];
+  }
+  const ReContrastSliceResampler & Resampler(unsigned int modelSize) const;
+
+  std::vector<float> m_Values;
+  unsigned int m_Components;
+  std::array<SizeValueType, 3> m_Size;
+  std::array<double, 3> m_Spacing;
+  std::array<SizeValueType, 3> m_Stride;
+  unsigned int m_Axis;
+  unsigned int m_U;
+  unsigned int m_V;
+  std::vector<unsigned char> m_Foreground;
+  Settings m_Settings;
+  ReContrastIntensityPreset m_Preset;
+  std::vector<SizeValueType> m_Usable;
+  mutable std::mutex m_ResamplerMutex;
+  mutable std::unique_ptr<ReContrastSliceResampler> m_Resampler;
+  mutable unsigned int m_ResamplerSize = 0;
+};
+
+} // namespace itk
+
+#endif

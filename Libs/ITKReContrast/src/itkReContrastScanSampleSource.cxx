@@ -1,0 +1,314 @@
+#include "itkReContrastScanSampleSource.h"
+
+#include "itkGDCMImageIO.h"
+#include "itkGDCMSeriesFileNames.h"
+#include "itkImage.h"
+#include "itkImageFileReader.h"
+#include "itkImageIOFactory.h"
+#include "itkImageRegionConstIterator.h"
+#include "itkImageSeriesReader.h"
+#include "itkRGBPixel.h"
+#include "itkReContrastAnomalyImageFilter.h"
+#include "itkReContrastForegroundMaskImageFilter.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+namespace itk
+{
+
+namespace
+{
+namespace fs = std::filesystem;
+using VolumeType = Image<float, 3>;
+using ColourVolumeType = Image<RGBPixel<float>, 3>;
+using MaskType = Image<unsigned char, 3>;
+
+template <typename TImage>
+void
+ReadInto(const std::string & path, typename TImage::Pointer & image)
+{
+  auto reader = ImageFileReader<TImage>::New();
+  reader->SetFileName(path);
+  reader->Update();
+  image = reader->GetOutput();
+  image->DisconnectPipeline();
+}
+
+VolumeType::Pointer
+ReadDicomFolder(const std::string & folder)
+{
+  auto names = GDCMSeriesFileNames::New();
+  names->SetUseSeriesDetails(true);
+  names->SetDirectory(folder);
+  const auto series = names->GetSeriesUIDs();
+  if (series.empty())
+  {
+    itkGenericExceptionMacro("The folder '" << folder << "' holds no DICOM series.");
+  }
+  auto reader = ImageSeriesReader<VolumeType>::New();
+  reader->SetImageIO(GDCMImageIO::New());
+  reader->SetFileNames(names->GetFileNames(series.front()));
+  reader->Update();
+  VolumeType::Pointer volume = reader->GetOutput();
+  volume->DisconnectPipeline();
+  return volume;
+}
+
+template <typename TImage>
+std::array<SizeValueType, 3>
+SizeOf(const TImage * image)
+{
+  const auto size = image->GetLargestPossibleRegion().GetSize();
+  return { { size[0], size[1], size[2] } };
+}
+
+template <typename TImage>
+std::array<double, 3>
+SpacingOf(const TImage * image)
+{
+  const auto spacing = image->GetSpacing();
+  return { { spacing[0], spacing[1], spacing[2] } };
+}
+
+bool
+LooksLikeImageFile(const fs::path & path)
+{
+  return ImageIOFactory::CreateImageIO(path.string().c_str(), ImageIOFactory::IOFileModeEnum::ReadMode) != nullptr;
+}
+} // namespace
+
+std::shared_ptr<const ReContrastScanSlices>
+ReContrastReadScanSlices(const std::string & path, const ReContrastScanSampleSource::Settings & settings)
+{
+  try
+  {
+    std::vector<float> values;
+    unsigned int components = 1;
+    std::array<SizeValueType, 3> size{};
+    std::array<double, 3> spacing{};
+    VolumeType::DirectionType direction;
+    VolumeType::Pointer grey;
+    if (fs::is_directory(path))
+    {
+      grey = ReadDicomFolder(path);
+    }
+    else
+    {
+      ImageIOBase::Pointer io = ImageIOFactory::CreateImageIO(path.c_str(), ImageIOFactory::IOFileModeEnum::ReadMode);
+      if (!io)
+      {
+        itkGenericExceptionMacro("'" << path << "' is not an image file that ITK can read.");
+      }
+      io->SetFileName(path);
+      io->ReadImageInformation();
+      if (io->GetNumberOfDimensions() > 3)
+      {
+        itkGenericExceptionMacro("'" << path << "' is a " << io->GetNumberOfDimensions()
+                                     << "-D image; only 2-D and 3-D scans are supported.");
+      }
+      components = io->GetNumberOfComponents();
+      if (components == 3 || components == 4)
+      {
+        ColourVolumeType::Pointer colour;
+        ReadInto<ColourVolumeType>(path, colour);
+        components = 3;
+        size = SizeOf(colour.GetPointer());
+        spacing = SpacingOf(colour.GetPointer());
+        direction = colour->GetDirection();
+        if (size[2] != 1)
+        {
+          itkGenericExceptionMacro("'" << path << "' is a colour volume; colour is supported for 2-D pictures only.");
+        }
+        values.reserve(size[0] * size[1] * 3);
+        ImageRegionConstIterator<ColourVolumeType> it(colour, colour->GetLargestPossibleRegion());
+        for (it.GoToBegin(); !it.IsAtEnd(); ++it)
+        {
+          for (unsigned int c = 0; c < 3; ++c)
+          {
+            values.push_back(it.Get()[c]);
+          }
+        }
+      }
+      else if (components == 1)
+      {
+        ReadInto<VolumeType>(path, grey);
+      }
+      else
+      {
+        itkGenericExceptionMacro("'" << path << "' has " << components
+                                     << " components per pixel; grey scans and RGB pictures are supported.");
+      }
+    }
+
+    std::vector<unsigned char> foreground;
+    if (grey)
+    {
+      size = SizeOf(grey.GetPointer());
+      spacing = SpacingOf(grey.GetPointer());
+      direction = grey->GetDirection();
+      values.assign(grey->GetBufferPointer(), grey->GetBufferPointer() + size[0] * size[1] * size[2]);
+      if (settings.automaticMask && size[2] > 1)
+      {
+        auto mask = ReContrastForegroundMaskImageFilter<VolumeType, MaskType>::New();
+        mask->SetInput(grey);
+        mask->SetSliceAxis(settings.sliceAxis >= 0 ? static_cast<unsigned int>(settings.sliceAxis)
+                                                   : ReContrastAxialAxis(direction));
+        mask->Update();
+        foreground.assign(mask->GetOutput()->GetBufferPointer(), mask->GetOutput()->GetBufferPointer() + values.size());
+      }
+    }
+    unsigned int axis = 2;
+    if (size[2] > 1)
+    {
+      axis = settings.sliceAxis >= 0 ? static_cast<unsigned int>(settings.sliceAxis) : ReContrastAxialAxis(direction);
+    }
+    ReContrastScanSlices::Settings sliceSettings = settings.slices;
+    if (components == 3)
+    {
+      sliceSettings.context = false;
+    }
+    return std::make_shared<const ReContrastScanSlices>(
+      std::move(values), components, size, spacing, axis, std::move(foreground), sliceSettings);
+  }
+  catch (const ExceptionObject & e)
+  {
+    const std::string description = e.GetDescription();
+    if (description.find(path) != std::string::npos)
+    {
+      throw;
+    }
+    itkGenericExceptionMacro("Cannot use the scan '" << path << "': " << description);
+  }
+}
+
+ReContrastScanSampleSource::ReContrastScanSampleSource(std::vector<std::string> files, const Settings & settings)
+  : m_Files(std::move(files))
+  , m_Settings(settings)
+{
+  for (size_t f = 0; f < m_Files.size(); ++f)
+  {
+    const auto scan = ReContrastReadScanSlices(m_Files[f], m_Settings);
+    for (SizeValueType k : scan->GetUsableSlices())
+    {
+      m_Samples.emplace_back(f, k);
+    }
+  }
+}
+
+size_t
+ReContrastScanSampleSource::Size() const
+{
+  return m_Samples.size();
+}
+
+std::shared_ptr<const ReContrastScanSlices>
+ReContrastScanSampleSource::Scan(size_t file) const
+{
+  {
+    std::lock_guard<std::mutex> lock(m_Mutex);
+    for (auto it = m_Cache.begin(); it != m_Cache.end(); ++it)
+    {
+      if (it->first == file)
+      {
+        m_Cache.splice(m_Cache.begin(), m_Cache, it);
+        return m_Cache.front().second;
+      }
+    }
+  }
+  // Read outside the lock so that other loader threads keep working on cached scans.
+  auto scan = ReContrastReadScanSlices(m_Files[file], m_Settings);
+  std::lock_guard<std::mutex> lock(m_Mutex);
+  m_Cache.emplace_front(file, scan);
+  while (m_Cache.size() > std::max<size_t>(1, m_Settings.cachedScans))
+  {
+    m_Cache.pop_back();
+  }
+  return scan;
+}
+
+void
+ReContrastScanSampleSource::Load(size_t index, int imageSize, float * out) const
+{
+  if (index >= m_Samples.size())
+  {
+    itkGenericExceptionMacro("Training sample " << index << " does not exist (" << m_Samples.size() << " samples).");
+  }
+  const auto & [file, slice] = m_Samples[index];
+  Scan(file)->MakeModelInput(slice, static_cast<unsigned int>(imageSize), out);
+}
+
+std::string
+ReContrastScanSampleSource::Summary() const
+{
+  return std::to_string(m_Samples.size()) + " slices of " + std::to_string(m_Files.size()) + " scans";
+}
+
+std::vector<std::string>
+ReContrastScanSampleSource::ListScans(const std::string & folderOrList)
+{
+  std::vector<std::string> scans;
+  const fs::path path(folderOrList);
+  if (fs::is_regular_file(path) && !LooksLikeImageFile(path))
+  {
+    std::ifstream list(path);
+    std::string line;
+    while (std::getline(list, line))
+    {
+      const auto first = line.find_first_not_of(" \t\r");
+      if (first == std::string::npos || line[first] == '#')
+      {
+        continue;
+      }
+      line = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+      const fs::path entry = fs::path(line).is_absolute() ? fs::path(line) : path.parent_path() / line;
+      if (!fs::exists(entry))
+      {
+        itkGenericExceptionMacro("The list '" << folderOrList << "' names '" << line << "', which does not exist.");
+      }
+      scans.push_back(entry.string());
+    }
+  }
+  else if (fs::is_regular_file(path))
+  {
+    scans.push_back(path.string());
+  }
+  else if (fs::is_directory(path))
+  {
+    const fs::path folder = fs::is_directory(path / "train" / "good") ? path / "train" / "good" : path;
+    bool hasDicom = false;
+    for (const auto & entry : fs::directory_iterator(folder))
+    {
+      if (entry.is_directory())
+      {
+        scans.push_back(entry.path().string()); // a DICOM series folder
+      }
+      else if (entry.is_regular_file() && LooksLikeImageFile(entry.path()))
+      {
+        const bool dicom = GDCMImageIO::New()->CanReadFile(entry.path().string().c_str());
+        hasDicom = hasDicom || dicom;
+        if (!dicom)
+        {
+          scans.push_back(entry.path().string());
+        }
+      }
+    }
+    if (hasDicom)
+    {
+      scans.push_back(folder.string()); // the folder itself is one DICOM series
+    }
+    std::sort(scans.begin(), scans.end());
+  }
+  else
+  {
+    itkGenericExceptionMacro("The training data '" << folderOrList << "' does not exist.");
+  }
+  if (scans.empty())
+  {
+    itkGenericExceptionMacro("No images were found in '" << folderOrList << "'.");
+  }
+  return scans;
+}
+
+} // namespace itk

@@ -1,0 +1,264 @@
+// The anomaly-map filter on 2-D and 3-D images of several pixel types: geometry, progress, abort,
+// masks, bad input. A tiny model (resnet18, 32 px, a few iterations on synthetic slices) is enough:
+// these tests are about the ITK plumbing, not about detection quality.
+#include "itkCommand.h"
+#include "itkImage.h"
+#include "itkImageFileWriter.h"
+#include "itkImageRegionIterator.h"
+#include "itkRGBPixel.h"
+#include "itkReContrastAnomalyImageFilter.h"
+#include "itkReContrastScanSampleSource.h"
+#include "ReContrast/Predictor.h"
+#include "ReContrast/Trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+namespace
+{
+namespace fs = std::filesystem;
+using VolumeType = itk::Image<float, 3>;
+
+// A head-like volume: a bright noisy ellipsoid in dark air.
+template <typename TImage>
+typename TImage::Pointer
+MakeVolume(const typename TImage::SizeType & size, double lesionValue = 0.0)
+{
+  auto image = TImage::New();
+  image->SetRegions(typename TImage::RegionType(size));
+  image->Allocate();
+  std::mt19937 random(3);
+  std::normal_distribution<double> noise(0.0, 3.0);
+  itk::ImageRegionIterator<TImage> it(image, image->GetLargestPossibleRegion());
+  for (it.GoToBegin(); !it.IsAtEnd(); ++it)
+  {
+    const auto index = it.GetIndex();
+    double r = 0.0;
+    for (unsigned d = 0; d < TImage::ImageDimension; ++d)
+    {
+      const double c = (index[d] - 0.5 * size[d]) / (0.4 * size[d]);
+      r += c * c;
+    }
+    double value = r < 1.0 ? 100.0 + 20.0 * std::sin(0.3 * index[0]) + noise(random) : 5.0 + noise(random);
+    if (lesionValue != 0.0 && r < 0.02)
+    {
+      value = lesionValue;
+    }
+    it.Set(static_cast<typename TImage::PixelType>(std::max(0.0, value)));
+  }
+  return image;
+}
+
+class AnomalyFilter : public ::testing::Test
+{
+protected:
+  static void SetUpTestSuite()
+  {
+    s_Folder = fs::temp_directory_path() / ("recontrast-itk-filter-" + std::to_string(std::random_device{}()));
+    fs::create_directories(s_Folder);
+    VolumeType::SizeType size{ { 40, 36, 12 } };
+    auto writer = itk::ImageFileWriter<VolumeType>::New();
+    writer->SetInput(MakeVolume<VolumeType>(size));
+    writer->SetFileName((s_Folder / "normal.nii.gz").string());
+    writer->Update();
+
+    itk::ReContrastScanSampleSource::Settings settings;
+    itk::ReContrastScanSampleSource source({ (s_Folder / "normal.nii.gz").string() }, settings);
+    recontrast::TrainingOptions options;
+    options.backbone = recontrast::Backbone::ResNet18;
+    options.imageSize = 32;
+    options.iterations = 3;
+    options.batchSize = 4;
+    options.calibrationFraction = 0.0;
+    s_Model = (s_Folder / "model.rcm").string();
+    recontrast::Trainer(options).Train(source, s_Model);
+    recontrast::PredictorOptions predictorOptions;
+    predictorOptions.batchSize = 4;
+    s_Predictor = std::make_shared<recontrast::Predictor>(s_Model, predictorOptions);
+  }
+  static void TearDownTestSuite()
+  {
+    s_Predictor.reset();
+    fs::remove_all(s_Folder);
+  }
+  static fs::path s_Folder;
+  static std::string s_Model;
+  static std::shared_ptr<recontrast::Predictor> s_Predictor;
+};
+fs::path AnomalyFilter::s_Folder;
+std::string AnomalyFilter::s_Model;
+std::shared_ptr<recontrast::Predictor> AnomalyFilter::s_Predictor;
+
+TEST_F(AnomalyFilter, OutputHasTheInputGeometryForObliqueAnisotropicScans)
+{
+  using ImageType = itk::Image<short, 3>;
+  auto image = MakeVolume<ImageType>(ImageType::SizeType{ { 30, 26, 10 } });
+  ImageType::SpacingType spacing;
+  spacing[0] = 0.7;
+  spacing[1] = 0.9;
+  spacing[2] = 3.0;
+  image->SetSpacing(spacing);
+  ImageType::PointType origin;
+  origin[0] = -12.5;
+  origin[1] = 40.0;
+  origin[2] = 7.25;
+  image->SetOrigin(origin);
+  ImageType::DirectionType direction;
+  const double angle = 0.4;
+  direction.SetIdentity();
+  direction[0][0] = std::cos(angle);
+  direction[0][2] = std::sin(angle);
+  direction[2][0] = -std::sin(angle);
+  direction[2][2] = std::cos(angle);
+  image->SetDirection(direction);
+
+  auto filter = itk::ReContrastAnomalyImageFilter<ImageType>::New();
+  filter->SetInput(image);
+  filter->SetPredictor(s_Predictor);
+  filter->Update();
+  auto output = filter->GetOutput();
+  EXPECT_EQ(output->GetLargestPossibleRegion(), image->GetLargestPossibleRegion());
+  EXPECT_EQ(output->GetSpacing(), image->GetSpacing());
+  EXPECT_EQ(output->GetOrigin(), image->GetOrigin());
+  EXPECT_EQ(output->GetDirection(), image->GetDirection());
+  EXPECT_EQ(filter->GetEffectiveSliceAxis(), 2u);
+  EXPECT_EQ(filter->GetSliceScores().size(), 10u);
+  double maximum = 0.0;
+  itk::ImageRegionConstIterator<itk::Image<float, 3>> it(output, output->GetLargestPossibleRegion());
+  for (it.GoToBegin(); !it.IsAtEnd(); ++it)
+  {
+    ASSERT_TRUE(std::isfinite(it.Get()));
+    maximum = std::max(maximum, static_cast<double>(it.Get()));
+  }
+  EXPECT_GT(maximum, 0.0);
+}
+
+TEST_F(AnomalyFilter, SliceAxisFollowsTheDirectionMatrix)
+{
+  VolumeType::DirectionType sagittal;
+  sagittal.Fill(0.0);
+  // Index axis 0 runs along the patient's z: axial slices are cut along axis 0.
+  sagittal[2][0] = 1.0;
+  sagittal[0][1] = 1.0;
+  sagittal[1][2] = 1.0;
+  EXPECT_EQ(itk::ReContrastAxialAxis(sagittal), 0u);
+  VolumeType::DirectionType identity;
+  identity.SetIdentity();
+  EXPECT_EQ(itk::ReContrastAxialAxis(identity), 2u);
+}
+
+TEST_F(AnomalyFilter, ProgressIsMonotoneAndReachesOneAndAbortStopsBetweenBatches)
+{
+  auto image = MakeVolume<VolumeType>(VolumeType::SizeType{ { 30, 30, 16 } });
+  auto filter = itk::ReContrastAnomalyImageFilter<VolumeType>::New();
+  filter->SetInput(image);
+  filter->SetPredictor(s_Predictor);
+  std::vector<float> progress;
+  auto observer = itk::CStyleCommand::New();
+  observer->SetClientData(&progress);
+  observer->SetCallback([](itk::Object * object, const itk::EventObject &, void * data) {
+    static_cast<std::vector<float> *>(data)->push_back(static_cast<itk::ProcessObject *>(object)->GetProgress());
+  });
+  filter->AddObserver(itk::ProgressEvent(), observer);
+  filter->Update();
+  ASSERT_GE(progress.size(), 2u);
+  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+  EXPECT_FLOAT_EQ(progress.back(), 1.0f);
+
+  auto aborting = itk::ReContrastAnomalyImageFilter<VolumeType>::New();
+  aborting->SetInput(image);
+  aborting->SetPredictor(s_Predictor);
+  int batches = 0;
+  auto abortAfterOne = itk::CStyleCommand::New();
+  abortAfterOne->SetClientData(&batches);
+  abortAfterOne->SetCallback([](itk::Object * object, const itk::EventObject &, void * data) {
+    if (++*static_cast<int *>(data) == 1)
+    {
+      static_cast<itk::ProcessObject *>(object)->AbortGenerateDataOn();
+    }
+  });
+  aborting->AddObserver(itk::ProgressEvent(), abortAfterOne);
+  EXPECT_THROW(aborting->Update(), itk::ProcessAborted);
+  EXPECT_EQ(batches, 1);
+}
+
+TEST_F(AnomalyFilter, TwoDimensionalGreyAndColourImagesWork)
+{
+  using GreyType = itk::Image<unsigned char, 2>;
+  auto grey = MakeVolume<GreyType>(GreyType::SizeType{ { 50, 40 } });
+  auto greyFilter = itk::ReContrastAnomalyImageFilter<GreyType>::New();
+  greyFilter->SetInput(grey);
+  greyFilter->SetPredictor(s_Predictor);
+  greyFilter->SetIntensityPreset(itk::ReContrastIntensityPreset::FromString("bytes"));
+  greyFilter->Update();
+  EXPECT_EQ(greyFilter->GetOutput()->GetLargestPossibleRegion(), grey->GetLargestPossibleRegion());
+  EXPECT_EQ(greyFilter->GetSliceScores().size(), 1u);
+  EXPECT_GT(greyFilter->GetSliceScores()[0], 0.0);
+
+  using ColourType = itk::Image<itk::RGBPixel<unsigned char>, 2>;
+  auto colour = ColourType::New();
+  colour->SetRegions(ColourType::RegionType(ColourType::SizeType{ { 33, 47 } }));
+  colour->Allocate();
+  itk::ImageRegionIterator<ColourType> it(colour, colour->GetLargestPossibleRegion());
+  for (it.GoToBegin(); !it.IsAtEnd(); ++it)
+  {
+    itk::RGBPixel<unsigned char> pixel;
+    pixel[0] = static_cast<unsigned char>(it.GetIndex()[0] * 5);
+    pixel[1] = 128;
+    pixel[2] = static_cast<unsigned char>(it.GetIndex()[1] * 3);
+    it.Set(pixel);
+  }
+  auto colourFilter = itk::ReContrastAnomalyImageFilter<ColourType>::New();
+  colourFilter->SetInput(colour);
+  colourFilter->SetPredictor(s_Predictor);
+  colourFilter->Update();
+  EXPECT_EQ(colourFilter->GetOutput()->GetLargestPossibleRegion(), colour->GetLargestPossibleRegion());
+}
+
+TEST_F(AnomalyFilter, BadInputIsRefusedClearly)
+{
+  auto image = MakeVolume<VolumeType>(VolumeType::SizeType{ { 20, 20, 6 } });
+  auto filter = itk::ReContrastAnomalyImageFilter<VolumeType>::New();
+  filter->SetInput(image);
+  EXPECT_THROW(filter->Update(), itk::ExceptionObject); // no model
+
+  filter->SetPredictor(s_Predictor);
+  using MaskType = itk::Image<unsigned char, 3>;
+  auto mask = MaskType::New();
+  mask->SetRegions(MaskType::RegionType(MaskType::SizeType{ { 20, 20, 5 } }));
+  mask->Allocate();
+  mask->FillBuffer(1);
+  filter->SetMaskImage(mask);
+  EXPECT_THROW(filter->Update(), itk::ExceptionObject);
+
+  auto withNaN = MakeVolume<VolumeType>(VolumeType::SizeType{ { 20, 20, 6 } });
+  withNaN->SetPixel({ { 3, 3, 3 } }, std::nanf(""));
+  auto nanFilter = itk::ReContrastAnomalyImageFilter<VolumeType>::New();
+  nanFilter->SetInput(withNaN);
+  nanFilter->SetPredictor(s_Predictor);
+  try
+  {
+    nanFilter->Update();
+    FAIL() << "a scan with NaN was accepted";
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    EXPECT_NE(std::string(e.GetDescription()).find("NaN"), std::string::npos) << e.GetDescription();
+  }
+}
+
+TEST_F(AnomalyFilter, TrainingDataListing)
+{
+  EXPECT_EQ(itk::ReContrastScanSampleSource::ListScans(s_Folder.string()).size(), 1u);
+  const fs::path list = s_Folder / "scans.txt";
+  std::ofstream(list) << "# normal scans\nnormal.nii.gz\n\n";
+  const auto scans = itk::ReContrastScanSampleSource::ListScans(list.string());
+  ASSERT_EQ(scans.size(), 1u);
+  EXPECT_TRUE(fs::exists(scans[0]));
+  EXPECT_THROW(itk::ReContrastScanSampleSource::ListScans((s_Folder / "missing").string()), itk::ExceptionObject);
+}
+
+} // namespace
