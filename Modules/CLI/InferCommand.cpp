@@ -240,9 +240,12 @@ RunOnImage(const InferSettings & s)
     float maximum = 0.0f;
     const float * values = map->GetBufferPointer();
     maximum = *std::max_element(values, values + map->GetLargestPossibleRegion().GetNumberOfPixels());
-    style.mapLower =
-      s.threshold >= 0.0 ? s.threshold : (model.calibration.valid ? model.calibration.mean : 0.5 * maximum);
-    style.mapUpper = std::max(static_cast<double>(maximum), style.mapLower + 1e-6);
+    // Heat starts at the normal level (the calibrated mean) and saturates at the threshold, so the
+    // picture shows how far above normal each place is, also below the threshold.
+    const double normal = model.calibration.valid ? model.calibration.mean : 0.5 * maximum;
+    style.mapLower = std::min(normal, static_cast<double>(maximum));
+    style.mapUpper = s.threshold > style.mapLower ? s.threshold : static_cast<double>(maximum);
+    style.mapUpper = std::max(style.mapUpper, style.mapLower + 1e-6);
     // The most anomalous slices of a volume, or the image itself.
     std::vector<size_t> order(sliceScores.size());
     std::iota(order.begin(), order.end(), size_t{ 0 });

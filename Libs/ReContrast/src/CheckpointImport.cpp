@@ -2,6 +2,7 @@
 
 #include "ModelFile.h"
 #include "NetworkState.h"
+#include "Timestamp.h"
 #include "ReContrast/Checkpoint.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/Import.h"
@@ -19,14 +20,6 @@ namespace recontrast
 
 namespace
 {
-std::string
-NowUtc()
-{
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return text;
-}
 
 NamedTensors
 ReadCheckpoint(const std::string & path)
@@ -44,7 +37,7 @@ WriteImportedModel(ReContrastNetwork & network, Backbone backbone, int imageSize
   contents.description.config.imageSize = imageSize;
   contents.description.config.Validate();
   contents.description.training.encoderWeights = origin;
-  contents.description.training.createdAt = NowUtc();
+  contents.description.training.createdAt = UtcTimestamp();
   contents.description.training.engineVersion = Version();
   contents.tensors = StateOf(*network);
   WriteModelFile(modelPath, contents);

@@ -19,18 +19,7 @@ FeatureFusionImpl::FeatureFusionImpl(const Architecture & a)
   m_Embedding = register_module(
     "bn_layer", MakeStage(a.bottleneckBlocks, e, 3 * 256 * e, 512, a.fusionDepth, a.baseWidth, Resample::Down));
 
-  for (auto & module : modules(/*include_self=*/false))
-  {
-    if (auto * conv = module->as<torch::nn::Conv2d>())
-    {
-      torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
-    }
-    else if (auto * bn = module->as<torch::nn::BatchNorm2d>())
-    {
-      torch::nn::init::ones_(bn->weight);
-      torch::nn::init::zeros_(bn->bias);
-    }
-  }
+  InitializeConvolutionsAndBatchNorms(*this);
 }
 
 torch::Tensor

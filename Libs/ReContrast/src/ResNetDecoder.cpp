@@ -28,18 +28,7 @@ ResNetDecoderImpl::ResNetDecoderImpl(const Architecture & a)
 
   // The official initialisation touches nn.Conv2d and BatchNorm only: the transposed convs keep
   // PyTorch's default, and the heads' biases too.
-  for (auto & module : modules(/*include_self=*/false))
-  {
-    if (auto * conv = module->as<torch::nn::Conv2d>())
-    {
-      torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
-    }
-    else if (auto * bn = module->as<torch::nn::BatchNorm2d>())
-    {
-      torch::nn::init::ones_(bn->weight);
-      torch::nn::init::zeros_(bn->bias);
-    }
-  }
+  InitializeConvolutionsAndBatchNorms(*this);
 }
 
 std::array<torch::Tensor, 3>

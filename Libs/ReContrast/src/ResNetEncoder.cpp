@@ -19,18 +19,7 @@ ResNetEncoderImpl::ResNetEncoderImpl(const Architecture & a)
   m_Layer3 = register_module("layer3", MakeStage(b, e, 128 * e, 256, a.encoderDepths[2], a.baseWidth, Resample::Down));
 
   // torchvision's initialisation; pretrained weights usually replace it.
-  for (auto & module : modules(/*include_self=*/false))
-  {
-    if (auto * conv = module->as<torch::nn::Conv2d>())
-    {
-      torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
-    }
-    else if (auto * bn = module->as<torch::nn::BatchNorm2d>())
-    {
-      torch::nn::init::ones_(bn->weight);
-      torch::nn::init::zeros_(bn->bias);
-    }
-  }
+  InitializeConvolutionsAndBatchNorms(*this);
 }
 
 std::vector<torch::Tensor>

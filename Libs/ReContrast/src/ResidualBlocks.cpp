@@ -29,6 +29,23 @@ BatchNorm(int64_t channels)
   return torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).eps(1e-5).momentum(0.1));
 }
 
+void
+InitializeConvolutionsAndBatchNorms(torch::nn::Module & module)
+{
+  for (auto & child : module.modules(/*include_self=*/false))
+  {
+    if (auto * conv = child->as<torch::nn::Conv2d>())
+    {
+      torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+    }
+    else if (auto * bn = child->as<torch::nn::BatchNorm2d>())
+    {
+      torch::nn::init::ones_(bn->weight);
+      torch::nn::init::zeros_(bn->bias);
+    }
+  }
+}
+
 namespace
 {
 // The shortcut that matches the residual branch's shape: 1x1 conv (stride 2 when down-sampling) or

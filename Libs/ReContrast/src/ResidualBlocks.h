@@ -13,6 +13,10 @@ torch::nn::Conv2d Conv1x1(int64_t in, int64_t out, int64_t stride = 1);
 torch::nn::ConvTranspose2d Deconv2x2(int64_t in, int64_t out);
 torch::nn::BatchNorm2d BatchNorm(int64_t channels);
 
+/** torchvision's and the official code's initialisation of every nn.Conv2d (Kaiming normal, fan-out,
+ * ReLU) and BatchNorm (weight 1, bias 0) inside `module`; transposed convs keep PyTorch's default. */
+void InitializeConvolutionsAndBatchNorms(torch::nn::Module & module);
+
 /** Resolution change of a block: Down (encoder, stride 2 in the 3x3 conv), Up (decoder, 2x2 deconv). */
 enum class Resample
 {

@@ -7,6 +7,7 @@
 #include "Inference.h"
 #include "ModelFile.h"
 #include "NetworkState.h"
+#include "Timestamp.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/Version.h"
 
@@ -65,14 +66,6 @@ namespace
 {
 using Clock = std::chrono::steady_clock;
 
-std::string
-NowUtc()
-{
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return text;
-}
 
 // The samples held out for calibration: a seeded choice, the same on resume.
 void
@@ -393,7 +386,7 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
     // Gaussian.
     description.calibration.recommendedThreshold = mean + 3.0 * description.calibration.std;
   }
-  description.training.createdAt = NowUtc();
+  description.training.createdAt = UtcTimestamp();
 
   ModelFileContents model;
   model.kind = "model";

@@ -1,0 +1,14 @@
+#ifndef ReContrast_Timestamp_h
+#define ReContrast_Timestamp_h
+
+#include <string>
+
+namespace recontrast
+{
+
+/** The current time as ISO 8601 in UTC, e.g. "2026-11-28T23:59:01Z" (recorded in model files). */
+std::string UtcTimestamp();
+
+} // namespace recontrast
+
+#endif

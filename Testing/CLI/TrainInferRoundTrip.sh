@@ -1,0 +1,47 @@
+#!/bin/sh
+# End-to-end through the real executables: train a tiny model on a real brain volume, infer on the
+# same brain with a synthetic lesion and on a 2-D picture, and check the outputs and the error paths.
+# Usage: TrainInferRoundTrip.sh <bin-dir> <work-dir>
+set -eu
+bin="$1"; work="$2"
+brain=/usr/share/mricron/templates/ch2bet.nii.gz
+picture=/usr/share/doc/insighttoolkit5-examples/examples/Data/BrainProtonDensitySlice.png
+if [ ! -f "$brain" ]; then
+  echo "SKIP: $brain (Debian package mricron-data) is not installed"
+  exit 0
+fi
+rm -rf "$work"; mkdir -p "$work"
+fail() { echo "FAILED: $*"; exit 1; }
+
+"$bin/recontrast" train --data "$brain" --out "$work/model.rcm" --backbone resnet18 --image-size 32 \
+  --iterations 3 --batch-size 4 --calibration-fraction 0.1 > "$work/train.log" 2>&1 || { cat "$work/train.log"; fail "train"; }
+[ -f "$work/model.rcm" ] && [ -f "$work/model.training.json" ] && [ -f "$work/model.loss.png" ] || fail "train outputs"
+"$bin/recontrast" info "$work/model.rcm" | grep -q "resnet18" || fail "info"
+
+"$bin/recontrast-add-lesion" --input "$brain" --output "$work/lesion.nii.gz" --radius 10 --contrast 0.3 > /dev/null
+"$bin/recontrast" infer --model "$work/model.rcm" --input "$work/lesion.nii.gz" --output "$work/map.nrrd" \
+  --overlay "$work/overlay.png" --report "$work/report.json" --threshold 0.5 --labels "$work/labels.nii.gz" \
+  > "$work/infer.log" 2>&1 || { cat "$work/infer.log"; fail "infer volume"; }
+for f in map.nrrd overlay.png report.json labels.nii.gz; do [ -s "$work/$f" ] || fail "missing $f"; done
+for key in '"score"' '"slice_scores"' '"regions"' '"settings"'; do grep -q "$key" "$work/report.json" || fail "report key $key"; done
+
+if [ -f "$picture" ]; then
+  "$bin/recontrast" infer --model "$work/model.rcm" --input "$picture" --output "$work/picture-map.mha" \
+    --overlay "$work/picture.png" --intensity bytes > /dev/null 2>&1 || fail "infer picture"
+  [ -s "$work/picture-map.mha" ] && [ -s "$work/picture.png" ] || fail "picture outputs"
+fi
+
+# Bad input: one clear sentence, non-zero exit, nothing written.
+if "$bin/recontrast" infer --model "$work/report.json" --input "$brain" --output "$work/x.nii.gz" 2> "$work/err.txt"; then
+  fail "a JSON file was accepted as a model"
+fi
+grep -q "not a ReContrast model file" "$work/err.txt" || { cat "$work/err.txt"; fail "model error message"; }
+if "$bin/recontrast" infer --model "$work/model.rcm" --input "$brain" --output "$work/no/such/folder/x.nii.gz" 2> "$work/err.txt"; then
+  fail "an output in a missing folder was accepted"
+fi
+grep -q "does not exist" "$work/err.txt" || { cat "$work/err.txt"; fail "folder error message"; }
+if "$bin/recontrast" train --bogus 2> /dev/null; then fail "an unknown flag was accepted"; fi
+[ ! -e "$work/x.nii.gz" ] || fail "a partial output was left"
+ls -a "$work" | grep -q "partial" && fail "a temporary file was left"
+rm -rf "$work"
+echo "train/infer round trip passed"
