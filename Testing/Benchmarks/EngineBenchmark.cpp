@@ -64,12 +64,14 @@ main(int argc, char ** argv)
   int warmup = 2;
   int batch = 1;
   int threads = 0;
+  int loaderWorkers = 1;
   app.add_option("--model", model, "Model file")->required()->check(CLI::ExistingFile);
   app.add_option("--mode", mode, "infer or train")->check(CLI::IsMember({ "infer", "train" }));
   app.add_option("--runs", runs, "Timed runs")->check(CLI::PositiveNumber);
   app.add_option("--warmup", warmup, "Untimed runs first")->check(CLI::NonNegativeNumber);
   app.add_option("--batch", batch, "Images per forward or training step")->check(CLI::PositiveNumber);
-  app.add_option("--threads", threads, "LibTorch threads (0: default)");
+  app.add_option("--threads", threads, "LibTorch threads (0: every core)");
+  app.add_option("--loader-workers", loaderWorkers, "Training data-loader threads (0: load between steps)");
   CLI11_PARSE(app, argc, argv);
 
   try
@@ -109,7 +111,7 @@ main(int argc, char ** argv)
       options.initialModel = model;
       options.threads = threads;
       options.calibrationFraction = 0.0;
-      options.loaderWorkers = 1;
+      options.loaderWorkers = loaderWorkers;
       recontrast::Trainer trainer(options);
       auto last = Clock::now();
       trainer.SetProgressCallback([&](const recontrast::TrainingProgress & p) {

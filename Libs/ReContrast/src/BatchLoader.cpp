@@ -25,7 +25,9 @@ BatchLoader::BatchLoader(const SampleSource & source, std::vector<size_t> sample
   {
     throw Error("There are no training samples.");
   }
-  for (int i = 0; i < std::max(1, workers); ++i)
+  // workers == 0: batches are loaded in the caller's thread when taken (no thread competes with
+  // LibTorch's threads on small machines).
+  for (int i = 0; i < workers; ++i)
   {
     m_Workers.emplace_back([this]() { Work(); });
   }
@@ -70,10 +72,24 @@ BatchLoader::SamplesOf(int iteration) const
   return samples;
 }
 
+ImageBatch
+BatchLoader::LoadBatch(int iteration) const
+{
+  const size_t imagePixels = 3 * static_cast<size_t>(m_ImageSize) * static_cast<size_t>(m_ImageSize);
+  const std::vector<size_t> samples = SamplesOf(iteration);
+  ImageBatch batch;
+  batch.count = samples.size();
+  batch.pixels.resize(batch.count * imagePixels);
+  for (size_t i = 0; i < samples.size(); ++i)
+  {
+    m_Source.Load(samples[i], m_ImageSize, batch.pixels.data() + i * imagePixels);
+  }
+  return batch;
+}
+
 void
 BatchLoader::Work()
 {
-  const size_t imagePixels = 3 * static_cast<size_t>(m_ImageSize) * static_cast<size_t>(m_ImageSize);
   for (;;)
   {
     int iteration = 0;
@@ -90,14 +106,7 @@ BatchLoader::Work()
     }
     try
     {
-      const std::vector<size_t> samples = SamplesOf(iteration);
-      ImageBatch batch;
-      batch.count = samples.size();
-      batch.pixels.resize(batch.count * imagePixels);
-      for (size_t i = 0; i < samples.size(); ++i)
-      {
-        m_Source.Load(samples[i], m_ImageSize, batch.pixels.data() + i * imagePixels);
-      }
+      ImageBatch batch = LoadBatch(iteration);
       std::lock_guard<std::mutex> lock(m_Mutex);
       m_Ready.emplace(iteration, std::move(batch));
     }
@@ -116,6 +125,10 @@ BatchLoader::Work()
 ImageBatch
 BatchLoader::Take(int iteration)
 {
+  if (m_Workers.empty())
+  {
+    return LoadBatch(iteration);
+  }
   std::unique_lock<std::mutex> lock(m_Mutex);
   m_Changed.wait(lock, [this, iteration]() { return m_Error || m_Ready.count(iteration) > 0; });
   if (m_Error)

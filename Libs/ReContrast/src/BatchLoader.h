@@ -26,7 +26,8 @@ struct ImageBatch
  * Iteration i uses batch (i mod B) of epoch (i div B), B = ceil(N / batchSize): each epoch is a
  * permutation of the samples drawn from (seed, epoch), batches are consecutive and the last one
  * of an epoch may be smaller (the official loader: shuffle=True, drop_last=False). Because the
- * order depends only on the iteration, a resumed run sees exactly the batches it would have seen. */
+ * order depends only on the iteration, a resumed run sees exactly the batches it would have seen.
+ * With zero workers, Take() loads the batch itself. */
 class BatchLoader
 {
 public:
@@ -43,6 +44,7 @@ public:
   std::vector<size_t> SamplesOf(int iteration) const;
 
 private:
+  ImageBatch LoadBatch(int iteration) const;
   void Work();
 
   const SampleSource & m_Source;

@@ -52,9 +52,9 @@ TrainingOptions::Validate() const
   {
     throw Error("The calibration fraction must be at least 0 and below 1.");
   }
-  if (checkpointEvery < 0 || loaderWorkers < 1 || prefetchBatches < 1)
+  if (checkpointEvery < 0 || loaderWorkers < 0 || prefetchBatches < 1)
   {
-    throw Error("Checkpoint interval, loader workers and prefetch must not be negative (workers and prefetch >= 1).");
+    throw Error("The checkpoint interval and loader workers must not be negative, and prefetch must be at least 1.");
   }
   if (!encoderWeights.empty() && !initialModel.empty())
   {

@@ -134,6 +134,28 @@ TEST(Trainer, CancelKeepsACheckpointAndResumeGivesTheUninterruptedResult)
   }
 }
 
+TEST(Trainer, LoadingInTheTrainingThreadGivesTheSameModel)
+{
+  TemporaryDirectory directory;
+  SyntheticSource source(6);
+  auto options = TinyTraining();
+  options.calibrationFraction = 0.0;
+  options.threads = 1;
+  options.iterations = 2;
+  const std::string threaded = (directory.Path() / "threaded.rcm").string();
+  recontrast::Trainer(options).Train(source, threaded);
+  options.loaderWorkers = 0;
+  const std::string inline_ = (directory.Path() / "inline.rcm").string();
+  recontrast::Trainer(options).Train(source, inline_);
+  const auto a = recontrast::ReadModelFile(threaded);
+  const auto b = recontrast::ReadModelFile(inline_);
+  std::map<std::string, torch::Tensor> byName(b.tensors.begin(), b.tensors.end());
+  for (const auto & [name, tensor] : a.tensors)
+  {
+    EXPECT_TRUE(torch::equal(tensor, byName.at(name))) << name;
+  }
+}
+
 TEST(Trainer, BadSettingsAreRefused)
 {
   auto options = TinyTraining();

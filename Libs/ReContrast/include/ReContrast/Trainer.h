@@ -37,7 +37,7 @@ struct RECONTRAST_EXPORT TrainingOptions
 
   std::string device = "cpu";
   int threads = 0;         ///< LibTorch intra-op threads; 0 uses every core.
-  int loaderWorkers = 2;   ///< Threads that decode and pre-process samples.
+  int loaderWorkers = 2;   ///< Threads that decode and pre-process samples (0: in the training thread).
   int prefetchBatches = 2; ///< Batches prepared ahead of the model.
 
   /** Fraction of the samples held out of training to calibrate the scores of normal images
