@@ -18,10 +18,12 @@ if(RECONTRAST_USE_CUDA AND NOT _recontrast_torch_has_cuda)
 endif()
 
 # The ITK layer (volumes, filters) and the tools that read images.
-find_package(ITK 5.2 REQUIRED COMPONENTS
+# The same list is recorded in the installed package (ReContrastConfig.cmake) for consumers.
+set(RECONTRAST_ITK_COMPONENTS
   ITKCommon ITKIOImageBase ITKImageIntensity ITKImageGrid ITKImageFunction ITKThresholding
   ITKConnectedComponents ITKLabelMap ITKSmoothing ITKIONIFTI ITKIONRRD ITKIOMeta ITKIOPNG ITKIOJPEG
   ITKIOGDCM ITKIOTransformBase ITKTestKernel)
+find_package(ITK 5.2 REQUIRED COMPONENTS ${RECONTRAST_ITK_COMPONENTS})
 # VTK for pictures (overlays, montages, plots) rendered off-screen.
 find_package(VTK 9.1 REQUIRED COMPONENTS
   CommonCore CommonDataModel CommonExecutionModel IOImage RenderingCore RenderingFreeType)

@@ -5,12 +5,15 @@
 set -eu
 build="$1"; consumer="$2"; work="$3"; cmake="${4:-cmake}"
 rm -rf "$work"
+echo "install consumer passed"
 mkdir -p "$work"
 "$cmake" --install "$build" --prefix "$work/prefix" >"$work/install.log"
 mv "$work/prefix" "$work/moved-prefix"
 "$cmake" -S "$consumer" -B "$work/consumer-build" -DCMAKE_PREFIX_PATH="$work/moved-prefix" >"$work/configure.log"
 "$cmake" --build "$work/consumer-build" >"$work/build.log"
 "$work/consumer-build/consumer"
+"$work/consumer-build/consumer_itk"
 # The installed command-line tool runs from the moved tree too.
 "$work/moved-prefix/bin/recontrast" --version
 rm -rf "$work"
+echo "install consumer passed"
