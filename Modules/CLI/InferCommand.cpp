@@ -1,19 +1,18 @@
 #include "Commands.h"
 
 #include "ProgressReporter.h"
+#include "ReContrast/AtomicFile.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/OverlayRenderer.h"
 #include "ReContrast/Predictor.h"
 #include "itkCommand.h"
-#include "itkGDCMImageIO.h"
-#include "itkGDCMSeriesFileNames.h"
 #include "itkImageFileReader.h"
 #include "itkImageFileWriter.h"
 #include "itkImageIOFactory.h"
-#include "itkImageSeriesReader.h"
 #include "itkRGBPixel.h"
 #include "itkReContrastAnomalyImageFilter.h"
 #include "itkReContrastAnomalyRegionsImageFilter.h"
+#include "itkReContrastDicomSeries.h"
 #include "itkReContrastRegionTable.h"
 
 #include <nlohmann/json.hpp>
@@ -23,7 +22,6 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
-#include <random>
 
 namespace recontrast::cli
 {
@@ -31,16 +29,6 @@ namespace recontrast::cli
 namespace
 {
 namespace fs = std::filesystem;
-
-// ITK chooses the file format by the name's extension, so the temporary file keeps the name.
-std::string
-TemporarySibling(const std::string & path)
-{
-  const fs::path target(path);
-  return (target.parent_path() /
-          (".partial-" + std::to_string(std::random_device{}()) + "-" + target.filename().string()))
-    .string();
-}
 
 void
 RequireFolderOf(const std::string & path, const char * what)
@@ -56,45 +44,32 @@ template <typename TImage>
 void
 WriteImageAtomically(const TImage * image, const std::string & path)
 {
-  const std::string temporary = TemporarySibling(path);
+  // ITK chooses the format by the extension, which the temporary name keeps.
+  AtomicFile file(path, AtomicFile::Mode::PathOnly);
   try
   {
     auto writer = itk::ImageFileWriter<TImage>::New();
     writer->SetInput(image);
-    writer->SetFileName(temporary);
+    writer->SetFileName(file.TemporaryPath());
     writer->UseCompressionOn();
     writer->Update();
-    fs::rename(temporary, path);
   }
   catch (const itk::ExceptionObject & e)
   {
-    std::error_code ignored;
-    fs::remove(temporary, ignored);
     throw Error(fmt::format("Cannot write '{}': {}", path, e.GetDescription()));
   }
+  file.Commit();
 }
 
 template <typename TImage>
 typename TImage::Pointer
 ReadImage(const std::string & path)
 {
-  if (fs::is_directory(path))
+  if constexpr (TImage::ImageDimension == 3)
   {
-    if constexpr (TImage::ImageDimension == 3)
+    if (fs::is_directory(path))
     {
-      auto names = itk::GDCMSeriesFileNames::New();
-      names->SetUseSeriesDetails(true);
-      names->SetDirectory(path);
-      const auto series = names->GetSeriesUIDs();
-      if (series.empty())
-      {
-        throw Error(fmt::format("The folder '{}' holds no DICOM series.", path));
-      }
-      auto reader = itk::ImageSeriesReader<TImage>::New();
-      reader->SetImageIO(itk::GDCMImageIO::New());
-      reader->SetFileNames(names->GetFileNames(series.front()));
-      reader->Update();
-      return reader->GetOutput();
+      return itk::ReContrastReadDicomSeries<TImage>(path);
     }
   }
   auto reader = itk::ImageFileReader<TImage>::New();
@@ -328,10 +303,6 @@ InferCommand::Run() const
       RequireFolderOf(*path, "output");
     }
   }
-  if (!IsModelFile(m_Model))
-  {
-    ReadModelDescription(m_Model); // throws the precise reason
-  }
   PredictorOptions options;
   options.device = m_Device;
   options.threads = m_Threads;
@@ -425,12 +396,9 @@ InferCommand::Run() const
                          { "backbone", ToString(model.config.backbone) } };
   if (!m_Report.empty())
   {
-    const std::string temporary = TemporarySibling(m_Report);
-    {
-      std::ofstream out(temporary);
-      out << report.dump(2) << '\n';
-    }
-    fs::rename(temporary, m_Report);
+    AtomicFile file(m_Report);
+    file.Stream() << report.dump(2) << '\n';
+    file.Commit();
   }
   std::printf("recontrast: score %.4f; anomaly map %s", report["score"].get<double>(), m_Output.c_str());
   if (!m_Overlay.empty())

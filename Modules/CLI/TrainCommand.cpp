@@ -1,6 +1,7 @@
 #include "Commands.h"
 
 #include "ProgressReporter.h"
+#include "ReContrast/AtomicFile.h"
 #include "ReContrast/CurvePlot.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/Trainer.h"
@@ -11,7 +12,6 @@
 
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 
 namespace recontrast::cli
 {
@@ -24,22 +24,6 @@ void
 OnInterrupt(int)
 {
   g_Interrupted = 1;
-}
-
-// Writes text to `path` through a temporary file in the same folder.
-void
-WriteTextAtomically(const std::string & path, const std::string & text)
-{
-  const std::string temporary = path + ".partial";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out)
-    {
-      throw Error("Cannot write '" + path + "'.");
-    }
-  }
-  std::filesystem::rename(temporary, path);
 }
 
 std::string
@@ -193,7 +177,9 @@ TrainCommand::Run() const
                              { "std", result.description.calibration.std },
                              { "recommended_threshold", result.description.calibration.recommendedThreshold } } } };
   const std::string reportPath = SiblingPath(m_Output, ".training.json");
-  WriteTextAtomically(reportPath, report.dump(2) + "\n");
+  AtomicFile reportFile(reportPath);
+  reportFile.Stream() << report.dump(2) << '\n';
+  reportFile.Commit();
   const std::string curvePath = SiblingPath(m_Output, ".loss.png");
   visualization::WriteCurvePng(result.lossHistory, "Training loss", "iteration", "loss", curvePath);
   std::printf("recontrast: wrote %s\nrecontrast: report %s\nrecontrast: loss curve %s\n",

@@ -4,13 +4,13 @@
 #include "itkImageFileReader.h"
 #include "itkImageFileWriter.h"
 #include "itkImageRegionIteratorWithIndex.h"
+#include "ReContrast/AtomicFile.h"
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 
 int
 main(int argc, char ** argv)
@@ -59,14 +59,14 @@ main(int argc, char ** argv)
         it.Set(static_cast<float>(it.Get() * (1.0 + weight * (contrast - 1.0))));
       }
     }
-    const std::filesystem::path target(output);
-    const std::filesystem::path temporary = target.parent_path() / (".partial-" + target.filename().string());
+    // ITK chooses the format by the extension, which the temporary name keeps.
+    recontrast::AtomicFile file(output, recontrast::AtomicFile::Mode::PathOnly);
     auto writer = itk::ImageFileWriter<ImageType>::New();
     writer->SetInput(image);
-    writer->SetFileName(temporary.string());
+    writer->SetFileName(file.TemporaryPath());
     writer->UseCompressionOn();
     writer->Update();
-    std::filesystem::rename(temporary, target);
+    file.Commit();
     std::printf("recontrast-add-lesion: wrote %s (lesion of radius %.1f mm at index %.1f %.1f %.1f)\n",
                 output.c_str(),
                 radius,

@@ -207,13 +207,6 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::GenerateData()
       }
     }
   }
-  for (float v : values)
-  {
-    if (!std::isfinite(v))
-    {
-      itkExceptionMacro("The scan contains NaN or infinite values.");
-    }
-  }
 
   // Foreground: the given mask, an automatic body mask, or everything.
   std::vector<unsigned char> foreground(static_cast<size_t>(voxels), 1);

@@ -1,13 +1,12 @@
 #include "itkReContrastScanSampleSource.h"
 
 #include "itkGDCMImageIO.h"
-#include "itkGDCMSeriesFileNames.h"
 #include "itkImage.h"
 #include "itkImageFileReader.h"
 #include "itkImageIOFactory.h"
 #include "itkImageRegionConstIterator.h"
-#include "itkImageSeriesReader.h"
 #include "itkRGBPixel.h"
+#include "itkReContrastDicomSeries.h"
 #include "itkReContrastAnomalyImageFilter.h"
 #include "itkReContrastForegroundMaskImageFilter.h"
 
@@ -34,26 +33,6 @@ ReadInto(const std::string & path, typename TImage::Pointer & image)
   reader->Update();
   image = reader->GetOutput();
   image->DisconnectPipeline();
-}
-
-VolumeType::Pointer
-ReadDicomFolder(const std::string & folder)
-{
-  auto names = GDCMSeriesFileNames::New();
-  names->SetUseSeriesDetails(true);
-  names->SetDirectory(folder);
-  const auto series = names->GetSeriesUIDs();
-  if (series.empty())
-  {
-    itkGenericExceptionMacro("The folder '" << folder << "' holds no DICOM series.");
-  }
-  auto reader = ImageSeriesReader<VolumeType>::New();
-  reader->SetImageIO(GDCMImageIO::New());
-  reader->SetFileNames(names->GetFileNames(series.front()));
-  reader->Update();
-  VolumeType::Pointer volume = reader->GetOutput();
-  volume->DisconnectPipeline();
-  return volume;
 }
 
 template <typename TImage>
@@ -92,7 +71,7 @@ ReContrastReadScanSlices(const std::string & path, const ReContrastScanSampleSou
     VolumeType::Pointer grey;
     if (fs::is_directory(path))
     {
-      grey = ReadDicomFolder(path);
+      grey = ReContrastReadDicomSeries<VolumeType>(path);
     }
     else
     {

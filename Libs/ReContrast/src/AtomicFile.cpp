@@ -1,4 +1,4 @@
-#include "AtomicFile.h"
+#include "ReContrast/AtomicFile.h"
 
 #include "ReContrast/Error.h"
 
@@ -8,7 +8,7 @@
 namespace recontrast
 {
 
-AtomicFile::AtomicFile(std::string path)
+AtomicFile::AtomicFile(std::string path, Mode mode)
   : m_Path(std::move(path))
 {
   namespace fs = std::filesystem;
@@ -20,7 +20,11 @@ AtomicFile::AtomicFile(std::string path)
     throw Error("Cannot write '" + m_Path + "': the folder '" + folder.string() + "' does not exist.");
   }
   std::random_device random;
-  m_TemporaryPath = (folder / ("." + target.filename().string() + ".partial-" + std::to_string(random()))).string();
+  m_TemporaryPath = (folder / (".partial-" + std::to_string(random()) + "-" + target.filename().string())).string();
+  if (mode == Mode::PathOnly)
+  {
+    return;
+  }
   m_Stream.open(m_TemporaryPath, std::ios::binary | std::ios::trunc);
   if (!m_Stream)
   {
@@ -41,9 +45,13 @@ AtomicFile::~AtomicFile()
 void
 AtomicFile::Commit()
 {
-  m_Stream.flush();
-  const bool written = static_cast<bool>(m_Stream);
-  m_Stream.close();
+  bool written = true;
+  if (m_Stream.is_open())
+  {
+    m_Stream.flush();
+    written = static_cast<bool>(m_Stream);
+    m_Stream.close();
+  }
   if (!written)
   {
     throw Error("Writing '" + m_Path + "' failed (disk full?); nothing was written.");

@@ -1,6 +1,6 @@
 #include "ModelFile.h"
 
-#include "AtomicFile.h"
+#include "ReContrast/AtomicFile.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/Version.h"
 
@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -278,17 +279,17 @@ ReadModelFile(const std::string & path)
     }
   }
 
-  std::vector<char> data(static_cast<size_t>(dataBytes));
-  if (!in.read(data.data(), static_cast<std::streamsize>(dataBytes)))
+  // The tensors are read straight from the file into their own memory, in file order, with the
+  // checksum computed on the way: a model is never held twice while loading.
+  struct Entry
   {
-    throw Error("The model file '" + path + "' is truncated.");
-  }
-  const uLong crc = crc32_z(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef *>(data.data()), data.size());
-  if (Hex32(static_cast<uint32_t>(crc)) != metadata.value("data_crc32", ""))
-  {
-    throw Error("The model file '" + path + "' is damaged (checksum mismatch).");
-  }
-
+    std::string name;
+    torch::ScalarType type;
+    std::vector<int64_t> shape;
+    uint64_t begin;
+    uint64_t end;
+  };
+  std::vector<Entry> entries;
   try
   {
     for (const auto & [name, entry] : header.items())
@@ -297,31 +298,73 @@ ReadModelFile(const std::string & path)
       {
         continue;
       }
-      const torch::ScalarType type = DTypeFromName(entry.at("dtype").get<std::string>(), path);
-      const std::vector<int64_t> shape = entry.at("shape").get<std::vector<int64_t>>();
+      Entry e{ name,
+               DTypeFromName(entry.at("dtype").get<std::string>(), path),
+               entry.at("shape").get<std::vector<int64_t>>(),
+               0,
+               0 };
       const auto offsets = entry.at("data_offsets").get<std::array<uint64_t, 2>>();
+      e.begin = offsets[0];
+      e.end = offsets[1];
       int64_t elements = 1;
-      for (int64_t s : shape)
+      for (int64_t size : e.shape)
       {
-        if (s < 0 || (s > 0 && elements > std::numeric_limits<int64_t>::max() / s))
+        if (size < 0 || (size > 0 && elements > std::numeric_limits<int64_t>::max() / size))
         {
           throw Error("The model file '" + path + "' has an invalid shape for '" + name + "'.");
         }
-        elements *= s;
+        elements *= size;
       }
-      const uint64_t bytes = static_cast<uint64_t>(elements) * static_cast<uint64_t>(c10::elementSize(type));
-      if (offsets[0] > offsets[1] || offsets[1] > dataBytes || offsets[1] - offsets[0] != bytes)
+      const uint64_t bytes = static_cast<uint64_t>(elements) * static_cast<uint64_t>(c10::elementSize(e.type));
+      if (e.end > dataBytes && e.begin <= e.end)
+      {
+        throw Error("The model file '" + path + "' is truncated.");
+      }
+      if (e.begin > e.end || e.end - e.begin != bytes)
       {
         throw Error("The model file '" + path + "' has an inconsistent tensor table ('" + name + "').");
       }
-      torch::Tensor tensor = torch::empty(shape, torch::TensorOptions().dtype(type));
-      std::memcpy(tensor.data_ptr(), data.data() + offsets[0], static_cast<size_t>(bytes));
-      contents.tensors.emplace_back(name, tensor);
+      entries.push_back(std::move(e));
     }
   }
   catch (const Json::exception &)
   {
     throw Error("The model file '" + path + "' has a damaged tensor table.");
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry & a, const Entry & b) { return a.begin < b.begin; });
+
+  uLong crc = crc32(0L, Z_NULL, 0);
+  uint64_t position = 0;
+  const auto readInto = [&](char * target, uint64_t bytes) {
+    if (bytes == 0)
+    {
+      return; // zlib treats a null buffer as "start a new checksum"
+    }
+    if (!in.read(target, static_cast<std::streamsize>(bytes)))
+    {
+      throw Error("The model file '" + path + "' is truncated.");
+    }
+    crc = crc32_z(crc, reinterpret_cast<const Bytef *>(target), static_cast<z_size_t>(bytes));
+    position += bytes;
+  };
+  std::vector<char> gap;
+  for (const Entry & e : entries)
+  {
+    if (e.begin < position)
+    {
+      throw Error("The model file '" + path + "' has overlapping tensors ('" + e.name + "').");
+    }
+    gap.resize(static_cast<size_t>(e.begin - position));
+    readInto(gap.data(), gap.size());
+    torch::Tensor tensor = torch::empty(e.shape, torch::TensorOptions().dtype(e.type));
+    readInto(static_cast<char *>(tensor.data_ptr()), e.end - e.begin);
+    contents.tensors.emplace_back(e.name, tensor);
+  }
+  gap.resize(static_cast<size_t>(dataBytes - position));
+  readInto(gap.data(), gap.size());
+  if (Hex32(static_cast<uint32_t>(crc)) != metadata.value("data_crc32", ""))
+  {
+    throw Error("The model file '" + path + "' is damaged (checksum mismatch).");
   }
   return contents;
 }
