@@ -64,7 +64,7 @@ private:
   int m_Threads = 0;
   int m_CheckpointEvery = 0;
   bool m_Resume = false;
-  std::string m_Intensity = "mr";
+  std::string m_Intensity; ///< Empty: chosen from the data.
   bool m_Context = false;
   double m_CalibrationFraction = 0.1;
   double m_MinimumForeground = 0.05;
@@ -91,6 +91,28 @@ private:
   int m_Threads = 0;
   int m_BatchSize = 4;
   std::string m_Intensity;
+  std::string m_Format = "nii.gz";
+};
+
+/** `recontrast eval --model <model> --data <MVTec-style folder> --report <json>`: image and pixel
+ * metrics of a model on a labelled test set. */
+class EvalCommand
+{
+public:
+  explicit EvalCommand(CLI::App & app);
+  bool Selected() const { return m_Command->parsed(); }
+  int Run() const;
+
+private:
+  CLI::App * m_Command;
+  std::string m_Model;
+  std::string m_Data;
+  std::string m_Report;
+  std::string m_Roc;
+  std::string m_Device = "cpu";
+  int m_Threads = 0;
+  int m_BatchSize = 4;
+  std::string m_Score = "max";
 };
 
 } // namespace recontrast::cli

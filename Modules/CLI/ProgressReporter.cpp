@@ -20,13 +20,21 @@ Duration(double seconds)
 }
 } // namespace
 
-ProgressReporter::ProgressReporter(std::string task, bool slicerTags)
+ProgressReporter::ProgressReporter(std::string task, Style style)
   : m_Task(std::move(task))
-  , m_Terminal(isatty(fileno(stderr)) != 0)
-  , m_SlicerTags(slicerTags)
+  , m_Style(style)
+  , m_Terminal(style == Style::Console && isatty(fileno(stderr)) != 0)
   , m_Start(std::chrono::steady_clock::now())
   , m_LastLine(m_Start)
-{}
+{
+  if (m_Style == Style::Slicer)
+  {
+    std::printf(
+      "<filter-start><filter-name>ReContrast</filter-name><filter-comment>%s</filter-comment></filter-start>\n",
+      m_Task.c_str());
+    std::fflush(stdout);
+  }
+}
 
 ProgressReporter::~ProgressReporter()
 {
@@ -40,14 +48,19 @@ void
 ProgressReporter::Update(double fraction, const std::string & detail)
 {
   fraction = std::clamp(fraction, 0.0, 1.0);
-  const auto now = std::chrono::steady_clock::now();
-  const double elapsed = std::chrono::duration<double>(now - m_Start).count();
-  const std::string eta = fraction > 0.0 ? Duration(elapsed * (1.0 - fraction) / fraction) : "--";
-  if (m_SlicerTags)
+  if (m_Style == Style::Silent || m_Finished)
+  {
+    return;
+  }
+  if (m_Style == Style::Slicer)
   {
     std::printf("<filter-progress>%.4f</filter-progress>\n", fraction);
     std::fflush(stdout);
+    return;
   }
+  const auto now = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(now - m_Start).count();
+  const std::string eta = fraction > 0.0 ? Duration(elapsed * (1.0 - fraction) / fraction) : "--";
   if (m_Terminal)
   {
     constexpr int width = 30;
@@ -78,12 +91,24 @@ ProgressReporter::Update(double fraction, const std::string & detail)
 void
 ProgressReporter::Finish(const std::string & message)
 {
-  if (m_Terminal && !m_Finished)
+  if (m_Finished)
+  {
+    return;
+  }
+  m_Finished = true;
+  if (m_Style == Style::Slicer)
+  {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_Start).count();
+    std::printf("<filter-end><filter-name>ReContrast</filter-name><filter-time>%.2f</filter-time></filter-end>\n",
+                elapsed);
+    std::fflush(stdout);
+    return;
+  }
+  if (m_Terminal)
   {
     std::fputc('\n', stderr);
   }
-  m_Finished = true;
-  if (!message.empty())
+  if (!message.empty() && m_Style == Style::Console)
   {
     std::fprintf(stderr, "%s\n", message.c_str());
   }

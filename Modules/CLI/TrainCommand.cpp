@@ -5,6 +5,7 @@
 #include "ReContrast/CurvePlot.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/Trainer.h"
+#include "itkImageIOFactory.h"
 #include "itkReContrastScanSampleSource.h"
 
 #include <nlohmann/json.hpp>
@@ -31,6 +32,34 @@ SiblingPath(const std::string & modelPath, const std::string & suffix)
 {
   const std::filesystem::path model(modelPath);
   return (model.parent_path() / (model.stem().string() + suffix)).string();
+}
+
+// 8-bit colour pictures (MVTec-style data) are scaled as bytes; scans get robust MR percentiles.
+std::string
+DefaultIntensity(const std::string & firstScan)
+{
+  if (!std::filesystem::is_directory(firstScan))
+  {
+    itk::ImageIOBase::Pointer io =
+      itk::ImageIOFactory::CreateImageIO(firstScan.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+    try
+    {
+      if (io)
+      {
+        io->SetFileName(firstScan);
+        io->ReadImageInformation();
+        if (io->GetNumberOfComponents() == 3 || io->GetNumberOfComponents() == 4)
+        {
+          return "bytes";
+        }
+      }
+    }
+    catch (const itk::ExceptionObject &)
+    {
+      // Reading the data for training names the unreadable file.
+    }
+  }
+  return "mr";
 }
 } // namespace
 
@@ -69,8 +98,8 @@ TrainCommand::TrainCommand(CLI::App & app)
   c->add_option("--intensity",
                 m_Intensity,
                 "Intensity preset: mr, mr:<low>:<high>, ct-brain, ct-lung, ..., "
-                "window:<lower>:<upper>, bytes (8-bit pictures)")
-    ->capture_default_str();
+                "window:<lower>:<upper>, bytes (8-bit pictures); default: bytes when the data are colour "
+                "pictures, mr otherwise");
   c->add_flag("--context", m_Context, "2.5-D: the neighbouring slices as the colour channels");
   c->add_option("--calibration-fraction",
                 m_CalibrationFraction,
@@ -97,8 +126,18 @@ TrainCommand::Run() const
   options.checkpointEvery = m_CheckpointEvery;
   options.resume = m_Resume;
   options.calibrationFraction = m_CalibrationFraction;
+  std::vector<std::string> scans;
+  try
+  {
+    scans = itk::ReContrastScanSampleSource::ListScans(m_Data);
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    throw Error(e.GetDescription());
+  }
+  const std::string intensity = m_Intensity.empty() ? DefaultIntensity(scans.front()) : m_Intensity;
   // The model's pre-processing travels with it: infer uses the same settings by default.
-  options.modelProperties = { { "intensity", m_Intensity },
+  options.modelProperties = { { "intensity", intensity },
                               { "channel_mode", m_Context ? "context" : "replicated" },
                               { "min_foreground", fmt::format("{}", m_MinimumForeground) } };
   options.Validate();
@@ -106,7 +145,7 @@ TrainCommand::Run() const
   itk::ReContrastScanSampleSource::Settings settings;
   try
   {
-    settings.slices.preset = itk::ReContrastIntensityPreset::FromString(m_Intensity);
+    settings.slices.preset = itk::ReContrastIntensityPreset::FromString(intensity);
   }
   catch (const itk::ExceptionObject & e)
   {
@@ -119,8 +158,7 @@ TrainCommand::Run() const
   std::unique_ptr<itk::ReContrastScanSampleSource> source;
   try
   {
-    source =
-      std::make_unique<itk::ReContrastScanSampleSource>(itk::ReContrastScanSampleSource::ListScans(m_Data), settings);
+    source = std::make_unique<itk::ReContrastScanSampleSource>(scans, settings);
   }
   catch (const itk::ExceptionObject & e)
   {
@@ -163,7 +201,7 @@ TrainCommand::Run() const
                          { "batch_size", m_BatchSize },
                          { "seed", m_Seed },
                          { "encoder_batchnorm", m_EncoderBatchNorm },
-                         { "intensity", m_Intensity },
+                         { "intensity", intensity },
                          { "context", m_Context },
                          { "data", m_Data },
                          { "samples", source->Size() },

@@ -25,6 +25,7 @@ main(int argc, char ** argv)
 
   recontrast::cli::TrainCommand train(app);
   recontrast::cli::InferCommand infer(app);
+  recontrast::cli::EvalCommand eval(app);
   recontrast::cli::ImportCommand import(app);
   recontrast::cli::InfoCommand info(app);
 
@@ -46,6 +47,10 @@ main(int argc, char ** argv)
     if (infer.Selected())
     {
       return infer.Run();
+    }
+    if (eval.Selected())
+    {
+      return eval.Run();
     }
     if (info.Selected())
     {

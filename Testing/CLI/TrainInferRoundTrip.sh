@@ -31,6 +31,28 @@ if [ -f "$picture" ]; then
   [ -s "$work/picture-map.mha" ] && [ -s "$work/picture.png" ] || fail "picture outputs"
 fi
 
+# A folder and a list of scans: one model load, one map per scan in the output folder, one report.
+if [ -f "$picture" ]; then
+  mkdir -p "$work/scans"
+  cp "$picture" "$work/scans/slice.png"
+  cp "$work/lesion.nii.gz" "$work/scans/brain.nii.gz"
+  "$bin/recontrast" infer --model "$work/model.rcm" --input "$work/scans" --output "$work/maps" \
+    --overlay "$work/pictures" --report "$work/batch.json" > "$work/batch.log" 2>&1 || { cat "$work/batch.log"; fail "infer folder"; }
+  [ -s "$work/maps/slice_anomaly.nii.gz" ] && [ -s "$work/maps/brain_anomaly.nii.gz" ] || fail "folder maps"
+  [ -s "$work/pictures/slice.png" ] && [ -s "$work/pictures/brain.png" ] || fail "folder overlays"
+  /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert len(r['inputs'])==2 and not r['failures']" \
+    "$work/batch.json" || fail "folder report"
+  printf '# scans\nscans/slice.png\nreport.json\n' > "$work/list.txt"
+  if "$bin/recontrast" infer --model "$work/model.rcm" --input "$work/list.txt" --output "$work/listmaps" --format nrrd \
+    --report "$work/list.json" > /dev/null 2> "$work/err.txt"; then
+    fail "a list with an unreadable entry succeeded"
+  fi
+  [ -s "$work/listmaps/slice_anomaly.nrrd" ] || fail "list map"
+  grep -q "report.json" "$work/err.txt" || { cat "$work/err.txt"; fail "list failure message"; }
+  /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert len(r['inputs'])==1 and len(r['failures'])==1" \
+    "$work/list.json" || fail "list report"
+fi
+
 # Bad input: one clear sentence, non-zero exit, nothing written.
 if "$bin/recontrast" infer --model "$work/report.json" --input "$brain" --output "$work/x.nii.gz" 2> "$work/err.txt"; then
   fail "a JSON file was accepted as a model"

@@ -1,8 +1,10 @@
-// recontrast-add-lesion: writes a copy of a scan with a synthetic spherical lesion, for the demo
-// and for tests of detection (a known anomaly at a known place).
+// recontrast-add-lesion: writes a copy of a scan (a volume or a 2-D picture) with a synthetic
+// round lesion, and optionally its mask, for the demo and for tests of detection (a known anomaly
+// at a known place).
 #include "itkImage.h"
 #include "itkImageFileReader.h"
 #include "itkImageFileWriter.h"
+#include "itkImageIOFactory.h"
 #include "itkImageRegionIteratorWithIndex.h"
 #include "ReContrast/AtomicFile.h"
 
@@ -11,68 +13,156 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+
+namespace
+{
+bool
+IsEightBitFormat(const std::string & path)
+{
+  std::string extension = std::filesystem::path(path).extension().string();
+  std::transform(
+    extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
+  return extension == ".png" || extension == ".jpg" || extension == ".jpeg" || extension == ".bmp";
+}
+
+// Writes atomically; 8-bit picture formats get the values rounded and clamped to 0..255.
+template <typename TImage>
+void
+Write(const TImage * image, const std::string & path)
+{
+  recontrast::AtomicFile file(path, recontrast::AtomicFile::Mode::PathOnly);
+  if (IsEightBitFormat(path))
+  {
+    using ByteImage = itk::Image<unsigned char, TImage::ImageDimension>;
+    auto bytes = ByteImage::New();
+    bytes->CopyInformation(image);
+    bytes->SetRegions(image->GetLargestPossibleRegion());
+    bytes->Allocate();
+    const auto * in = image->GetBufferPointer();
+    auto * out = bytes->GetBufferPointer();
+    for (size_t i = 0; i < image->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+    {
+      out[i] = static_cast<unsigned char>(std::clamp(std::lround(in[i]), 0L, 255L));
+    }
+    auto writer = itk::ImageFileWriter<ByteImage>::New();
+    writer->SetInput(bytes);
+    writer->SetFileName(file.TemporaryPath());
+    writer->Update();
+  }
+  else
+  {
+    auto writer = itk::ImageFileWriter<TImage>::New();
+    writer->SetInput(image);
+    writer->SetFileName(file.TemporaryPath());
+    writer->UseCompressionOn();
+    writer->Update();
+  }
+  file.Commit();
+}
+
+template <unsigned int VDimension>
+void
+AddLesion(const std::string & input, const std::string & output, const std::string & maskPath,
+          const std::vector<double> & centre, double radius, double contrast)
+{
+  using ImageType = itk::Image<float, VDimension>;
+  if (!centre.empty() && centre.size() != VDimension)
+  {
+    throw std::runtime_error("The centre needs " + std::to_string(VDimension) + " values for this " +
+                             std::to_string(VDimension) + "-D image.");
+  }
+  auto reader = itk::ImageFileReader<ImageType>::New();
+  reader->SetFileName(input);
+  reader->Update();
+  typename ImageType::Pointer image = reader->GetOutput();
+  auto mask = ImageType::New();
+  mask->CopyInformation(image);
+  mask->SetRegions(image->GetLargestPossibleRegion());
+  mask->Allocate(true);
+  const auto size = image->GetLargestPossibleRegion().GetSize();
+  itk::ContinuousIndex<double, VDimension> middle;
+  for (unsigned d = 0; d < VDimension; ++d)
+  {
+    middle[d] = centre.empty() ? 0.5 * (size[d] - 1) : centre[d];
+  }
+  typename ImageType::PointType centrePoint;
+  image->TransformContinuousIndexToPhysicalPoint(middle, centrePoint);
+  itk::ImageRegionIteratorWithIndex<ImageType> it(image, image->GetLargestPossibleRegion());
+  for (it.GoToBegin(); !it.IsAtEnd(); ++it)
+  {
+    typename ImageType::PointType point;
+    image->TransformIndexToPhysicalPoint(it.GetIndex(), point);
+    const double distance = point.EuclideanDistanceTo(centrePoint);
+    if (distance < radius + 1.0)
+    {
+      // A soft edge over one millimetre, like a real lesion's partial-volume border.
+      const double weight = std::clamp(radius + 1.0 - distance, 0.0, 1.0);
+      it.Set(static_cast<float>(it.Get() * (1.0 + weight * (contrast - 1.0))));
+    }
+    if (distance <= radius)
+    {
+      mask->SetPixel(it.GetIndex(), 255.0f);
+    }
+  }
+  Write(image.GetPointer(), output);
+  if (!maskPath.empty())
+  {
+    Write(mask.GetPointer(), maskPath);
+  }
+  std::printf("recontrast-add-lesion: wrote %s (lesion of radius %.1f mm at index", output.c_str(), radius);
+  for (unsigned d = 0; d < VDimension; ++d)
+  {
+    std::printf(" %.1f", middle[d]);
+  }
+  std::printf(")\n");
+}
+} // namespace
 
 int
 main(int argc, char ** argv)
 {
-  CLI::App app{ "Write a copy of a 3-D scan with a synthetic spherical lesion (for demos and tests)." };
+  CLI::App app{ "Write a grey copy of a scan or picture with a synthetic round lesion (for demos and tests)." };
   app.name("recontrast-add-lesion");
   std::string input;
   std::string output;
+  std::string mask;
   std::vector<double> centre;
   double radius = 8.0;
   double contrast = 1.6;
-  app.add_option("--input", input, "Scan to copy")->required()->check(CLI::ExistingFile);
-  app.add_option("--output", output, "Where to write the scan with the lesion")->required();
-  app.add_option("--centre", centre, "Lesion centre as a continuous index x y z (default: the volume centre)")
-    ->expected(3);
+  app.add_option("--input", input, "Scan or picture to copy")->required()->check(CLI::ExistingFile);
+  app.add_option("--output", output, "Where to write the copy with the lesion")->required();
+  app.add_option("--mask", mask, "Where to write the lesion's mask (255 inside, 0 outside)");
+  app.add_option("--centre", centre, "Lesion centre as a continuous index, x y [z] (default: the image centre)")
+    ->expected(2, 3);
   app.add_option("--radius", radius, "Lesion radius in millimetres")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--contrast", contrast, "Intensity factor inside the lesion (relative to the local tissue)")
     ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  using ImageType = itk::Image<float, 3>;
   try
   {
-    auto reader = itk::ImageFileReader<ImageType>::New();
-    reader->SetFileName(input);
-    reader->Update();
-    ImageType::Pointer image = reader->GetOutput();
-    const auto size = image->GetLargestPossibleRegion().GetSize();
-    itk::ContinuousIndex<double, 3> middle;
-    for (unsigned d = 0; d < 3; ++d)
+    itk::ImageIOBase::Pointer io =
+      itk::ImageIOFactory::CreateImageIO(input.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+    if (!io)
     {
-      middle[d] = centre.size() == 3 ? centre[d] : 0.5 * (size[d] - 1);
+      throw std::runtime_error("'" + input + "' is not an image file that ITK can read.");
     }
-    ImageType::PointType centrePoint;
-    image->TransformContinuousIndexToPhysicalPoint(middle, centrePoint);
-    itk::ImageRegionIteratorWithIndex<ImageType> it(image, image->GetLargestPossibleRegion());
-    for (it.GoToBegin(); !it.IsAtEnd(); ++it)
+    io->SetFileName(input);
+    io->ReadImageInformation();
+    // Colour (and palette) pictures are read as their luminance: the copy is grey.
+    if (io->GetNumberOfDimensions() == 2)
     {
-      ImageType::PointType point;
-      image->TransformIndexToPhysicalPoint(it.GetIndex(), point);
-      const double distance = point.EuclideanDistanceTo(centrePoint);
-      if (distance < radius + 1.0)
-      {
-        // A soft edge over one millimetre, like a real lesion's partial-volume border.
-        const double weight = std::clamp(radius + 1.0 - distance, 0.0, 1.0);
-        it.Set(static_cast<float>(it.Get() * (1.0 + weight * (contrast - 1.0))));
-      }
+      AddLesion<2>(input, output, mask, centre, radius, contrast);
     }
-    // ITK chooses the format by the extension, which the temporary name keeps.
-    recontrast::AtomicFile file(output, recontrast::AtomicFile::Mode::PathOnly);
-    auto writer = itk::ImageFileWriter<ImageType>::New();
-    writer->SetInput(image);
-    writer->SetFileName(file.TemporaryPath());
-    writer->UseCompressionOn();
-    writer->Update();
-    file.Commit();
-    std::printf("recontrast-add-lesion: wrote %s (lesion of radius %.1f mm at index %.1f %.1f %.1f)\n",
-                output.c_str(),
-                radius,
-                middle[0],
-                middle[1],
-                middle[2]);
+    else if (io->GetNumberOfDimensions() == 3)
+    {
+      AddLesion<3>(input, output, mask, centre, radius, contrast);
+    }
+    else
+    {
+      throw std::runtime_error("'" + input + "' is neither a 2-D nor a 3-D image.");
+    }
   }
   catch (const itk::ExceptionObject & e)
   {

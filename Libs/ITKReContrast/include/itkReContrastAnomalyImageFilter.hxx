@@ -173,6 +173,19 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::GenerateData()
   }
   using PixelType = typename InputImageType::PixelType;
   constexpr bool isRGB = ReContrastDetail::IsRGB<PixelType>::value;
+  // A model trained on 2.5-D context slices sees other channels than one trained on grey slices:
+  // scoring with the other mode gives maps that look plausible and mean nothing.
+  const auto & properties = m_Predictor->Description().properties;
+  const auto trainedMode = properties.find("channel_mode");
+  if (!isRGB && trainedMode != properties.end())
+  {
+    const char * mode = m_ChannelMode == ChannelMode::Context ? "context" : "replicated";
+    if (trainedMode->second != mode)
+    {
+      itkExceptionMacro("The model was trained with '" << trainedMode->second << "' channels but the filter is set to '"
+                                                       << mode << "'; set the channel mode to the model's.");
+    }
+  }
 
   const InputImageType * input = this->GetInput();
   OutputImageType * output = this->GetOutput();

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -73,6 +74,7 @@ protected:
     options.iterations = 3;
     options.batchSize = 4;
     options.calibrationFraction = 0.0;
+    options.modelProperties = { { "channel_mode", "replicated" } }; // as `recontrast train` records it
     s_Model = (s_Folder / "model.rcm").string();
     recontrast::Trainer(options).Train(source, s_Model);
     recontrast::PredictorOptions predictorOptions;
@@ -248,6 +250,77 @@ TEST_F(AnomalyFilter, BadInputIsRefusedClearly)
   {
     EXPECT_NE(std::string(e.GetDescription()).find("NaN"), std::string::npos) << e.GetDescription();
   }
+}
+
+// Scans come in many pixel types; each one gets a map with its geometry.
+template <typename TImage>
+void
+ExpectAFiniteMapWithTheGeometryOf(const typename TImage::SizeType & size,
+                                  const std::shared_ptr<recontrast::Predictor> & predictor)
+{
+  auto image = MakeVolume<TImage>(size);
+  typename TImage::SpacingType spacing;
+  spacing.Fill(0.8);
+  image->SetSpacing(spacing);
+  auto filter = itk::ReContrastAnomalyImageFilter<TImage>::New();
+  filter->SetInput(image);
+  filter->SetPredictor(predictor);
+  filter->Update();
+  const auto * output = filter->GetOutput();
+  ASSERT_EQ(output->GetLargestPossibleRegion(), image->GetLargestPossibleRegion());
+  EXPECT_EQ(output->GetSpacing(), image->GetSpacing());
+  const float * values = output->GetBufferPointer();
+  const size_t count = output->GetLargestPossibleRegion().GetNumberOfPixels();
+  EXPECT_TRUE(std::all_of(values, values + count, [](float v) { return std::isfinite(v) && v >= 0.0f; }));
+  EXPECT_GT(*std::max_element(values, values + count), 0.0f);
+}
+
+TEST_F(AnomalyFilter, ScansOfEveryPixelTypeWork)
+{
+  ExpectAFiniteMapWithTheGeometryOf<itk::Image<unsigned char, 3>>({ { 24, 22, 5 } }, s_Predictor);
+  ExpectAFiniteMapWithTheGeometryOf<itk::Image<short, 3>>({ { 24, 22, 5 } }, s_Predictor);
+  ExpectAFiniteMapWithTheGeometryOf<itk::Image<float, 3>>({ { 24, 22, 5 } }, s_Predictor);
+  ExpectAFiniteMapWithTheGeometryOf<itk::Image<short, 2>>({ { 31, 27 } }, s_Predictor);
+  ExpectAFiniteMapWithTheGeometryOf<itk::Image<float, 2>>({ { 31, 27 } }, s_Predictor);
+}
+
+TEST_F(AnomalyFilter, ConstantEmptyAndMismatchedInputsAreRefused)
+{
+  const auto expectRefusal = [](itk::ProcessObject * filter, const std::string & words) {
+    try
+    {
+      filter->Update();
+      ADD_FAILURE() << "accepted; expected an error about " << words;
+    }
+    catch (const itk::ExceptionObject & e)
+    {
+      EXPECT_NE(std::string(e.GetDescription()).find(words), std::string::npos) << e.GetDescription();
+    }
+  };
+  auto constant = VolumeType::New();
+  constant->SetRegions(VolumeType::RegionType(VolumeType::SizeType{ { 16, 16, 4 } }));
+  constant->Allocate();
+  constant->FillBuffer(42.0f);
+  auto constantFilter = itk::ReContrastAnomalyImageFilter<VolumeType>::New();
+  constantFilter->SetInput(constant);
+  constantFilter->SetPredictor(s_Predictor);
+  expectRefusal(constantFilter, "constant");
+  EXPECT_EQ(constantFilter->GetOutput()->GetBufferPointer(), nullptr) << "a partial output was left";
+
+  auto empty = VolumeType::New();
+  empty->SetRegions(VolumeType::RegionType(VolumeType::SizeType{ { 16, 0, 4 } }));
+  empty->Allocate();
+  auto emptyFilter = itk::ReContrastAnomalyImageFilter<VolumeType>::New();
+  emptyFilter->SetInput(empty);
+  emptyFilter->SetPredictor(s_Predictor);
+  EXPECT_THROW(emptyFilter->Update(), itk::ExceptionObject);
+
+  // The model was trained on replicated grey slices; asking for 2.5-D context is refused.
+  auto contextFilter = itk::ReContrastAnomalyImageFilter<VolumeType>::New();
+  contextFilter->SetInput(MakeVolume<VolumeType>(VolumeType::SizeType{ { 20, 20, 6 } }));
+  contextFilter->SetPredictor(s_Predictor);
+  contextFilter->SetChannelMode(itk::ReContrastAnomalyImageFilter<VolumeType>::ChannelMode::Context);
+  expectRefusal(contextFilter, "channel mode");
 }
 
 TEST_F(AnomalyFilter, TrainingDataListing)

@@ -2,6 +2,7 @@
 #define ReContrast_FeatureFusion_h
 
 #include "Architecture.h"
+#include "Convolution.h"
 
 #include <torch/nn.h>
 
@@ -21,11 +22,11 @@ public:
   torch::Tensor forward(const std::vector<torch::Tensor> & features);
 
 private:
-  torch::nn::Conv2d m_Conv1{ nullptr };
+  Convolution m_Conv1{ nullptr };
   torch::nn::BatchNorm2d m_Bn1{ nullptr };
-  torch::nn::Conv2d m_Conv2{ nullptr };
+  Convolution m_Conv2{ nullptr };
   torch::nn::BatchNorm2d m_Bn2{ nullptr };
-  torch::nn::Conv2d m_Conv3{ nullptr };
+  Convolution m_Conv3{ nullptr };
   torch::nn::BatchNorm2d m_Bn3{ nullptr };
   torch::nn::Sequential m_Embedding{ nullptr };
 };

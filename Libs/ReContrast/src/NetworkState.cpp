@@ -1,5 +1,6 @@
 #include "NetworkState.h"
 
+#include "Convolution.h"
 #include "ReContrast/Error.h"
 
 #include <torch/torch.h>
@@ -53,7 +54,7 @@ HasPrefix(const std::string & name, const std::vector<std::string> & prefixes)
 
 void
 LoadState(torch::nn::Module & module, const NamedTensors & state, const std::string & source,
-          const std::vector<std::string> & ignoredPrefixes)
+          const std::vector<std::string> & ignoredPrefixes, bool adoptStorage)
 {
   std::unordered_map<std::string, const torch::Tensor *> byName;
   for (const auto & [name, tensor] : state)
@@ -75,7 +76,15 @@ LoadState(torch::nn::Module & module, const NamedTensors & state, const std::str
       throw Error("'" + source + "' holds '" + name + "' with shape " + ShapeText(value) + " where this model needs " +
                   ShapeText(target) + "; it was made for another backbone or configuration.");
     }
-    target.copy_(value.to(target.device()).to(target.scalar_type()));
+    if (adoptStorage && value.scalar_type() == target.scalar_type() && value.device() == target.device() &&
+        value.is_contiguous())
+    {
+      target.set_data(value);
+    }
+    else
+    {
+      target.copy_(value.to(target.device()).to(target.scalar_type()));
+    }
     ++used;
   }
   if (used != state.size())
@@ -99,7 +108,12 @@ LoadState(torch::nn::Module & module, const NamedTensors & state, const std::str
 ReContrastNetwork
 NetworkFromModelFile(const ModelFileContents & contents, const std::string & path)
 {
-  ReContrastNetwork network(contents.description.config.backbone);
+  // Every parameter comes from the file (LoadState checks), so none is drawn at random first.
+  ReContrastNetwork network{ nullptr };
+  {
+    UninitializedParametersScope uninitialized;
+    network = ReContrastNetwork(contents.description.config.backbone);
+  }
   NamedTensors weights;
   for (const auto & [name, tensor] : contents.tensors)
   {
@@ -108,7 +122,8 @@ NetworkFromModelFile(const ModelFileContents & contents, const std::string & pat
       weights.emplace_back(name, tensor);
     }
   }
-  LoadState(*network, weights, path);
+  // Each tensor of a model file has memory of its own (ReadModelFile), so the network can adopt it.
+  LoadState(*network, weights, path, {}, /*adoptStorage=*/true);
   return network;
 }
 

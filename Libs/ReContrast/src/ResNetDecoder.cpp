@@ -21,7 +21,7 @@ ResNetDecoderImpl::ResNetDecoderImpl(const Architecture & a)
     m_Heads[k] = torch::nn::ModuleList();
     for (int set = 0; set < 2; ++set)
     {
-      m_Heads[k]->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(channels[k], channels[k], 1).bias(true)));
+      m_Heads[k]->push_back(Convolution(ConvolutionOptions{ channels[k], channels[k], 1, 1, 0, true, false }));
     }
     register_module(names[k], m_Heads[k]);
   }
@@ -43,7 +43,7 @@ ResNetDecoderImpl::Body(torch::Tensor x)
 torch::Tensor
 ResNetDecoderImpl::Head(int set, int scale, const torch::Tensor & body)
 {
-  return m_Heads[scale]->ptr(set)->as<torch::nn::Conv2d>()->forward(body);
+  return m_Heads[scale]->ptr(set)->as<Convolution>()->forward(body);
 }
 
 } // namespace recontrast

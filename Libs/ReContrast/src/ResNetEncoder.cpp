@@ -9,8 +9,7 @@ namespace recontrast
 
 ResNetEncoderImpl::ResNetEncoderImpl(const Architecture & a)
 {
-  m_Conv1 =
-    register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
+  m_Conv1 = register_module("conv1", Convolution(ConvolutionOptions{ 3, 64, 7, 2, 3, false, false }));
   m_Bn1 = register_module("bn1", BatchNorm(64));
   const bool b = a.bottleneckBlocks;
   const int64_t e = a.expansion;

@@ -2,6 +2,7 @@
 #define ReContrast_ResNetEncoder_h
 
 #include "Architecture.h"
+#include "Convolution.h"
 
 #include <torch/nn.h>
 
@@ -19,7 +20,7 @@ public:
   std::vector<torch::Tensor> forward(torch::Tensor x);
 
 private:
-  torch::nn::Conv2d m_Conv1{ nullptr };
+  Convolution m_Conv1{ nullptr };
   torch::nn::BatchNorm2d m_Bn1{ nullptr };
   torch::nn::Sequential m_Layer1{ nullptr };
   torch::nn::Sequential m_Layer2{ nullptr };

@@ -5,22 +5,22 @@
 namespace recontrast
 {
 
-torch::nn::Conv2d
+Convolution
 Conv3x3(int64_t in, int64_t out, int64_t stride)
 {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
+  return Convolution(ConvolutionOptions{ in, out, 3, stride, 1, false, false });
 }
 
-torch::nn::Conv2d
+Convolution
 Conv1x1(int64_t in, int64_t out, int64_t stride)
 {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1).stride(stride).bias(false));
+  return Convolution(ConvolutionOptions{ in, out, 1, stride, 0, false, false });
 }
 
-torch::nn::ConvTranspose2d
+Convolution
 Deconv2x2(int64_t in, int64_t out)
 {
-  return torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(in, out, 2).stride(2).bias(false));
+  return Convolution(ConvolutionOptions{ in, out, 2, 2, 0, false, true });
 }
 
 torch::nn::BatchNorm2d
@@ -32,9 +32,14 @@ BatchNorm(int64_t channels)
 void
 InitializeConvolutionsAndBatchNorms(torch::nn::Module & module)
 {
+  if (UninitializedParametersScope::Active())
+  {
+    return;
+  }
   for (auto & child : module.modules(/*include_self=*/false))
   {
-    if (auto * conv = child->as<torch::nn::Conv2d>())
+    auto * conv = child->as<Convolution>();
+    if (conv && !conv->Options().transposed)
     {
       torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
     }
@@ -77,13 +82,12 @@ BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, Resample resamp
 {
   if (resample == Resample::Up)
   {
-    m_Conv1 = torch::nn::AnyModule(Deconv2x2(inplanes, planes));
+    m_Conv1 = register_module("conv1", Deconv2x2(inplanes, planes));
   }
   else
   {
-    m_Conv1 = torch::nn::AnyModule(Conv3x3(inplanes, planes, resample == Resample::Down ? 2 : 1));
+    m_Conv1 = register_module("conv1", Conv3x3(inplanes, planes, resample == Resample::Down ? 2 : 1));
   }
-  register_module("conv1", m_Conv1.ptr());
   m_Bn1 = register_module("bn1", BatchNorm(planes));
   m_Conv2 = register_module("conv2", Conv3x3(planes, planes));
   m_Bn2 = register_module("bn2", BatchNorm(planes));
@@ -96,7 +100,7 @@ BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, Resample resamp
 torch::Tensor
 BasicBlockImpl::forward(torch::Tensor x)
 {
-  torch::Tensor out = torch::relu(m_Bn1(m_Conv1.forward(x)));
+  torch::Tensor out = torch::relu(m_Bn1(m_Conv1(x)));
   out = m_Bn2(m_Conv2(out));
   out += m_Shortcut ? m_Shortcut->forward(x) : x;
   return torch::relu(out);
@@ -111,13 +115,12 @@ BottleneckBlockImpl::BottleneckBlockImpl(int64_t inplanes, int64_t planes, int64
   m_Bn1 = register_module("bn1", BatchNorm(width));
   if (resample == Resample::Up)
   {
-    m_Conv2 = torch::nn::AnyModule(Deconv2x2(width, width));
+    m_Conv2 = register_module("conv2", Deconv2x2(width, width));
   }
   else
   {
-    m_Conv2 = torch::nn::AnyModule(Conv3x3(width, width, resample == Resample::Down ? 2 : 1));
+    m_Conv2 = register_module("conv2", Conv3x3(width, width, resample == Resample::Down ? 2 : 1));
   }
-  register_module("conv2", m_Conv2.ptr());
   m_Bn2 = register_module("bn2", BatchNorm(width));
   m_Conv3 = register_module("conv3", Conv1x1(width, planes * expansion));
   m_Bn3 = register_module("bn3", BatchNorm(planes * expansion));
@@ -131,7 +134,7 @@ torch::Tensor
 BottleneckBlockImpl::forward(torch::Tensor x)
 {
   torch::Tensor out = torch::relu(m_Bn1(m_Conv1(x)));
-  out = torch::relu(m_Bn2(m_Conv2.forward(out)));
+  out = torch::relu(m_Bn2(m_Conv2(out)));
   out = m_Bn3(m_Conv3(out));
   out += m_Shortcut ? m_Shortcut->forward(x) : x;
   return torch::relu(out);

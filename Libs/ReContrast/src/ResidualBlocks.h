@@ -1,20 +1,23 @@
 #ifndef ReContrast_ResidualBlocks_h
 #define ReContrast_ResidualBlocks_h
 
+#include "Convolution.h"
+
 #include <torch/nn.h>
 
 namespace recontrast
 {
 
 /** Layer factories with torchvision's settings (no bias, BatchNorm eps 1e-5, momentum 0.1). */
-torch::nn::Conv2d Conv3x3(int64_t in, int64_t out, int64_t stride = 1);
-torch::nn::Conv2d Conv1x1(int64_t in, int64_t out, int64_t stride = 1);
+Convolution Conv3x3(int64_t in, int64_t out, int64_t stride = 1);
+Convolution Conv1x1(int64_t in, int64_t out, int64_t stride = 1);
 /** The decoder's up-sampling: 2x2 transposed convolution, stride 2, no padding, no bias. */
-torch::nn::ConvTranspose2d Deconv2x2(int64_t in, int64_t out);
+Convolution Deconv2x2(int64_t in, int64_t out);
 torch::nn::BatchNorm2d BatchNorm(int64_t channels);
 
 /** torchvision's and the official code's initialisation of every nn.Conv2d (Kaiming normal, fan-out,
- * ReLU) and BatchNorm (weight 1, bias 0) inside `module`; transposed convs keep PyTorch's default. */
+ * ReLU) and BatchNorm (weight 1, bias 0) inside `module`; transposed convs keep PyTorch's default.
+ * Does nothing inside an UninitializedParametersScope. */
 void InitializeConvolutionsAndBatchNorms(torch::nn::Module & module);
 
 /** Resolution change of a block: Down (encoder, stride 2 in the 3x3 conv), Up (decoder, 2x2 deconv). */
@@ -34,9 +37,9 @@ public:
   torch::Tensor forward(torch::Tensor x);
 
 private:
-  torch::nn::AnyModule m_Conv1;
+  Convolution m_Conv1{ nullptr };
   torch::nn::BatchNorm2d m_Bn1{ nullptr };
-  torch::nn::Conv2d m_Conv2{ nullptr };
+  Convolution m_Conv2{ nullptr };
   torch::nn::BatchNorm2d m_Bn2{ nullptr };
   torch::nn::Sequential m_Shortcut{ nullptr };
 };
@@ -51,11 +54,11 @@ public:
   torch::Tensor forward(torch::Tensor x);
 
 private:
-  torch::nn::Conv2d m_Conv1{ nullptr };
+  Convolution m_Conv1{ nullptr };
   torch::nn::BatchNorm2d m_Bn1{ nullptr };
-  torch::nn::AnyModule m_Conv2;
+  Convolution m_Conv2{ nullptr };
   torch::nn::BatchNorm2d m_Bn2{ nullptr };
-  torch::nn::Conv2d m_Conv3{ nullptr };
+  Convolution m_Conv3{ nullptr };
   torch::nn::BatchNorm2d m_Bn3{ nullptr };
   torch::nn::Sequential m_Shortcut{ nullptr };
 };

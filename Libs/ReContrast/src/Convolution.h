@@ -1,0 +1,62 @@
+#ifndef ReContrast_Convolution_h
+#define ReContrast_Convolution_h
+
+#include <torch/nn.h>
+
+namespace recontrast
+{
+
+struct ConvolutionOptions
+{
+  int64_t inputChannels = 0;
+  int64_t outputChannels = 0;
+  int64_t kernel = 1;
+  int64_t stride = 1;
+  int64_t padding = 0;
+  bool bias = false;
+  bool transposed = false; ///< A transposed convolution (weight [in, out, k, k]) instead of [out, in, k, k].
+};
+
+/** A 2-D convolution or transposed convolution with the parameter names, shapes, default
+ * initialisation and numerics of torch::nn::Conv2d / ConvTranspose2d (groups 1, dilation 1).
+ *
+ * It exists so that the initialisation can be skipped: a network about to receive its weights
+ * from a model file would otherwise spend most of its load time drawing random numbers that are
+ * overwritten (about a second for wide_resnet50_2), and torch's own modules always draw them. */
+class ConvolutionImpl : public torch::nn::Cloneable<ConvolutionImpl>
+{
+public:
+  explicit ConvolutionImpl(const ConvolutionOptions & options);
+  void reset() override;
+  /** PyTorch's default: Kaiming uniform (a = sqrt(5)) weights, bias uniform in +-1/sqrt(fan_in). */
+  void ResetParameters();
+  torch::Tensor forward(const torch::Tensor & x);
+  const ConvolutionOptions & Options() const { return m_Options; }
+
+  torch::Tensor weight;
+  torch::Tensor bias; ///< Undefined without bias.
+
+private:
+  ConvolutionOptions m_Options;
+};
+TORCH_MODULE(Convolution);
+
+/** While one exists on a thread, the networks built on that thread get uninitialised parameters
+ * (convolutions are not drawn at random, InitializeConvolutionsAndBatchNorms does nothing). Use it
+ * only where every parameter is loaded right after construction; LoadState checks that. */
+class UninitializedParametersScope
+{
+public:
+  UninitializedParametersScope();
+  ~UninitializedParametersScope();
+  UninitializedParametersScope(const UninitializedParametersScope &) = delete;
+  UninitializedParametersScope & operator=(const UninitializedParametersScope &) = delete;
+  static bool Active();
+
+private:
+  bool m_Previous;
+};
+
+} // namespace recontrast
+
+#endif

@@ -1,0 +1,344 @@
+#include "Inference.h"
+
+#include "ReContrast/AtomicFile.h"
+#include "ReContrast/Error.h"
+#include "ReContrast/OverlayRenderer.h"
+#include "itkCommand.h"
+#include "itkImageFileReader.h"
+#include "itkImageFileWriter.h"
+#include "itkImageIOFactory.h"
+#include "itkRGBPixel.h"
+#include "itkReContrastAnomalyImageFilter.h"
+#include "itkReContrastAnomalyRegionsImageFilter.h"
+#include "itkReContrastDicomSeries.h"
+#include "itkReContrastRegionTable.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <numeric>
+
+namespace recontrast::cli
+{
+
+namespace
+{
+namespace fs = std::filesystem;
+
+template <typename TImage>
+void
+WriteImageAtomically(const TImage * image, const std::string & path)
+{
+  // ITK chooses the format by the extension, which the temporary name keeps.
+  AtomicFile file(path, AtomicFile::Mode::PathOnly);
+  try
+  {
+    auto writer = itk::ImageFileWriter<TImage>::New();
+    writer->SetInput(image);
+    writer->SetFileName(file.TemporaryPath());
+    writer->UseCompressionOn();
+    writer->Update();
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    throw Error(fmt::format("Cannot write '{}': {}", path, e.GetDescription()));
+  }
+  file.Commit();
+}
+
+template <typename TImage>
+typename TImage::Pointer
+ReadImage(const std::string & path)
+{
+  if constexpr (TImage::ImageDimension == 3)
+  {
+    if (fs::is_directory(path))
+    {
+      return itk::ReContrastReadDicomSeries<TImage>(path);
+    }
+  }
+  auto reader = itk::ImageFileReader<TImage>::New();
+  reader->SetFileName(path);
+  reader->Update();
+  return reader->GetOutput();
+}
+
+// A grey display plane of the scan for pictures: slice k along `axis` (2-D images: the image).
+template <typename TImage>
+std::vector<float>
+GreyPlane(const TImage * image, unsigned int axis, itk::SizeValueType k, int & width, int & height, double & sx,
+          double & sy)
+{
+  const auto size = image->GetLargestPossibleRegion().GetSize();
+  const unsigned int u = TImage::ImageDimension == 2 ? 0 : (axis == 0 ? 1 : 0);
+  const unsigned int v = TImage::ImageDimension == 2 ? 1 : (axis == 2 ? 1 : 2);
+  width = static_cast<int>(size[u]);
+  height = static_cast<int>(size[v]);
+  sx = image->GetSpacing()[u];
+  sy = image->GetSpacing()[v];
+  std::vector<float> plane(static_cast<size_t>(width) * static_cast<size_t>(height));
+  typename TImage::IndexType index;
+  index.Fill(0);
+  for (int y = 0; y < height; ++y)
+  {
+    for (int x = 0; x < width; ++x)
+    {
+      index[u] = x;
+      index[v] = y;
+      if constexpr (TImage::ImageDimension == 3)
+      {
+        index[axis] = static_cast<itk::IndexValueType>(k);
+      }
+      const auto pixel = image->GetPixel(index);
+      if constexpr (itk::ReContrastDetail::IsRGB<typename TImage::PixelType>::value)
+      {
+        plane[static_cast<size_t>(y) * width + x] = (pixel[0] + pixel[1] + pixel[2]) / 3.0f;
+      }
+      else
+      {
+        plane[static_cast<size_t>(y) * width + x] = static_cast<float>(pixel);
+      }
+    }
+  }
+  return plane;
+}
+
+struct ImageJob
+{
+  const InferenceJob & job;
+  const std::shared_ptr<Predictor> & predictor;
+  const ScanPreparation & preparation;
+  double threshold;
+  ProgressReporter::Style progress;
+};
+
+template <typename TImage>
+nlohmann::json
+RunOnImage(const ImageJob & s)
+{
+  constexpr unsigned int Dimension = TImage::ImageDimension;
+  using MapType = itk::Image<float, Dimension>;
+  typename TImage::Pointer image;
+  try
+  {
+    image = ReadImage<TImage>(s.job.input);
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    throw Error(fmt::format("Cannot read the input '{}': {}", s.job.input, e.GetDescription()));
+  }
+
+  auto filter = itk::ReContrastAnomalyImageFilter<TImage, MapType>::New();
+  filter->SetInput(image);
+  filter->SetPredictor(s.predictor);
+  filter->SetIntensityPreset(s.preparation.preset);
+  filter->SetMinimumForegroundFraction(s.preparation.minimumForeground);
+  if constexpr (!itk::ReContrastDetail::IsRGB<typename TImage::PixelType>::value)
+  {
+    filter->SetChannelMode(s.preparation.context
+                             ? itk::ReContrastAnomalyImageFilter<TImage, MapType>::ChannelMode::Context
+                             : itk::ReContrastAnomalyImageFilter<TImage, MapType>::ChannelMode::Replicated);
+  }
+  ProgressReporter progress("anomaly map", s.progress);
+  auto observer = itk::CStyleCommand::New();
+  observer->SetClientData(&progress);
+  observer->SetCallback([](itk::Object * object, const itk::EventObject &, void * data) {
+    static_cast<ProgressReporter *>(data)->Update(static_cast<itk::ProcessObject *>(object)->GetProgress());
+  });
+  filter->AddObserver(itk::ProgressEvent(), observer);
+  try
+  {
+    filter->Update();
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    progress.Finish();
+    throw Error(fmt::format("Cannot compute the anomaly map of '{}': {}", s.job.input, e.GetDescription()));
+  }
+  progress.Finish();
+  typename MapType::Pointer map = filter->GetOutput();
+
+  const std::vector<double> & sliceScores = filter->GetSliceScores();
+  const double score = sliceScores.empty() ? 0.0 : *std::max_element(sliceScores.begin(), sliceScores.end());
+  const ModelDescription & model = s.predictor->Description();
+  nlohmann::json report{ { "input", s.job.input },
+                         { "score", score },
+                         { "slice_axis", filter->GetEffectiveSliceAxis() },
+                         { "slice_scores", sliceScores },
+                         { "scored_slices", filter->GetScoredSlices() } };
+  if (model.calibration.valid)
+  {
+    report["calibrated_score"] = (score - model.calibration.mean) / model.calibration.std;
+  }
+
+  // Anomalous regions above the threshold.
+  nlohmann::json regions = nlohmann::json::array();
+  if (s.threshold >= 0.0)
+  {
+    auto regionFilter = itk::ReContrastAnomalyRegionsImageFilter<MapType>::New();
+    regionFilter->SetInput(map);
+    regionFilter->SetThreshold(s.threshold);
+    regionFilter->Update();
+    regions = nlohmann::json::parse(itk::ReContrastRegionTable::ToJSON(regionFilter->GetRegions()));
+    if (!s.job.labels.empty())
+    {
+      WriteImageAtomically(regionFilter->GetOutput(), s.job.labels);
+    }
+  }
+  report["regions"] = regions;
+
+  WriteImageAtomically(map.GetPointer(), s.job.output);
+
+  if (!s.job.overlay.empty())
+  {
+    visualization::OverlayStyle style;
+    style.scanLower = 0.0;
+    style.scanUpper = 0.0; // percentiles of each slice
+    float maximum = 0.0f;
+    const float * values = map->GetBufferPointer();
+    maximum = *std::max_element(values, values + map->GetLargestPossibleRegion().GetNumberOfPixels());
+    // Heat starts at the normal level (the calibrated mean) and saturates at the threshold, so the
+    // picture shows how far above normal each place is, also below the threshold.
+    const double normal = model.calibration.valid ? model.calibration.mean : 0.5 * maximum;
+    style.mapLower = std::min(normal, static_cast<double>(maximum));
+    style.mapUpper = s.threshold > style.mapLower ? s.threshold : static_cast<double>(maximum);
+    style.mapUpper = std::max(style.mapUpper, style.mapLower + 1e-6);
+    // The most anomalous slices of a volume, or the image itself.
+    std::vector<size_t> order(sliceScores.size());
+    std::iota(order.begin(), order.end(), size_t{ 0 });
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sliceScores[a] > sliceScores[b]; });
+    order.resize(std::min<size_t>(order.size(), Dimension == 3 ? 6 : 1));
+    std::sort(order.begin(), order.end());
+    // Buffers first, views after: the views point into buffers that must not move any more.
+    std::vector<std::vector<float>> scans;
+    std::vector<std::vector<float>> maps;
+    std::vector<visualization::SliceView> views(order.size());
+    std::vector<std::string> labels;
+    for (size_t i = 0; i < order.size(); ++i)
+    {
+      const unsigned int axis = filter->GetEffectiveSliceAxis();
+      scans.push_back(GreyPlane(
+        image.GetPointer(), axis, order[i], views[i].width, views[i].height, views[i].spacingX, views[i].spacingY));
+      maps.push_back(GreyPlane(
+        map.GetPointer(), axis, order[i], views[i].width, views[i].height, views[i].spacingX, views[i].spacingY));
+      labels.push_back(fmt::format("slice {}  score {:.3f}", order[i], sliceScores[order[i]]));
+    }
+    for (size_t i = 0; i < views.size(); ++i)
+    {
+      views[i].scan = scans[i].data();
+      views[i].map = maps[i].data();
+    }
+    if (Dimension == 2)
+    {
+      visualization::WriteOverlayPng(views.front(), style, s.job.overlay);
+    }
+    else
+    {
+      visualization::WriteMontagePng(views, labels, style, s.job.overlay);
+    }
+  }
+  return report;
+}
+} // namespace
+
+ScanPreparation
+PreparationOf(const ModelDescription & model, const std::string & intensityOverride)
+{
+  const auto property = [&](const std::string & key, const std::string & fallback) {
+    const auto found = model.properties.find(key);
+    return found == model.properties.end() ? fallback : found->second;
+  };
+  ScanPreparation preparation;
+  try
+  {
+    preparation.preset = itk::ReContrastIntensityPreset::FromString(
+      intensityOverride.empty() ? property("intensity", "mr") : intensityOverride);
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    throw Error(e.GetDescription());
+  }
+  preparation.context = property("channel_mode", "replicated") == "context";
+  try
+  {
+    preparation.minimumForeground = std::stod(property("min_foreground", "0.05"));
+  }
+  catch (const std::exception &)
+  {
+    throw Error("The model's 'min_foreground' property is not a number.");
+  }
+  return preparation;
+}
+
+ScanInference::ScanInference(const Options & options)
+  : m_Options(options)
+  , m_Predictor(std::make_shared<Predictor>(options.model, options.predictor))
+  , m_Preparation(PreparationOf(m_Predictor->Description(), options.intensity))
+{
+  const ModelDescription & model = m_Predictor->Description();
+  m_Threshold = options.threshold >= 0.0 ? options.threshold
+                                         : (model.calibration.valid ? model.calibration.recommendedThreshold : -1.0);
+}
+
+nlohmann::json
+ScanInference::Run(const InferenceJob & job) const
+{
+  unsigned int dimension = 3;
+  unsigned int components = 1;
+  if (!fs::is_directory(job.input))
+  {
+    itk::ImageIOBase::Pointer io =
+      itk::ImageIOFactory::CreateImageIO(job.input.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+    if (!io)
+    {
+      throw Error(fmt::format("The input '{}' is not an image file that ITK can read.", job.input));
+    }
+    io->SetFileName(job.input);
+    try
+    {
+      io->ReadImageInformation();
+    }
+    catch (const itk::ExceptionObject & e)
+    {
+      throw Error(fmt::format("Cannot read the input '{}': {}", job.input, e.GetDescription()));
+    }
+    dimension = io->GetNumberOfDimensions();
+    components = io->GetNumberOfComponents();
+  }
+  // The model's own pre-processing (train chose "bytes" for colour pictures), as in training.
+  const ImageJob imageJob{ job, m_Predictor, m_Preparation, m_Threshold, m_Options.progress };
+  if (dimension == 2 && (components == 3 || components == 4))
+  {
+    return RunOnImage<itk::Image<itk::RGBPixel<float>, 2>>(imageJob);
+  }
+  if (components != 1)
+  {
+    throw Error(fmt::format(
+      "The input '{}' has {} components per pixel; grey scans and RGB pictures are supported.", job.input, components));
+  }
+  if (dimension == 2)
+  {
+    return RunOnImage<itk::Image<float, 2>>(imageJob);
+  }
+  if (dimension == 3)
+  {
+    return RunOnImage<itk::Image<float, 3>>(imageJob);
+  }
+  throw Error(fmt::format("The input '{}' is a {}-D image; 2-D and 3-D images are supported.", job.input, dimension));
+}
+
+nlohmann::json
+ScanInference::Settings() const
+{
+  const ModelDescription & model = m_Predictor->Description();
+  return { { "threshold", m_Threshold },
+           { "intensity", m_Preparation.preset.ToString() },
+           { "channel_mode", m_Preparation.context ? "context" : "replicated" },
+           { "device", m_Options.predictor.device },
+           { "score_reduction", "max over slices of the max of each slice map" },
+           { "model_image_size", m_Predictor->ImageSize() },
+           { "backbone", ToString(model.config.backbone) } };
+}
+
+} // namespace recontrast::cli

@@ -1,0 +1,74 @@
+#ifndef ReContrast_CLI_Inference_h
+#define ReContrast_CLI_Inference_h
+
+#include "ProgressReporter.h"
+#include "ReContrast/ModelDescription.h"
+#include "ReContrast/Predictor.h"
+#include "itkReContrastIntensityPreset.h"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+namespace recontrast::cli
+{
+
+/** How a model wants its scans prepared, from the properties its training stored in the file. */
+struct ScanPreparation
+{
+  itk::ReContrastIntensityPreset preset;
+  bool context = false; ///< 2.5-D: neighbouring slices as channels.
+  double minimumForeground = 0.05;
+};
+
+/** The model's preparation; intensityOverride (when not empty) replaces its intensity preset. */
+ScanPreparation PreparationOf(const ModelDescription & model, const std::string & intensityOverride = "");
+
+/** One scan to score and the files to write for it (empty: not written). */
+struct InferenceJob
+{
+  std::string input; ///< An image file or a DICOM series folder.
+  std::string output;
+  std::string labels;
+  std::string overlay;
+};
+
+/** Anomaly maps, region tables and pictures for scans with one loaded model: the work that
+ * `recontrast infer` and the Slicer CLI module share. */
+class ScanInference
+{
+public:
+  struct Options
+  {
+    std::string model;
+    PredictorOptions predictor;
+    std::string intensity;   ///< Empty: the model's preset.
+    double threshold = -1.0; ///< Negative: the model's recommended threshold, if calibrated.
+    ProgressReporter::Style progress = ProgressReporter::Style::Console;
+  };
+
+  /** Loads the model; throws recontrast::Error when it cannot. */
+  explicit ScanInference(const Options & options);
+
+  /** The threshold in use (negative: none, no regions are reported). */
+  double Threshold() const { return m_Threshold; }
+  const ModelDescription & Model() const { return m_Predictor->Description(); }
+
+  /** Scores one scan and writes its files (each atomically); returns its report: score,
+   * calibrated score, slice scores and axis, regions. Throws recontrast::Error on bad input. */
+  nlohmann::json Run(const InferenceJob & job) const;
+
+  /** The settings every report records. */
+  nlohmann::json Settings() const;
+
+private:
+  Options m_Options;
+  std::shared_ptr<Predictor> m_Predictor;
+  ScanPreparation m_Preparation;
+  double m_Threshold = -1.0;
+};
+
+} // namespace recontrast::cli
+
+#endif

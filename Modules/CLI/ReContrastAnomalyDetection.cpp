@@ -1,0 +1,159 @@
+// The Slicer CLI module ReContrastAnomalyDetection: the anomaly map of one scan, with the
+// SlicerExecutionModel interface (--xml, positional images, --returnparameterfile, progress tags).
+// The work is `recontrast infer`'s (ScanInference); only the interface differs.
+#include "Inference.h"
+#include "ReContrast/AtomicFile.h"
+#include "ReContrast/Error.h"
+#include "ReContrastAnomalyDetectionXML.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/fmt/fmt.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+
+namespace
+{
+namespace fs = std::filesystem;
+
+struct Arguments
+{
+  std::string inputVolume;
+  std::string outputVolume;
+  std::string model;
+  std::string regionLabels;
+  std::string report;
+  double threshold = -1.0;
+  std::string device = "cpu";
+  int threads = 0;
+  int batchSize = 4;
+  std::string intensity;
+  std::string returnParameterFile;
+  std::string processInformationAddress;
+};
+
+void
+RequireFolderOf(const std::string & path)
+{
+  const fs::path folder = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : fs::path(".");
+  if (!fs::is_directory(folder))
+  {
+    throw recontrast::Error(fmt::format("Cannot write '{}': the folder '{}' does not exist.", path, folder.string()));
+  }
+}
+
+int
+Run(const Arguments & a)
+{
+  for (const std::string * path : { &a.outputVolume, &a.regionLabels, &a.report, &a.returnParameterFile })
+  {
+    if (!path->empty())
+    {
+      RequireFolderOf(*path);
+    }
+  }
+  recontrast::cli::ScanInference::Options options;
+  options.model = a.model;
+  options.predictor.device = a.device;
+  options.predictor.threads = a.threads;
+  options.predictor.batchSize = a.batchSize;
+  options.intensity = a.intensity;
+  options.threshold = a.threshold;
+  options.progress = recontrast::cli::ProgressReporter::Style::Slicer;
+  const recontrast::cli::ScanInference inference(options);
+  if (!a.regionLabels.empty() && inference.Threshold() < 0.0)
+  {
+    throw recontrast::Error("Anomalous regions need a threshold: set one (the model has no calibration to recommend "
+                            "one).");
+  }
+  nlohmann::json report = inference.Run({ a.inputVolume, a.outputVolume, a.regionLabels, "" });
+  report["model"] = a.model;
+  report["output"] = a.outputVolume;
+  report["settings"] = inference.Settings();
+  if (!a.report.empty())
+  {
+    recontrast::AtomicFile file(a.report);
+    file.Stream() << report.dump(2) << '\n';
+    file.Commit();
+  }
+
+  double largest = 0.0;
+  for (const auto & region : report["regions"])
+  {
+    largest = std::max(largest, region.value("volume_mm3", region.value("area_mm2", 0.0)));
+  }
+  const double calibrated = report.value("calibrated_score", 0.0);
+  if (!a.returnParameterFile.empty())
+  {
+    // Slicer reads "name = value" lines for the output scalars.
+    recontrast::AtomicFile file(a.returnParameterFile);
+    file.Stream() << "volumeScore = " << fmt::format("{:.6g}", report["score"].get<double>()) << '\n'
+                  << "calibratedScore = " << fmt::format("{:.6g}", calibrated) << '\n'
+                  << "regionCount = " << report["regions"].size() << '\n'
+                  << "largestRegionVolume = " << fmt::format("{:.6g}", largest) << '\n';
+    file.Commit();
+  }
+  std::printf("score %.4f, %zu anomalous regions\n", report["score"].get<double>(), report["regions"].size());
+  return 0;
+}
+} // namespace
+
+int
+main(int argc, char ** argv)
+{
+  CLI::App app{ "ReContrast Anomaly Detection (Slicer CLI module): the anomaly map of a scan. Run with --xml for its "
+                "SlicerExecutionModel description." };
+  app.name("ReContrastAnomalyDetection");
+  Arguments a;
+  bool xml = false;
+  app.add_flag("--xml", xml, "Print the module's SlicerExecutionModel XML and exit");
+  app.add_option("inputVolume", a.inputVolume, "Input scan")->check(CLI::ExistingPath);
+  app.add_option("outputVolume", a.outputVolume, "Anomaly map to write");
+  app.add_option("--model", a.model, "Model file")->check(CLI::ExistingFile);
+  app.add_option("--labels", a.regionLabels, "Label map of the anomalous regions");
+  app.add_option("--report", a.report, "JSON report");
+  app.add_option("--threshold", a.threshold, "Threshold (negative: the model's recommended one)");
+  app.add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({ "cpu", "cuda" }));
+  app.add_option("--threads", a.threads, "CPU threads (0: every core)")->check(CLI::NonNegativeNumber);
+  app.add_option("--batchSize", a.batchSize, "Slices per batch")->check(CLI::PositiveNumber);
+  app.add_option("--intensity", a.intensity, "Intensity preset override");
+  app.add_option("--returnparameterfile",
+                 a.returnParameterFile,
+                 "File for the output scalars (written by Slicer's "
+                 "convention: name = value)");
+  app.add_option("--processinformationaddress", a.processInformationAddress, "Slicer's process information (unused)");
+  try
+  {
+    app.parse(argc, argv);
+  }
+  catch (const CLI::ParseError & e)
+  {
+    return app.exit(e);
+  }
+  if (xml)
+  {
+    std::fputs(recontrast::cli::ModuleDescriptionXML, stdout);
+    return 0;
+  }
+  try
+  {
+    if (a.inputVolume.empty() || a.outputVolume.empty() || a.model.empty())
+    {
+      throw recontrast::Error("An input scan, an output map and --model are required (run with --help).");
+    }
+    return Run(a);
+  }
+  catch (const recontrast::Error & e)
+  {
+    std::fprintf(stderr, "ReContrastAnomalyDetection: %s\n", e.what());
+    return 1;
+  }
+  catch (const std::exception & e)
+  {
+    std::fprintf(stderr, "ReContrastAnomalyDetection: unexpected error: %s\n", e.what());
+    return 1;
+  }
+}
