@@ -24,6 +24,17 @@ fail() { echo "FAILED: $*"; exit 1; }
   > "$work/infer.log" 2>&1 || { cat "$work/infer.log"; fail "infer volume"; }
 for f in map.nrrd overlay.png report.json labels.nii.gz; do [ -s "$work/$f" ] || fail "missing $f"; done
 for key in '"score"' '"slice_scores"' '"regions"' '"settings"'; do grep -q "$key" "$work/report.json" || fail "report key $key"; done
+# The overlay is a picture of the scan with heat on it: many grey levels and some warm colour.
+/usr/bin/python3 - "$work/overlay.png" <<'PY' || fail "the overlay is blank or has no heat"
+import sys
+import numpy
+from PIL import Image
+rgb = numpy.asarray(Image.open(sys.argv[1]).convert("RGB")).astype(int)
+grey = rgb[(abs(rgb[..., 0] - rgb[..., 1]) < 8) & (abs(rgb[..., 1] - rgb[..., 2]) < 8)]
+warm = (rgb[..., 0] > rgb[..., 2] + 60).sum()
+assert len(numpy.unique(grey[:, 0])) > 32, "too few grey levels"
+assert warm > 50, "no heat"
+PY
 
 if [ -f "$picture" ]; then
   "$bin/recontrast" infer --model "$work/model.rcm" --input "$picture" --output "$work/picture-map.mha" \
