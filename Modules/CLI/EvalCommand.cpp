@@ -186,13 +186,10 @@ EvalCommand::EvalCommand(CLI::App & app)
 int
 EvalCommand::Run() const
 {
-  for (const std::string * path : { &m_Report, &m_Roc })
+  RequireFolderOf(m_Report, "report");
+  if (!m_Roc.empty())
   {
-    const fs::path folder = fs::path(*path).has_parent_path() ? fs::path(*path).parent_path() : fs::path(".");
-    if (!path->empty() && !fs::is_directory(folder))
-    {
-      throw Error(fmt::format("Cannot write '{}': the folder '{}' does not exist.", *path, folder.string()));
-    }
+    RequireFolderOf(m_Roc, "ROC picture");
   }
   const std::vector<TestImage> images = ListTestImages(m_Data);
 
@@ -216,7 +213,7 @@ EvalCommand::Run() const
   {
     const size_t count = std::min(images.size() - first, static_cast<size_t>(m_BatchSize));
     std::vector<float> inputs(count * 3 * planeSize);
-    std::vector<std::unique_ptr<itk::ReContrastSliceResampler>> resamplers;
+    std::vector<itk::ReContrastSliceResampler> resamplers;
     for (size_t i = 0; i < count; ++i)
     {
       const TestImage & image = images[first + i];
@@ -234,29 +231,13 @@ EvalCommand::Run() const
         throw Error(fmt::format("'{}' is a volume; eval scores 2-D pictures (use infer for volumes).", image.path));
       }
       slices->MakeModelInput(0, size, inputs.data() + i * 3 * planeSize);
-      try
-      {
-        // The picture's own grid: the same aspect-preserving geometry the model input was made with.
-        auto io = itk::ImageIOFactory::CreateImageIO(image.path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
-        io->SetFileName(image.path);
-        io->ReadImageInformation();
-        resamplers.push_back(
-          std::make_unique<itk::ReContrastSliceResampler>(static_cast<unsigned int>(io->GetDimensions(0)),
-                                                          static_cast<unsigned int>(io->GetDimensions(1)),
-                                                          io->GetSpacing(0),
-                                                          io->GetSpacing(1),
-                                                          size));
-      }
-      catch (const itk::ExceptionObject & e)
-      {
-        throw Error(fmt::format("Cannot read '{}': {}", image.path, e.GetDescription()));
-      }
+      resamplers.push_back(slices->GetSliceResampler(size));
     }
     std::vector<Prediction> predictions = predictor.Predict(inputs.data(), count);
     for (size_t i = 0; i < count; ++i)
     {
       const TestImage & image = images[first + i];
-      const itk::ReContrastSliceResampler & resampler = *resamplers[i];
+      const itk::ReContrastSliceResampler & resampler = resamplers[i];
       ScoredImage & result = scored[first + i];
       result.score = predictions[i].score;
       result.width = resampler.GetContentSize()[0];

@@ -19,16 +19,6 @@ namespace
 {
 namespace fs = std::filesystem;
 
-void
-RequireFolderOf(const std::string & path, const char * what)
-{
-  const fs::path folder = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : fs::path(".");
-  if (!fs::is_directory(folder))
-  {
-    throw Error(fmt::format("Cannot write the {} '{}': the folder '{}' does not exist.", what, path, folder.string()));
-  }
-}
-
 // An output folder of a batch: made when missing, as long as the folder holding it exists.
 void
 PrepareOutputFolder(const std::string & path, const char * what)

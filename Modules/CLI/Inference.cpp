@@ -242,6 +242,16 @@ RunOnImage(const ImageJob & s)
 }
 } // namespace
 
+void
+RequireFolderOf(const std::string & path, const char * what)
+{
+  const fs::path folder = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : fs::path(".");
+  if (!fs::is_directory(folder))
+  {
+    throw Error(fmt::format("Cannot write the {} '{}': the folder '{}' does not exist.", what, path, folder.string()));
+  }
+}
+
 ScanPreparation
 PreparationOf(const ModelDescription & model, const std::string & intensityOverride)
 {

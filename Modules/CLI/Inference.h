@@ -14,6 +14,10 @@
 namespace recontrast::cli
 {
 
+/** Throws recontrast::Error naming `what` when the folder that would hold `path` does not exist,
+ * before any work starts (outputs are written at the end). */
+void RequireFolderOf(const std::string & path, const char * what);
+
 /** How a model wants its scans prepared, from the properties its training stored in the file. */
 struct ScanPreparation
 {

@@ -13,11 +13,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
-#include <filesystem>
 
 namespace
 {
-namespace fs = std::filesystem;
 
 struct Arguments
 {
@@ -35,16 +33,6 @@ struct Arguments
   std::string processInformationAddress;
 };
 
-void
-RequireFolderOf(const std::string & path)
-{
-  const fs::path folder = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : fs::path(".");
-  if (!fs::is_directory(folder))
-  {
-    throw recontrast::Error(fmt::format("Cannot write '{}': the folder '{}' does not exist.", path, folder.string()));
-  }
-}
-
 int
 Run(const Arguments & a)
 {
@@ -52,7 +40,7 @@ Run(const Arguments & a)
   {
     if (!path->empty())
     {
-      RequireFolderOf(*path);
+      recontrast::cli::RequireFolderOf(*path, "output");
     }
   }
   recontrast::cli::ScanInference::Options options;

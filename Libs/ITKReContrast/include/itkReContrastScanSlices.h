@@ -53,6 +53,9 @@ public:
   /** Writes the model input of slice k: three planes of modelSize x modelSize in [0, 1]. Thread-safe. */
   void MakeModelInput(SizeValueType k, unsigned int modelSize, float * out) const;
 
+  /** The geometry between a slice and the model's modelSize x modelSize input (which part of the
+   * square shows the slice), as MakeModelInput and WriteSliceMap use it. */
+  ReContrastSliceResampler GetSliceResampler(unsigned int modelSize) const { return Resampler(modelSize); }
   /** Resamples a modelSize x modelSize map of slice k onto the slice grid and writes it into a
    * whole-scan buffer (one float per voxel, image buffer order); voxels outside the foreground get 0. */
   void WriteSliceMap(SizeValueType k, const float * squareMap, unsigned int modelSize, float * scanMap) const;
