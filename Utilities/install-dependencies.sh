@@ -9,8 +9,8 @@ PACKAGES="
   libopenblas0-pthread zlib1g-dev
   libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  clang-format libxml2-utils
-  python3 python3-numpy python3-scipy python3-torch python3-torchvision python3-sklearn python3-skimage
+  clang-format libxml2-utils dicom3tools
+  python3 python3-numpy python3-scipy python3-torch python3-torchvision python3-sklearn python3-skimage python3-pydicom
   mricron-data insighttoolkit5-examples
 "
 

@@ -1,0 +1,66 @@
+#ifndef ReContrast_DicomSeriesReader_h
+#define ReContrast_DicomSeriesReader_h
+
+#include "ReContrast/ReContrastDICOMExport.h"
+#include "itkImage.h"
+
+#include <string>
+#include <vector>
+
+namespace recontrast::dicom
+{
+
+/** One slice of a volume as it is stored in the archive: the file, the instance, and for an
+ * enhanced multi-frame image the frame. DICOM results reference these. */
+struct SourceImage
+{
+  std::string file;
+  std::string sopClassUid;
+  std::string sopInstanceUid;
+  unsigned int frameNumber = 0; ///< 1-based frame in a multi-frame instance; 0 for a single-frame one.
+};
+
+/** A DICOM series read as a volume, with what a derived object (Parametric Map, SEG) needs to
+ * reference it and to join its study. */
+struct Series
+{
+  using VolumeType = itk::Image<float, 3>;
+
+  VolumeType::Pointer volume;          ///< Modality values (Rescale Slope/Intercept applied), sorted along the slice normal.
+  std::string studyInstanceUid;
+  std::string seriesInstanceUid;
+  std::string frameOfReferenceUid;
+  std::string modality;
+  std::string seriesDescription;
+  std::string seriesNumber;
+  std::vector<SourceImage> slices;     ///< slices[k] is slice k of the volume (index along its third axis).
+  std::vector<std::string> notes;      ///< Files skipped and other series found, one sentence each.
+};
+
+struct SeriesReadOptions
+{
+  /** The series to read. Empty: the largest image stack in the folder (the other series are named in
+   * the notes). Parametric Maps and Segmentations are skipped unless they are asked for by UID. */
+  std::string seriesInstanceUid;
+};
+
+/** Reads the DICOM files directly inside `folder` as one volume with the scan's geometry.
+ *
+ * Files are grouped by Series Instance UID and, within a series, by orientation and matrix size;
+ * slices are sorted by their position along the slice normal (never by file name or Instance
+ * Number). Compressed transfer syntaxes that DCMTK decodes (JPEG, JPEG-LS, RLE, deflate) are
+ * read, and so are enhanced multi-frame images (per-frame and shared functional groups).
+ *
+ * Refused with one sentence (recontrast::Error) naming the file or the series: a folder without
+ * DICOM images; a file that is damaged or truncated, lacks its pixel data, or uses a transfer
+ * syntax that cannot be decoded; colour images; two slices at one position (several volumes in
+ * one series); unevenly spaced slices (a missing slice is named as such); a tilted gantry.
+ * Files that are not DICOM, or DICOM objects that are not images, are skipped with a note. */
+ReContrastDICOM_EXPORT Series ReadSeries(const std::string & folder, const SeriesReadOptions & options = {});
+
+/** Whether `path` is a DICOM file (Part 10 preamble, or a dataset that DCMTK recognises). */
+ReContrastDICOM_EXPORT bool IsDicomFile(const std::string & path);
+
+} // namespace recontrast::dicom
+
+#endif

@@ -1,0 +1,33 @@
+#include "DcmtkSetup.h"
+
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dcrledrg.h"
+#include "dcmtk/dcmjpeg/djdecode.h"
+#include "dcmtk/dcmjpls/djdecode.h"
+#include "dcmtk/oflog/oflog.h"
+#include "dcmtk/ofstd/ofcond.h"
+
+#include <mutex>
+
+namespace recontrast::dicom::detail
+{
+
+void
+EnsureDcmtkReady()
+{
+  static std::once_flag once;
+  std::call_once(once, [] {
+    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+    DJDecoderRegistration::registerCodecs();
+    DJLSDecoderRegistration::registerCodecs();
+    DcmRLEDecoderRegistration::registerCodecs();
+  });
+}
+
+std::string
+TextOf(const OFCondition & condition)
+{
+  return condition.text() ? std::string(condition.text()) : std::string("unknown DCMTK error");
+}
+
+} // namespace recontrast::dicom::detail

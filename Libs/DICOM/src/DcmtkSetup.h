@@ -1,0 +1,20 @@
+#ifndef ReContrast_DcmtkSetup_h
+#define ReContrast_DcmtkSetup_h
+
+#include <string>
+
+class OFCondition;
+
+namespace recontrast::dicom::detail
+{
+
+/** Registers DCMTK's decoders (JPEG, JPEG-LS, RLE) once per process and keeps DCMTK's own log
+ * quiet: its messages are not sentences for our users; our errors carry the condition text. */
+void EnsureDcmtkReady();
+
+/** The condition's text, for an error sentence. */
+std::string TextOf(const OFCondition & condition);
+
+} // namespace recontrast::dicom::detail
+
+#endif
