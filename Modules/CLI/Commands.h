@@ -92,6 +92,8 @@ private:
   int m_BatchSize = 4;
   std::string m_Intensity;
   std::string m_Format = "nii.gz";
+  std::string m_DicomOutput;
+  std::string m_Series;
 };
 
 /** `recontrast eval --model <model> --data <MVTec-style folder> --report <json>`: image and pixel

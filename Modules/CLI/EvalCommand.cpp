@@ -37,8 +37,7 @@ struct TestImage
 bool
 IsReadableImage(const fs::path & path)
 {
-  return fs::is_regular_file(path) &&
-         itk::ImageIOFactory::CreateImageIO(path.string().c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+  return itk::ReContrastIsImageFile(path.string());
 }
 
 // The MVTec AD layout: test/<class>/<name>.<ext>, "good" holding the normal images, and for the

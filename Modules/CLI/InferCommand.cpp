@@ -131,6 +131,15 @@ InferCommand::InferCommand(CLI::App & app)
     ->capture_default_str()
     ->check(CLI::PositiveNumber);
   c->add_option("--intensity", m_Intensity, "Override the model's intensity preset");
+  c->add_option("--dicom-output",
+                m_DicomOutput,
+                "Folder for DICOM results of a DICOM series input: anomaly_map.dcm (Parametric Map) and, with a "
+                "threshold, anomaly_regions.dcm (Segmentation), in the scan's study; for folders and lists, one "
+                "sub-folder per scan");
+  c->add_option("--series",
+                m_Series,
+                "Series Instance UID to read from a DICOM folder that holds several series (default: the "
+                "largest)");
 }
 
 int
@@ -147,6 +156,10 @@ InferCommand::Run() const
         RequireFolderOf(*path, "output");
       }
     }
+    if (!m_DicomOutput.empty() && !fs::is_directory(m_Input))
+    {
+      throw Error(fmt::format("DICOM results need a DICOM series folder as input; '{}' is a file.", m_Input));
+    }
   }
   else
   {
@@ -160,6 +173,15 @@ InferCommand::Run() const
       PrepareOutputFolder(m_Labels, "label folder");
     }
   }
+  if (!m_DicomOutput.empty())
+  {
+    if (fs::exists(m_DicomOutput) && !fs::is_directory(m_DicomOutput))
+    {
+      throw Error(fmt::format("The DICOM output '{}' must be a folder.", m_DicomOutput));
+    }
+    fs::path folder = fs::path(m_DicomOutput).lexically_normal();
+    RequireFolderOf((folder.filename().empty() ? folder.parent_path() : folder).string(), "DICOM output folder");
+  }
   if (!m_Report.empty())
   {
     RequireFolderOf(m_Report, "report");
@@ -172,6 +194,7 @@ InferCommand::Run() const
   options.predictor.batchSize = m_BatchSize;
   options.intensity = m_Intensity;
   options.threshold = m_Threshold;
+  options.series = m_Series;
   options.progress = batch.empty() ? ProgressReporter::Style::Console : ProgressReporter::Style::Silent;
   const ScanInference inference(options);
   if (!m_Labels.empty() && inference.Threshold() < 0.0)
@@ -183,7 +206,7 @@ InferCommand::Run() const
   int status = 0;
   if (batch.empty())
   {
-    report = inference.Run(InferenceJob{ m_Input, m_Output, m_Labels, m_Overlay });
+    report = inference.Run(InferenceJob{ m_Input, m_Output, m_Labels, m_Overlay, m_DicomOutput });
     report["output"] = m_Output;
   }
   else
@@ -201,7 +224,7 @@ InferCommand::Run() const
         stem = fmt::format("{}_{}", StemOf(batch[i]), n);
       }
       used.insert(stem);
-      InferenceJob job{ batch[i], (fs::path(m_Output) / (stem + "_anomaly." + m_Format)).string(), "", "" };
+      InferenceJob job{ batch[i], (fs::path(m_Output) / (stem + "_anomaly." + m_Format)).string(), "", "", "" };
       if (!m_Labels.empty())
       {
         job.labels = (fs::path(m_Labels) / (stem + "_labels." + m_Format)).string();
@@ -209,6 +232,10 @@ InferCommand::Run() const
       if (!m_Overlay.empty())
       {
         job.overlay = (fs::path(m_Overlay) / (stem + ".png")).string();
+      }
+      if (!m_DicomOutput.empty())
+      {
+        job.dicomOutput = (fs::path(m_DicomOutput) / stem).string();
       }
       try
       {
@@ -249,6 +276,10 @@ InferCommand::Run() const
   if (!m_Overlay.empty())
   {
     std::printf("; overlay %s", m_Overlay.c_str());
+  }
+  if (!m_DicomOutput.empty())
+  {
+    std::printf("; DICOM results in %s", m_DicomOutput.c_str());
   }
   if (!m_Report.empty())
   {

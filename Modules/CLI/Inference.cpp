@@ -1,7 +1,9 @@
 #include "Inference.h"
 
 #include "ReContrast/AtomicFile.h"
+#include "ReContrast/DicomResultWriter.h"
 #include "ReContrast/Error.h"
+#include "ReContrast/Version.h"
 #include "ReContrast/OverlayRenderer.h"
 #include "itkCommand.h"
 #include "itkImageFileReader.h"
@@ -10,14 +12,18 @@
 #include "itkRGBPixel.h"
 #include "itkReContrastAnomalyImageFilter.h"
 #include "itkReContrastAnomalyRegionsImageFilter.h"
-#include "itkReContrastDicomSeries.h"
 #include "itkReContrastRegionTable.h"
+#include "itkReContrastScanSampleSource.h"
 
 #include <spdlog/fmt/fmt.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <mutex>
 #include <numeric>
+#include <optional>
+#include <set>
+#include <type_traits>
 
 namespace recontrast::cli
 {
@@ -47,15 +53,17 @@ WriteImageAtomically(const TImage * image, const std::string & path)
   file.Commit();
 }
 
+// Reads the input; a DICOM folder (3-D) keeps what its DICOM results need in `series`.
 template <typename TImage>
 typename TImage::Pointer
-ReadImage(const std::string & path)
+ReadImage(const std::string & path, const std::string & seriesUid, std::optional<dicom::Series> & series)
 {
-  if constexpr (TImage::ImageDimension == 3)
+  if constexpr (std::is_same_v<TImage, dicom::Series::VolumeType>)
   {
     if (fs::is_directory(path))
     {
-      return itk::ReContrastReadDicomSeries<TImage>(path);
+      series = ReadDicomScan(path, seriesUid);
+      return series->volume;
     }
   }
   auto reader = itk::ImageFileReader<TImage>::New();
@@ -111,7 +119,36 @@ struct ImageJob
   const ScanPreparation & preparation;
   double threshold;
   ProgressReporter::Style progress;
+  const std::string & seriesUid;
 };
+
+// The Parametric Map and (with a threshold) the SEG of a DICOM input, in job.dicomOutput.
+nlohmann::json
+WriteDicomResults(const dicom::Series & series, const dicom::MapVolumeType * map, const dicom::LabelVolumeType * labels,
+                  const ModelDescription & model, int imageSize, const std::string & folder)
+{
+  dicom::ResultDescription description;
+  description.algorithmVersion = Version();
+  description.modelDescription = fmt::format("{} backbone, {} px", ToString(model.config.backbone), imageSize);
+  nlohmann::json written{ { "source_series", series.seriesInstanceUid } };
+  // Made only now: a scan that fails leaves no folder behind.
+  std::error_code error;
+  fs::create_directories(folder, error);
+  if (error)
+  {
+    throw Error(fmt::format("Cannot create the DICOM output folder '{}': {}.", folder, error.message()));
+  }
+  const std::string mapPath = (fs::path(folder) / "anomaly_map.dcm").string();
+  dicom::WriteParametricMap(map, series, description, mapPath);
+  written["parametric_map"] = mapPath;
+  if (labels)
+  {
+    const std::string segmentationPath = (fs::path(folder) / "anomaly_regions.dcm").string();
+    dicom::WriteSegmentation(labels, series, description, segmentationPath);
+    written["segmentation"] = segmentationPath;
+  }
+  return written;
+}
 
 template <typename TImage>
 nlohmann::json
@@ -120,9 +157,10 @@ RunOnImage(const ImageJob & s)
   constexpr unsigned int Dimension = TImage::ImageDimension;
   using MapType = itk::Image<float, Dimension>;
   typename TImage::Pointer image;
+  std::optional<dicom::Series> series;
   try
   {
-    image = ReadImage<TImage>(s.job.input);
+    image = ReadImage<TImage>(s.job.input, s.seriesUid, series);
   }
   catch (const itk::ExceptionObject & e)
   {
@@ -174,21 +212,40 @@ RunOnImage(const ImageJob & s)
 
   // Anomalous regions above the threshold.
   nlohmann::json regions = nlohmann::json::array();
+  using RegionFilterType = itk::ReContrastAnomalyRegionsImageFilter<MapType>;
+  typename RegionFilterType::LabelImageType::Pointer regionLabels;
   if (s.threshold >= 0.0)
   {
-    auto regionFilter = itk::ReContrastAnomalyRegionsImageFilter<MapType>::New();
+    auto regionFilter = RegionFilterType::New();
     regionFilter->SetInput(map);
     regionFilter->SetThreshold(s.threshold);
     regionFilter->Update();
     regions = nlohmann::json::parse(itk::ReContrastRegionTable::ToJSON(regionFilter->GetRegions()));
+    regionLabels = regionFilter->GetOutput();
     if (!s.job.labels.empty())
     {
-      WriteImageAtomically(regionFilter->GetOutput(), s.job.labels);
+      WriteImageAtomically(regionLabels.GetPointer(), s.job.labels);
     }
   }
   report["regions"] = regions;
 
   WriteImageAtomically(map.GetPointer(), s.job.output);
+
+  if (!s.job.dicomOutput.empty())
+  {
+    if constexpr (std::is_same_v<TImage, dicom::Series::VolumeType>)
+    {
+      if (series)
+      {
+        report["dicom"] = WriteDicomResults(
+          *series, map.GetPointer(), regionLabels.GetPointer(), model, s.predictor->ImageSize(), s.job.dicomOutput);
+      }
+    }
+    if (!report.contains("dicom"))
+    {
+      throw Error(fmt::format("DICOM results need a DICOM series as input; '{}' is not a DICOM folder.", s.job.input));
+    }
+  }
 
   if (!s.job.overlay.empty())
   {
@@ -242,6 +299,41 @@ RunOnImage(const ImageJob & s)
 }
 } // namespace
 
+dicom::Series
+ReadDicomScan(const std::string & folder, const std::string & seriesInstanceUid)
+{
+  dicom::SeriesReadOptions options;
+  options.seriesInstanceUid = seriesInstanceUid;
+  dicom::Series series = dicom::ReadSeries(folder, options);
+  // Training reads a series more than once (its slice cache); say each thing once.
+  static std::mutex mutex;
+  static std::set<std::string> said;
+  const std::lock_guard<std::mutex> lock(mutex);
+  for (const std::string & note : series.notes)
+  {
+    if (said.insert(folder + note).second)
+    {
+      std::fprintf(stderr, "recontrast: %s: %s\n", folder.c_str(), note.c_str());
+    }
+  }
+  return series;
+}
+
+std::function<itk::Image<float, 3>::Pointer(const std::string &)>
+DicomSeriesFolderReader()
+{
+  return [](const std::string & folder) -> itk::Image<float, 3>::Pointer {
+    try
+    {
+      return ReadDicomScan(folder).volume;
+    }
+    catch (const Error & e)
+    {
+      itkGenericExceptionMacro(<< e.what());
+    }
+  };
+}
+
 void
 RequireFolderOf(const std::string & path, const char * what)
 {
@@ -294,12 +386,21 @@ ScanInference::ScanInference(const Options & options)
 nlohmann::json
 ScanInference::Run(const InferenceJob & job) const
 {
+  if (!job.dicomOutput.empty())
+  {
+    if (!fs::is_directory(job.input))
+    {
+      throw Error(fmt::format("DICOM results need a DICOM series folder as input; '{}' is a file.", job.input));
+    }
+  }
   unsigned int dimension = 3;
   unsigned int components = 1;
   if (!fs::is_directory(job.input))
   {
     itk::ImageIOBase::Pointer io =
-      itk::ImageIOFactory::CreateImageIO(job.input.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+      itk::ReContrastIsImageFile(job.input)
+        ? itk::ImageIOFactory::CreateImageIO(job.input.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode)
+        : nullptr;
     if (!io)
     {
       throw Error(fmt::format("The input '{}' is not an image file that ITK can read.", job.input));
@@ -317,7 +418,7 @@ ScanInference::Run(const InferenceJob & job) const
     components = io->GetNumberOfComponents();
   }
   // The model's own pre-processing (train chose "bytes" for colour pictures), as in training.
-  const ImageJob imageJob{ job, m_Predictor, m_Preparation, m_Threshold, m_Options.progress };
+  const ImageJob imageJob{ job, m_Predictor, m_Preparation, m_Threshold, m_Options.progress, m_Options.series };
   if (dimension == 2 && (components == 3 || components == 4))
   {
     return RunOnImage<itk::Image<itk::RGBPixel<float>, 2>>(imageJob);

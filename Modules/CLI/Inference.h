@@ -2,12 +2,14 @@
 #define ReContrast_CLI_Inference_h
 
 #include "ProgressReporter.h"
+#include "ReContrast/DicomSeriesReader.h"
 #include "ReContrast/ModelDescription.h"
 #include "ReContrast/Predictor.h"
 #include "itkReContrastIntensityPreset.h"
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,6 +19,15 @@ namespace recontrast::cli
 /** Throws recontrast::Error naming `what` when the folder that would hold `path` does not exist,
  * before any work starts (outputs are written at the end). */
 void RequireFolderOf(const std::string & path, const char * what);
+
+/** Reads a DICOM series folder with the project's DCMTK reader (the largest series, or the one
+ * named by its Series Instance UID); its notes (files skipped, other series) go to stderr, each
+ * once per process. Throws recontrast::Error. */
+dicom::Series ReadDicomScan(const std::string & folder, const std::string & seriesInstanceUid = "");
+
+/** ReadDicomScan as the ITK layer's reader of series folders in training data (throws
+ * itk::ExceptionObject as that layer expects). */
+std::function<itk::Image<float, 3>::Pointer(const std::string &)> DicomSeriesFolderReader();
 
 /** How a model wants its scans prepared, from the properties its training stored in the file. */
 struct ScanPreparation
@@ -36,6 +47,7 @@ struct InferenceJob
   std::string output;
   std::string labels;
   std::string overlay;
+  std::string dicomOutput; ///< A folder for the DICOM Parametric Map and SEG (the input must be a DICOM series).
 };
 
 /** Anomaly maps, region tables and pictures for scans with one loaded model: the work that
@@ -48,6 +60,7 @@ public:
     std::string model;
     PredictorOptions predictor;
     std::string intensity;   ///< Empty: the model's preset.
+    std::string series;      ///< Series Instance UID to read from a DICOM folder (empty: the largest series).
     double threshold = -1.0; ///< Negative: the model's recommended threshold, if calibrated.
     ProgressReporter::Style progress = ProgressReporter::Style::Console;
   };

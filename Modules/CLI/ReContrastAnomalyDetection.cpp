@@ -57,7 +57,7 @@ Run(const Arguments & a)
     throw recontrast::Error("Anomalous regions need a threshold: set one (the model has no calibration to recommend "
                             "one).");
   }
-  nlohmann::json report = inference.Run({ a.inputVolume, a.outputVolume, a.regionLabels, "" });
+  nlohmann::json report = inference.Run({ a.inputVolume, a.outputVolume, a.regionLabels, "", "" });
   report["model"] = a.model;
   report["output"] = a.outputVolume;
   report["settings"] = inference.Settings();

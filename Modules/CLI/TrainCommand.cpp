@@ -1,5 +1,6 @@
 #include "Commands.h"
 
+#include "Inference.h"
 #include "ProgressReporter.h"
 #include "ReContrast/AtomicFile.h"
 #include "ReContrast/CurvePlot.h"
@@ -153,6 +154,7 @@ TrainCommand::Run() const
   }
   settings.slices.context = m_Context;
   settings.slices.minimumForegroundFraction = m_MinimumForeground;
+  settings.seriesFolderReader = DicomSeriesFolderReader();
 
   std::fprintf(stderr, "recontrast: indexing the training data in %s\n", m_Data.c_str());
   std::unique_ptr<itk::ReContrastScanSampleSource> source;

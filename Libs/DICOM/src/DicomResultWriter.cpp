@@ -91,7 +91,8 @@ LoadSourceHeader(const Series & source)
     file->loadFile(source.slices.front().file.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
   if (status.bad())
   {
-    throw Error(fmt::format("Cannot read the source DICOM file '{}' again: {}.", source.slices.front().file, detail::TextOf(status)));
+    throw Error(fmt::format(
+      "Cannot read the source DICOM file '{}' again: {}.", source.slices.front().file, detail::TextOf(status)));
   }
   return file;
 }
@@ -191,9 +192,7 @@ NewUid()
 } // namespace
 
 void
-WriteParametricMap(const MapVolumeType * map,
-                   const Series & source,
-                   const ResultDescription & description,
+WriteParametricMap(const MapVolumeType * map, const Series & source, const ResultDescription & description,
                    const std::string & path)
 {
   detail::EnsureDcmtkReady();
@@ -208,7 +207,10 @@ WriteParametricMap(const MapVolumeType * map,
   const IODEnhGeneralEquipmentModule::EquipmentInfo equipment(
     "ReContrast for Slicer and ITK", description.algorithmName.c_str(), "0", version.c_str());
   const ContentIdentificationMacro content(
-    "1", "ANOMALY_MAP", fmt::format("{} anomaly map. {}", description.algorithmName, description.modelDescription).substr(0, 64).c_str(), "");
+    "1",
+    "ANOMALY_MAP",
+    fmt::format("{} anomaly map. {}", description.algorithmName, description.modelDescription).substr(0, 64).c_str(),
+    "");
   auto created = DPMParametricMapIOD::create<IODFloatingPointImagePixelModule>(
     source.modality.empty() ? "OT" : source.modality.c_str(),
     SeriesNumberFor(source, description, 1000).c_str(),
@@ -227,13 +229,16 @@ WriteParametricMap(const MapVolumeType * map,
   DPMParametricMapIOD & pmap = *OFget<DPMParametricMapIOD>(&created);
 
   auto header = LoadSourceHeader(source);
-  Check(pmap.importHierarchy(*header->getDataset(), OFTrue, OFTrue, !source.frameOfReferenceUid.empty(), OFFalse), what, path);
-  // Importing the study brings the scanner's equipment along; this object is made by software.
-  Check(pmap.getIODEnhGeneralEquipmentModule().set(equipment), what, path);
-  Check(pmap.getSeries().setSeriesDescription(
-          fmt::format("Anomaly map ({}) of {}", description.algorithmName, source.seriesDescription).substr(0, 64).c_str()),
+  Check(pmap.importHierarchy(*header->getDataset(), OFTrue, OFTrue, !source.frameOfReferenceUid.empty(), OFFalse),
         what,
         path);
+  // Importing the study brings the scanner's equipment along; this object is made by software.
+  Check(pmap.getIODEnhGeneralEquipmentModule().set(equipment), what, path);
+  Check(
+    pmap.getSeries().setSeriesDescription(
+      fmt::format("Anomaly map ({}) of {}", description.algorithmName, source.seriesDescription).substr(0, 64).c_str()),
+    what,
+    path);
   Check(pmap.getSeries().setSeriesNumber(SeriesNumberFor(source, description, 1000).c_str()), what, path);
   Check(pmap.setRecognizableVisualFeatures(DPMTypes::RVF_NO), what, path);
   Check(pmap.getIODMultiframeDimensionModule().addDimensionIndex(
@@ -294,14 +299,15 @@ WriteParametricMap(const MapVolumeType * map,
     SetPosition(map, k, position);
     FGFrameContent frameContent;
     frameContent.setDimensionIndexValues(static_cast<Uint32>(k + 1), 0);
-    std::unique_ptr<FGDerivationImage> derivation(
-      FGDerivationImage::createMinimal(SourceReference(source.slices[k]),
-                                       "Anomaly map computed from this image",
-                                       CodeSequenceMacro("110001", "DCM", "Image Processing"),
-                                       CodeSequenceMacro("121322", "DCM", "Source image for image processing operation")));
+    std::unique_ptr<FGDerivationImage> derivation(FGDerivationImage::createMinimal(
+      SourceReference(source.slices[k]),
+      "Anomaly map computed from this image",
+      CodeSequenceMacro("110001", "DCM", "Image Processing"),
+      CodeSequenceMacro("121322", "DCM", "Source image for image processing operation")));
     if (!derivation)
     {
-      throw Error(fmt::format("Cannot write the DICOM Parametric Map '{}': the reference to slice {} is invalid.", path, k));
+      throw Error(
+        fmt::format("Cannot write the DICOM Parametric Map '{}': the reference to slice {} is invalid.", path, k));
     }
     std::copy(values + k * pixels, values + (k + 1) * pixels, frame.begin());
     OFVector<FGBase *> perFrame;
@@ -318,9 +324,7 @@ WriteParametricMap(const MapVolumeType * map,
 }
 
 void
-WriteSegmentation(const LabelVolumeType * labels,
-                  const Series & source,
-                  const ResultDescription & description,
+WriteSegmentation(const LabelVolumeType * labels, const Series & source, const ResultDescription & description,
                   const std::string & path)
 {
   detail::EnsureDcmtkReady();
@@ -335,7 +339,12 @@ WriteSegmentation(const LabelVolumeType * labels,
   const IODGeneralEquipmentModule::EquipmentInfo equipment(
     "ReContrast for Slicer and ITK", description.algorithmName.c_str(), "0", version.c_str());
   const ContentIdentificationMacro content(
-    "1", "ANOMALY_REGIONS", fmt::format("{} anomalous regions. {}", description.algorithmName, description.modelDescription).substr(0, 64).c_str(), "");
+    "1",
+    "ANOMALY_REGIONS",
+    fmt::format("{} anomalous regions. {}", description.algorithmName, description.modelDescription)
+      .substr(0, 64)
+      .c_str(),
+    "");
   DcmSegmentation * created = nullptr;
   Check(DcmSegmentation::createBinarySegmentation(created, rows, columns, equipment, content), what, path);
   std::unique_ptr<DcmSegmentation> segmentation(created);
@@ -344,7 +353,9 @@ WriteSegmentation(const LabelVolumeType * labels,
   Check(segmentation->importFromSourceImage(*header->getDataset()), what, path);
   Check(segmentation->setEquipmentInfo(equipment), what, path);
   Check(segmentation->getSeries().setSeriesDescription(
-          fmt::format("Anomalous regions ({}) of {}", description.algorithmName, source.seriesDescription).substr(0, 64).c_str()),
+          fmt::format("Anomalous regions ({}) of {}", description.algorithmName, source.seriesDescription)
+            .substr(0, 64)
+            .c_str()),
         what,
         path);
   Check(segmentation->getSeries().setSeriesNumber(SeriesNumberFor(source, description, 1001).c_str()), what, path);
@@ -369,11 +380,13 @@ WriteSegmentation(const LabelVolumeType * labels,
 
   const std::string dimensions = NewUid();
   IODMultiframeDimensionModule & dimension = segmentation->getDimensions();
+  Check(
+    dimension.addDimensionIndex(
+      DCM_ReferencedSegmentNumber, dimensions.c_str(), DCM_SegmentIdentificationSequence, "ReferencedSegmentNumber"),
+    what,
+    path);
   Check(dimension.addDimensionIndex(
-          DCM_ReferencedSegmentNumber, dimensions.c_str(), DCM_SegmentIdentificationSequence, "ReferencedSegmentNumber"),
-        what,
-        path);
-  Check(dimension.addDimensionIndex(DCM_ImagePositionPatient, dimensions.c_str(), DCM_PlanePositionSequence, "ImagePositionPatient"),
+          DCM_ImagePositionPatient, dimensions.c_str(), DCM_PlanePositionSequence, "ImagePositionPatient"),
         what,
         path);
 
@@ -397,7 +410,8 @@ WriteSegmentation(const LabelVolumeType * labels,
       DcmSegmentation::createDerivationImageFG(SourceReference(source.slices[k]), "Anomalous regions of this image"));
     if (!derivation)
     {
-      throw Error(fmt::format("Cannot write the DICOM Segmentation '{}': the reference to slice {} is invalid.", path, k));
+      throw Error(
+        fmt::format("Cannot write the DICOM Segmentation '{}': the reference to slice {} is invalid.", path, k));
     }
     for (size_t i = 0; i < pixels; ++i)
     {

@@ -106,7 +106,7 @@ struct SliceHeader
   std::string file;
   unsigned long frameIndex = 0; // 0-based frame within the file
   unsigned long frameCount = 1;
-  bool enhanced = false;          // a frame of an enhanced multi-frame image
+  bool enhanced = false; // a frame of an enhanced multi-frame image
   std::string sopClassUid;
   std::string sopInstanceUid;
   std::string seriesInstanceUid;
@@ -121,7 +121,7 @@ struct SliceHeader
   std::array<double, 6> orientation{ { 1, 0, 0, 0, 1, 0 } };
   Vector3 position{ { 0, 0, 0 } };
   std::array<double, 2> pixelSpacing{ { 1, 1 } }; // row spacing, column spacing
-  double sliceSpacing = 0.0;                       // Spacing Between Slices or Slice Thickness, if given
+  double sliceSpacing = 0.0;                      // Spacing Between Slices or Slice Thickness, if given
   double slope = 1.0;
   double intercept = 0.0;
 
@@ -175,11 +175,12 @@ ReadHeaders(const std::string & path, std::vector<SliceHeader> & slices, std::ve
   if (dataset->findAndGetUint16(DCM_Rows, header.rows).bad() ||
       dataset->findAndGetUint16(DCM_Columns, header.columns).bad())
   {
-    notes.push_back(fmt::format("Skipped '{}': a DICOM object without an image ({}).",
-                                name,
-                                header.sopClassUid.empty() ? std::string("no SOP class")
-                                                           : std::string(dcmFindNameOfUID(header.sopClassUid.c_str(),
-                                                                                          header.sopClassUid.c_str()))));
+    notes.push_back(
+      fmt::format("Skipped '{}': a DICOM object without an image ({}).",
+                  name,
+                  header.sopClassUid.empty()
+                    ? std::string("no SOP class")
+                    : std::string(dcmFindNameOfUID(header.sopClassUid.c_str(), header.sopClassUid.c_str()))));
     return false;
   }
   if (!dataset->tagExists(DCM_PixelData) && !dataset->tagExists(DCM_FloatPixelData) &&
@@ -235,9 +236,12 @@ ReadHeaders(const std::string & path, std::vector<SliceHeader> & slices, std::ve
     SliceHeader frame = header;
     frame.frameIndex = f;
     frame.hasGeometry =
-      GetDoubles(FunctionalGroup(dataset, f, DCM_PlanePositionSequence), DCM_ImagePositionPatient, frame.position.data(), 3) &&
       GetDoubles(
-        FunctionalGroup(dataset, f, DCM_PlaneOrientationSequence), DCM_ImageOrientationPatient, frame.orientation.data(), 6);
+        FunctionalGroup(dataset, f, DCM_PlanePositionSequence), DCM_ImagePositionPatient, frame.position.data(), 3) &&
+      GetDoubles(FunctionalGroup(dataset, f, DCM_PlaneOrientationSequence),
+                 DCM_ImageOrientationPatient,
+                 frame.orientation.data(),
+                 6);
     DcmItem * measures = FunctionalGroup(dataset, f, DCM_PixelMeasuresSequence);
     GetDoubles(measures, DCM_PixelSpacing, frame.pixelSpacing.data(), 2);
     if (!GetDoubles(measures, DCM_SpacingBetweenSlices, &frame.sliceSpacing, 1))
@@ -344,8 +348,9 @@ SortAndCheck(std::vector<SliceHeader> & stack)
       continue;
     }
     const double ratio = gaps[k] / typical;
-    const std::string where =
-      fmt::format("between '{}' and '{}'", fs::path(stack[k].file).filename().string(), fs::path(stack[k + 1].file).filename().string());
+    const std::string where = fmt::format("between '{}' and '{}'",
+                                          fs::path(stack[k].file).filename().string(),
+                                          fs::path(stack[k + 1].file).filename().string());
     if (ratio > 1.5 && std::abs(ratio - std::round(ratio)) <= SpacingTolerance)
     {
       throw Error(fmt::format("The DICOM series {} is missing {} slice(s) {} (a gap of {:.3f} mm where the slices are "
@@ -356,12 +361,13 @@ SortAndCheck(std::vector<SliceHeader> & stack)
                               gaps[k],
                               typical));
     }
-    throw Error(fmt::format("The DICOM series {} has unevenly spaced slices ({:.3f} mm {} where the others are {:.3f} mm "
-                            "apart); it is not read as a volume.",
-                            uid,
-                            gaps[k],
-                            where,
-                            typical));
+    throw Error(
+      fmt::format("The DICOM series {} has unevenly spaced slices ({:.3f} mm {} where the others are {:.3f} mm "
+                  "apart); it is not read as a volume.",
+                  uid,
+                  gaps[k],
+                  where,
+                  typical));
   }
   // The slices must stack along their normal; positions that drift sideways mean a tilted gantry.
   Vector3 along;
@@ -384,11 +390,8 @@ SortAndCheck(std::vector<SliceHeader> & stack)
 
 // Copies every frame of one file that belongs to the volume into it.
 void
-ReadPixels(const std::string & path,
-           const std::vector<std::pair<unsigned long, size_t>> & framesToSlices,
-           const SliceHeader & header,
-           std::vector<SliceHeader> const & stack,
-           Series::VolumeType * volume)
+ReadPixels(const std::string & path, const std::vector<std::pair<unsigned long, size_t>> & framesToSlices,
+           const SliceHeader & header, std::vector<SliceHeader> const & stack, Series::VolumeType * volume)
 {
   DcmFileFormat file;
   OFCondition status = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
@@ -481,9 +484,8 @@ ReadPixels(const std::string & path,
     }
     else if (allocated != 8 && allocated != 16 && allocated != 32)
     {
-      throw Error(fmt::format("The DICOM image '{}' has {} bits allocated per pixel; 8, 16 and 32 are supported.",
-                              path,
-                              allocated));
+      throw Error(fmt::format(
+        "The DICOM image '{}' has {} bits allocated per pixel; 8, 16 and 32 are supported.", path, allocated));
     }
   }
   if (!stored)
@@ -577,7 +579,8 @@ ReadSeries(const std::string & folder, const SeriesReadOptions & options)
   {
     if (!options.seriesInstanceUid.empty())
     {
-      throw Error(fmt::format("The folder '{}' holds no DICOM images of the series {}.", folder, options.seriesInstanceUid));
+      throw Error(
+        fmt::format("The folder '{}' holds no DICOM images of the series {}.", folder, options.seriesInstanceUid));
     }
     throw Error(fmt::format("The folder '{}' holds no DICOM images.", folder));
   }
@@ -640,7 +643,8 @@ ReadSeries(const std::string & folder, const SeriesReadOptions & options)
   series.seriesNumber = first.seriesNumber;
   for (const SliceHeader & s : stack)
   {
-    series.slices.push_back({ s.file, s.sopClassUid, s.sopInstanceUid, s.enhanced ? static_cast<unsigned int>(s.frameIndex + 1) : 0u });
+    series.slices.push_back(
+      { s.file, s.sopClassUid, s.sopInstanceUid, s.enhanced ? static_cast<unsigned int>(s.frameIndex + 1) : 0u });
   }
   return series;
 }

@@ -78,8 +78,8 @@ ExpectValidObject(const fs::path & file, const Series & source)
 
 // pydicom reads the object back and compares it with the expected values and the sources.
 void
-ExpectPydicomAgrees(const std::string & kind, const fs::path & file, const std::vector<float> & expected, const Series & source,
-                    const ScratchFolder & scratch)
+ExpectPydicomAgrees(const std::string & kind, const fs::path & file, const std::vector<float> & expected,
+                    const Series & source, const ScratchFolder & scratch)
 {
   const std::string python = RECONTRAST_PYTHON_EXECUTABLE;
   if (python.empty())
@@ -89,9 +89,11 @@ ExpectPydicomAgrees(const std::string & kind, const fs::path & file, const std::
   }
   const fs::path raw = scratch.Path() / (kind + "-expected.raw");
   std::ofstream(raw, std::ios::binary)
-    .write(reinterpret_cast<const char *>(expected.data()), static_cast<std::streamsize>(expected.size() * sizeof(float)));
+    .write(reinterpret_cast<const char *>(expected.data()),
+           static_cast<std::streamsize>(expected.size() * sizeof(float)));
   const fs::path script = fs::path(__FILE__).parent_path() / "check_dicom_result.py";
-  std::string command = "'" + python + "' '" + script.string() + "' " + kind + " '" + file.string() + "' '" + raw.string() + "'";
+  std::string command =
+    "'" + python + "' '" + script.string() + "' " + kind + " '" + file.string() + "' '" + raw.string() + "'";
   for (const SourceImage & slice : source.slices)
   {
     command += " '" + slice.file + "'";
@@ -155,7 +157,8 @@ TEST(DicomResultWriter, ParametricMapIsValidReferencesItsSourceAndReadsBack)
   ASSERT_TRUE(fs::exists(file));
   ExpectValidObject(file, source);
   const size_t n = map->GetLargestPossibleRegion().GetNumberOfPixels();
-  ExpectPydicomAgrees("pmap", file, std::vector<float>(map->GetBufferPointer(), map->GetBufferPointer() + n), source, scratch);
+  ExpectPydicomAgrees(
+    "pmap", file, std::vector<float>(map->GetBufferPointer(), map->GetBufferPointer() + n), source, scratch);
 
   // Results next to their scan are never taken for the scan; alone they are not a scan.
   ScratchFolder both;
@@ -197,9 +200,10 @@ TEST(DicomResultWriter, ParametricMapReadsBackAsAnEnhancedMultiFrameVolume)
     {
       GTEST_SKIP() << "no Python with pydicom to find the map's series UID";
     }
-    uid = RunAndCapture("'" + python + "' -c \"import pydicom,sys; print(pydicom.dcmread(sys.argv[1]).SeriesInstanceUID, end='')\" '" +
-                          file.string() + "'",
-                        status);
+    uid = RunAndCapture(
+      "'" + python + "' -c \"import pydicom,sys; print(pydicom.dcmread(sys.argv[1]).SeriesInstanceUID, end='')\" '" +
+        file.string() + "'",
+      status);
     ASSERT_EQ(status, 0) << uid;
   }
   SeriesReadOptions options;

@@ -176,8 +176,8 @@ TEST(DicomSeriesReader, CompressedTransferSyntaxesDecodeToTheSameValues)
   ScratchFolder plain;
   plain.Add(PydicomFiles() / "MR_small.dcm");
   const Series reference = ReadSeries(plain.String());
-  for (const char * name : { "MR_small_RLE.dcm", "MR_small_jpeg_ls_lossless.dcm", "MR_small_bigendian.dcm",
-                             "MR_small_implicit.dcm" })
+  for (const char * name :
+       { "MR_small_RLE.dcm", "MR_small_jpeg_ls_lossless.dcm", "MR_small_bigendian.dcm", "MR_small_implicit.dcm" })
   {
     SCOPED_TRACE(name);
     ScratchFolder folder;

@@ -46,9 +46,8 @@ public:
   ScratchFolder()
   {
     const auto * info = ::testing::UnitTest::GetInstance()->current_test_info();
-    m_Path = fs::temp_directory_path() /
-             (std::string("recontrast-dicom-") + info->test_suite_name() + "-" + info->name() + "-" +
-              std::to_string(std::random_device{}()));
+    m_Path = fs::temp_directory_path() / (std::string("recontrast-dicom-") + info->test_suite_name() + "-" +
+                                          info->name() + "-" + std::to_string(std::random_device{}()));
     fs::remove_all(m_Path);
     fs::create_directories(m_Path);
   }
@@ -71,10 +70,10 @@ private:
   fs::path m_Path;
 };
 
-#define RECONTRAST_REQUIRE_FILE(path)                                                                  \
-  if (!std::filesystem::exists(path))                                                                  \
-  {                                                                                                    \
-    GTEST_SKIP() << "test file " << (path) << " is absent";                                            \
+#define RECONTRAST_REQUIRE_FILE(path)                                                                                  \
+  if (!std::filesystem::exists(path))                                                                                  \
+  {                                                                                                                    \
+    GTEST_SKIP() << "test file " << (path) << " is absent";                                                            \
   }
 
 } // namespace recontrast::dicom::test

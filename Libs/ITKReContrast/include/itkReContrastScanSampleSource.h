@@ -5,6 +5,9 @@
 #include "ReContrast/SampleSource.h"
 #include "ReContrastITKExport.h"
 
+#include "itkImage.h"
+
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -35,6 +38,10 @@ public:
     int sliceAxis = -1;        ///< -1: the axis closest to axial (3-D); 2-D pictures have one slice.
     bool automaticMask = true; ///< Body/air mask for 3-D scans (2-D pictures: every pixel).
     size_t cachedScans = 4;
+    /** Reads a folder holding one DICOM series as a volume. Empty: ITK's GDCM series reader. Lets
+     * an application use another DICOM reader (the project's DCMTK one) without this layer
+     * depending on it; it throws itk::ExceptionObject naming the folder when it cannot. */
+    std::function<Image<float, 3>::Pointer(const std::string & folder)> seriesFolderReader;
   };
 
   /** Throws itk::ExceptionObject naming the file when a scan cannot be read or has no usable slice. */
@@ -59,8 +66,13 @@ private:
   mutable std::list<std::pair<size_t, std::shared_ptr<const ReContrastScanSlices>>> m_Cache;
 };
 
+/** Whether `path` is an image file ITK can read (by its name and a probe of its content; a file with
+ * the DICOM preamble always is). Text files such as lists and licences are not. */
+ReContrastITK_EXPORT bool ReContrastIsImageFile(const std::string & path);
+
 /** Reads a scan (any ITK-readable file: NIfTI, NRRD, MetaImage, PNG, JPEG, ...; or a folder of
- * DICOM files, read through ITK's GDCM) into the shared slice representation. */
+ * DICOM files, read by settings.seriesFolderReader or ITK's GDCM) into the shared slice
+ * representation. */
 ReContrastITK_EXPORT std::shared_ptr<const ReContrastScanSlices> ReContrastReadScanSlices(
   const std::string & path, const ReContrastScanSampleSource::Settings & settings);
 

@@ -5,12 +5,14 @@
 #include "itkImageFileReader.h"
 #include "itkImageIOFactory.h"
 #include "itkImageRegionConstIterator.h"
+#include "itkObjectFactoryBase.h"
 #include "itkRGBPixel.h"
 #include "itkReContrastDicomSeries.h"
 #include "itkReContrastAnomalyImageFilter.h"
 #include "itkReContrastForegroundMaskImageFilter.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 
@@ -52,11 +54,73 @@ SpacingOf(const TImage * image)
 }
 
 bool
-LooksLikeImageFile(const fs::path & path)
+HasDicomPreamble(const fs::path & path)
 {
-  return ImageIOFactory::CreateImageIO(path.string().c_str(), ImageIOFactory::IOFileModeEnum::ReadMode) != nullptr;
+  std::ifstream in(path, std::ios::binary);
+  char buffer[132] = {};
+  return in.read(buffer, sizeof(buffer)) && std::string(buffer + 128, 4) == "DICM";
+}
+
+// The file name extensions some registered ImageIO reads (".nii.gz", ".png", ".dcm", ...), lower case.
+const std::vector<std::string> &
+ImageExtensions()
+{
+  static const std::vector<std::string> extensions = [] {
+    std::vector<std::string> found;
+    for (const auto & object : ObjectFactoryBase::CreateAllInstance("itkImageIOBase"))
+    {
+      if (const auto * io = dynamic_cast<const ImageIOBase *>(object.GetPointer()))
+      {
+        for (std::string extension : io->GetSupportedReadExtensions())
+        {
+          std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) {
+            return static_cast<char>(std::tolower(c));
+          });
+          if (!extension.empty())
+          {
+            found.push_back(extension);
+          }
+        }
+      }
+    }
+    return found;
+  }();
+  return extensions;
+}
+
+bool
+HasImageExtension(const fs::path & path)
+{
+  std::string name = path.filename().string();
+  std::transform(
+    name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::any_of(ImageExtensions().begin(), ImageExtensions().end(), [&](const std::string & extension) {
+    return name.size() > extension.size() &&
+           name.compare(name.size() - extension.size(), extension.size(), extension) == 0;
+  });
 }
 } // namespace
+
+bool
+ReContrastIsImageFile(const std::string & path)
+{
+  if (!fs::is_regular_file(path))
+  {
+    return false;
+  }
+  if (HasDicomPreamble(path))
+  {
+    return true;
+  }
+  // Only files named like images, or without any extension (DICOM files often have none), are
+  // offered to ITK's readers: GDCM's probe of an arbitrary file (a licence, a list) floods stderr.
+  const bool noExtension = fs::path(path).extension().empty();
+  if (!noExtension && !HasImageExtension(path))
+  {
+    return false;
+  }
+  return ImageIOFactory::CreateImageIO(path.c_str(), ImageIOFactory::IOFileModeEnum::ReadMode) != nullptr;
+}
 
 std::shared_ptr<const ReContrastScanSlices>
 ReContrastReadScanSlices(const std::string & path, const ReContrastScanSampleSource::Settings & settings)
@@ -71,7 +135,8 @@ ReContrastReadScanSlices(const std::string & path, const ReContrastScanSampleSou
     VolumeType::Pointer grey;
     if (fs::is_directory(path))
     {
-      grey = ReContrastReadDicomSeries<VolumeType>(path);
+      grey =
+        settings.seriesFolderReader ? settings.seriesFolderReader(path) : ReContrastReadDicomSeries<VolumeType>(path);
     }
     else
     {
@@ -229,7 +294,7 @@ ReContrastScanSampleSource::ListScans(const std::string & folderOrList)
 {
   std::vector<std::string> scans;
   const fs::path path(folderOrList);
-  if (fs::is_regular_file(path) && !LooksLikeImageFile(path))
+  if (fs::is_regular_file(path) && !ReContrastIsImageFile(path.string()))
   {
     std::ifstream list(path);
     std::string line;
@@ -263,9 +328,10 @@ ReContrastScanSampleSource::ListScans(const std::string & folderOrList)
       {
         scans.push_back(entry.path().string()); // a DICOM series folder
       }
-      else if (entry.is_regular_file() && LooksLikeImageFile(entry.path()))
+      else if (entry.is_regular_file() && ReContrastIsImageFile(entry.path().string()))
       {
-        const bool dicom = GDCMImageIO::New()->CanReadFile(entry.path().string().c_str());
+        const bool dicom =
+          HasDicomPreamble(entry.path()) || GDCMImageIO::New()->CanReadFile(entry.path().string().c_str());
         hasDicom = hasDicom || dicom;
         if (!dicom)
         {

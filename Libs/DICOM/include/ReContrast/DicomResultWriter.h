@@ -14,9 +14,9 @@ namespace recontrast::dicom
 struct ResultDescription
 {
   std::string algorithmName = "ReContrast";
-  std::string algorithmVersion;  ///< The software version.
-  std::string modelDescription;  ///< One line about the model (backbone, training data); goes into Content Description.
-  int seriesNumber = 0;          ///< 0: a number derived from the source series (source + 1000, + 1001 for SEG).
+  std::string algorithmVersion; ///< The software version.
+  std::string modelDescription; ///< One line about the model (backbone, training data); goes into Content Description.
+  int seriesNumber = 0;         ///< 0: a number derived from the source series (source + 1000, + 1001 for SEG).
 };
 
 using MapVolumeType = itk::Image<float, 3>;
@@ -27,18 +27,14 @@ using LabelVolumeType = itk::Image<unsigned short, 3>;
  * frame derived from the source image it lies on, a Real World Value Mapping that says the values
  * are anomaly scores without unit. `map` must have the source volume's grid.
  * Written atomically (temporary file, then rename); throws recontrast::Error on failure. */
-ReContrastDICOM_EXPORT void WriteParametricMap(const MapVolumeType * map,
-                                               const Series & source,
-                                               const ResultDescription & description,
-                                               const std::string & path);
+ReContrastDICOM_EXPORT void WriteParametricMap(const MapVolumeType * map, const Series & source,
+                                               const ResultDescription & description, const std::string & path);
 
 /** Writes the anomalous regions (every non-zero label) as a binary DICOM Segmentation with one
  * segment, "Anomaly", in a new series of the source's study, each frame derived from its source
  * image. `labels` must have the source volume's grid. Atomic; throws recontrast::Error. */
-ReContrastDICOM_EXPORT void WriteSegmentation(const LabelVolumeType * labels,
-                                              const Series & source,
-                                              const ResultDescription & description,
-                                              const std::string & path);
+ReContrastDICOM_EXPORT void WriteSegmentation(const LabelVolumeType * labels, const Series & source,
+                                              const ResultDescription & description, const std::string & path);
 
 } // namespace recontrast::dicom
 

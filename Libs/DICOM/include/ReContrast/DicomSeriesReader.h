@@ -26,15 +26,15 @@ struct Series
 {
   using VolumeType = itk::Image<float, 3>;
 
-  VolumeType::Pointer volume;          ///< Modality values (Rescale Slope/Intercept applied), sorted along the slice normal.
+  VolumeType::Pointer volume; ///< Modality values (Rescale Slope/Intercept applied), sorted along the slice normal.
   std::string studyInstanceUid;
   std::string seriesInstanceUid;
   std::string frameOfReferenceUid;
   std::string modality;
   std::string seriesDescription;
   std::string seriesNumber;
-  std::vector<SourceImage> slices;     ///< slices[k] is slice k of the volume (index along its third axis).
-  std::vector<std::string> notes;      ///< Files skipped and other series found, one sentence each.
+  std::vector<SourceImage> slices; ///< slices[k] is slice k of the volume (index along its third axis).
+  std::vector<std::string> notes;  ///< Files skipped and other series found, one sentence each.
 };
 
 struct SeriesReadOptions
