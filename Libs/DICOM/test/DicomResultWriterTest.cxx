@@ -229,6 +229,54 @@ TEST(DicomResultWriter, ParametricMapReadsBackAsAnEnhancedMultiFrameVolume)
   EXPECT_EQ(read.slices.back().frameNumber, static_cast<unsigned int>(source.slices.size()));
 }
 
+TEST(DicomResultWriter, SegmentationOfAnEnhancedMultiFrameSourceReferencesItsFrames)
+{
+  RECONTRAST_REQUIRE_FILE(PydicomFiles() / "MR_small.dcm");
+  const std::string python = RECONTRAST_PYTHON_EXECUTABLE;
+  if (python.empty())
+  {
+    GTEST_SKIP() << "no Python with pydicom";
+  }
+  // The source: a Parametric Map (an enhanced multi-frame image) read as a series.
+  ScratchFolder scratch;
+  ScratchFolder sourceFolder;
+  const Series scan = SourceSeries(sourceFolder);
+  const fs::path mapFile = scratch.Path() / "map.dcm";
+  WriteParametricMap(MapLike(scan), scan, ResultDescription{}, mapFile.string());
+  int status = 0;
+  const std::string uid = RunAndCapture(
+    "'" + python + "' -c \"import pydicom,sys; print(pydicom.dcmread(sys.argv[1]).SeriesInstanceUID, end='')\" '" +
+      mapFile.string() + "'",
+    status);
+  ASSERT_EQ(status, 0) << uid;
+  SeriesReadOptions options;
+  options.seriesInstanceUid = uid;
+  const Series source = ReadSeries(scratch.String(), options);
+
+  auto labels = LabelVolumeType::New();
+  labels->CopyInformation(source.volume);
+  labels->SetRegions(source.volume->GetLargestPossibleRegion());
+  labels->Allocate(true);
+  labels->GetBufferPointer()[0] = 1;
+  ScratchFolder output;
+  const fs::path file = output.Path() / "regions.dcm";
+  WriteSegmentation(labels, source, ResultDescription{}, file.string());
+  ExpectValidObject(file, source);
+  const std::string frames = RunAndCapture(
+    "'" + python +
+      "' -c \"import pydicom,sys; d=pydicom.dcmread(sys.argv[1]); print(' '.join(str(f.DerivationImageSequence[0]."
+      "SourceImageSequence[0].ReferencedFrameNumber) for f in d.PerFrameFunctionalGroupsSequence), end='')\" '" +
+      file.string() + "'",
+    status);
+  ASSERT_EQ(status, 0) << frames;
+  std::string expected;
+  for (size_t k = 1; k <= source.slices.size(); ++k)
+  {
+    expected += (k > 1 ? " " : "") + std::to_string(k);
+  }
+  EXPECT_EQ(frames, expected) << "each SEG frame references the source frame it lies on";
+}
+
 TEST(DicomResultWriter, SegmentationIsValidAndHoldsTheRegions)
 {
   RECONTRAST_REQUIRE_FILE(PydicomFiles() / "MR_small.dcm");

@@ -4,6 +4,10 @@
 #include "ReContrast/DicomSeriesReader.h"
 #include "ReContrast/Error.h"
 
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dcdeftag.h"
+#include "dcmtk/dcmdata/dcfilefo.h"
+
 #include "itkGDCMImageIO.h"
 #include "itkGDCMSeriesFileNames.h"
 #include "itkImageFileReader.h"
@@ -13,6 +17,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
 #include <fstream>
 
 namespace
@@ -101,6 +107,26 @@ TEST(DicomSeriesReader, SeriesHasTheGeometryAndValuesGdcmReads)
     EXPECT_EQ(slice.sopClassUid, "1.2.840.10008.5.1.4.1.1.4");
     EXPECT_FALSE(slice.sopInstanceUid.empty());
     EXPECT_EQ(slice.frameNumber, 0u);
+  }
+}
+
+TEST(DicomSeriesReader, SingleImagesFromDebianPackagesMatchGdcm)
+{
+  const fs::path samples = fs::path(RECONTRAST_SHARED_DATA_DIR) / "debian_npm_medical_samples";
+  for (const fs::path & file : { samples / "dicom3tools" / "0051.dcm",
+                                 samples / "octave-dicom" / "CT-MONO2-16-ankle.dcm",
+                                 PydicomFiles() / "MR_small.dcm",
+                                 PydicomFiles() / "CT_small.dcm" })
+  {
+    SCOPED_TRACE(file.string());
+    if (!fs::exists(file))
+    {
+      std::cout << "skipped: " << file << " is absent\n";
+      continue;
+    }
+    ScratchFolder folder;
+    const fs::path copy = folder.Add(file);
+    ExpectSameVolume(ReadSeries(folder.String()).volume, ReadFileWithGdcm(copy.string()));
   }
 }
 
@@ -274,6 +300,55 @@ TEST(DicomSeriesReader, SeveralVolumesAtOnePositionAreRefused)
   folder.Add(SharedSeriesFiles()[1], "b.dcm");
   folder.Add(SharedSeriesFiles()[0], "c.dcm"); // the same slice again, as a second echo would be
   EXPECT_THAT(ErrorOf(folder.String()), HasSubstr("two slices at one position"));
+}
+
+// Copies the shared series with each slice's Image Position moved by k * shift (slice k in the
+// series' order) and, when given, one slice pushed further along the normal.
+void
+CopyWithPositions(const ScratchFolder & folder, const std::array<double, 3> & shift, size_t pushed = 0,
+                  double push = 0.0)
+{
+  const Series original = ReadSeries(SharedSeries().string());
+  const auto normal = original.volume->GetDirection().GetVnlMatrix().get_column(2);
+  for (size_t k = 0; k < original.slices.size(); ++k)
+  {
+    DcmFileFormat file;
+    ASSERT_TRUE(file.loadFile(original.slices[k].file.c_str()).good());
+    DcmDataset * dataset = file.getDataset();
+    std::array<double, 3> position{};
+    for (unsigned long i = 0; i < 3; ++i)
+    {
+      Float64 value = 0.0;
+      ASSERT_TRUE(dataset->findAndGetFloat64(DCM_ImagePositionPatient, value, i).good());
+      position[i] = value + static_cast<double>(k) * shift[i] + (pushed > 0 && k >= pushed ? push * normal[i] : 0.0);
+    }
+    char text[128];
+    std::snprintf(text, sizeof(text), "%.4f\\%.4f\\%.4f", position[0], position[1], position[2]);
+    ASSERT_TRUE(dataset->putAndInsertString(DCM_ImagePositionPatient, text).good());
+    ASSERT_TRUE(file.saveFile((folder.Path() / ("slice" + std::to_string(k) + ".dcm")).string().c_str()).good());
+  }
+}
+
+TEST(DicomSeriesReader, TiltedGantryIsRefused)
+{
+  RECONTRAST_REQUIRE_FILE(SharedSeries() / "brain_001.dcm");
+  ScratchFolder folder;
+  // Each slice 1 mm sideways along the rows for ~7 mm along the normal: about 8 degrees of tilt.
+  const Series original = ReadSeries(SharedSeries().string());
+  const auto row = original.volume->GetDirection().GetVnlMatrix().get_column(0);
+  CopyWithPositions(folder, { row[0], row[1], row[2] });
+  const std::string message = ErrorOf(folder.String());
+  EXPECT_THAT(message, HasSubstr("was acquired with a tilted gantry (8."));
+}
+
+TEST(DicomSeriesReader, UnevenSpacingIsRefused)
+{
+  RECONTRAST_REQUIRE_FILE(SharedSeries() / "brain_001.dcm");
+  ScratchFolder folder;
+  CopyWithPositions(folder, { 0.0, 0.0, 0.0 }, 10, 3.0); // slices 10.. are 3 mm further: a 10 mm gap
+  const std::string message = ErrorOf(folder.String());
+  EXPECT_THAT(message, HasSubstr("has unevenly spaced slices"));
+  EXPECT_THAT(message, HasSubstr("between 'slice9.dcm' and 'slice10.dcm'"));
 }
 
 TEST(DicomSeriesReader, IsDicomFile)
