@@ -94,6 +94,7 @@ private:
   std::string m_Format = "nii.gz";
   std::string m_DicomOutput;
   std::string m_Series;
+  std::string m_Precision = "fp32";
 };
 
 /** `recontrast eval --model <model> --data <MVTec-style folder> --report <json>`: image and pixel
@@ -115,6 +116,7 @@ private:
   int m_Threads = 0;
   int m_BatchSize = 4;
   std::string m_Score = "max";
+  std::string m_Precision = "fp32";
 };
 
 } // namespace recontrast::cli

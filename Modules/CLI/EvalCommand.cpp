@@ -180,6 +180,9 @@ EvalCommand::EvalCommand(CLI::App & app)
   c->add_option("--batch-size", m_BatchSize, "Images per forward pass")
     ->capture_default_str()
     ->check(CLI::PositiveNumber);
+  c->add_option("--precision", m_Precision, "Inference path: fp32, bf16 or exact (see infer --help)")
+    ->capture_default_str()
+    ->check(CLI::IsMember({ "exact", "fp32", "bf16" }));
 }
 
 int
@@ -197,7 +200,12 @@ EvalCommand::Run() const
   options.threads = m_Threads;
   options.batchSize = m_BatchSize;
   options.reduction = ScoreReductionFromString(m_Score);
+  options.precision = PrecisionFromString(m_Precision);
   Predictor predictor(m_Model, options);
+  for (const std::string & note : predictor.Notes())
+  {
+    std::fprintf(stderr, "recontrast: warning: %s\n", note.c_str());
+  }
   const ScanPreparation preparation = PreparationOf(predictor.Description());
   itk::ReContrastScanSampleSource::Settings settings;
   settings.slices.preset = preparation.preset;
@@ -360,6 +368,7 @@ EvalCommand::Run() const
   }
   report["images"] = perImage;
   report["settings"] = { { "score", m_Score },
+                         { "precision", ToString(predictor.EffectivePrecision()) },
                          { "intensity", preparation.preset.ToString() },
                          { "model_image_size", size },
                          { "pixel_metrics_grid",

@@ -379,6 +379,10 @@ ScanInference::ScanInference(const Options & options)
   , m_Preparation(PreparationOf(m_Predictor->Description(), options.intensity))
 {
   const ModelDescription & model = m_Predictor->Description();
+  for (const std::string & note : m_Predictor->Notes())
+  {
+    std::fprintf(stderr, "recontrast: warning: %s\n", note.c_str());
+  }
   m_Threshold = options.threshold >= 0.0 ? options.threshold
                                          : (model.calibration.valid ? model.calibration.recommendedThreshold : -1.0);
 }
@@ -447,6 +451,7 @@ ScanInference::Settings() const
            { "intensity", m_Preparation.preset.ToString() },
            { "channel_mode", m_Preparation.context ? "context" : "replicated" },
            { "device", m_Options.predictor.device },
+           { "precision", ToString(m_Predictor->EffectivePrecision()) },
            { "score_reduction", "max over slices of the max of each slice map" },
            { "model_image_size", m_Predictor->ImageSize() },
            { "backbone", ToString(model.config.backbone) } };

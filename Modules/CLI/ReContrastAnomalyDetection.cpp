@@ -26,6 +26,7 @@ struct Arguments
   std::string report;
   double threshold = -1.0;
   std::string device = "cpu";
+  std::string precision = "fp32";
   int threads = 0;
   int batchSize = 4;
   std::string intensity;
@@ -46,6 +47,7 @@ Run(const Arguments & a)
   recontrast::cli::ScanInference::Options options;
   options.model = a.model;
   options.predictor.device = a.device;
+  options.predictor.precision = recontrast::PrecisionFromString(a.precision);
   options.predictor.threads = a.threads;
   options.predictor.batchSize = a.batchSize;
   options.intensity = a.intensity;
@@ -105,6 +107,7 @@ main(int argc, char ** argv)
   app.add_option("--report", a.report, "JSON report");
   app.add_option("--threshold", a.threshold, "Threshold (negative: the model's recommended one)");
   app.add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({ "cpu", "cuda" }));
+  app.add_option("--precision", a.precision, "fp32, bf16 or exact")->check(CLI::IsMember({ "fp32", "bf16", "exact" }));
   app.add_option("--threads", a.threads, "CPU threads (0: every core)")->check(CLI::NonNegativeNumber);
   app.add_option("--batchSize", a.batchSize, "Slices per batch")->check(CLI::PositiveNumber);
   app.add_option("--intensity", a.intensity, "Intensity preset override");

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 namespace
@@ -65,6 +66,8 @@ main(int argc, char ** argv)
   int batch = 1;
   int threads = 0;
   int loaderWorkers = 1;
+  std::string precision = "exact";
+  std::string dumpMaps;
   app.add_option("--model", model, "Model file")->required()->check(CLI::ExistingFile);
   app.add_option("--mode", mode, "infer or train")->check(CLI::IsMember({ "infer", "train" }));
   app.add_option("--runs", runs, "Timed runs")->check(CLI::PositiveNumber);
@@ -72,6 +75,9 @@ main(int argc, char ** argv)
   app.add_option("--batch", batch, "Images per forward or training step")->check(CLI::PositiveNumber);
   app.add_option("--threads", threads, "LibTorch threads (0: every core)");
   app.add_option("--loader-workers", loaderWorkers, "Training data-loader threads (0: load between steps)");
+  app.add_option("--precision", precision, "Inference path: exact, fp32 or bf16")
+    ->check(CLI::IsMember({ "exact", "fp32", "bf16" }));
+  app.add_option("--dump-maps", dumpMaps, "Write the smoothed maps of the last run here (float32, raw)");
   CLI11_PARSE(app, argc, argv);
 
   try
@@ -84,6 +90,8 @@ main(int argc, char ** argv)
       recontrast::PredictorOptions options;
       options.batchSize = batch;
       options.threads = threads;
+      options.precision = recontrast::PrecisionFromString(precision);
+      options.strictPrecision = true;
       recontrast::Predictor predictor(model, options);
       RandomSource source;
       std::vector<float> images(static_cast<size_t>(batch) * 3 * static_cast<size_t>(size) * static_cast<size_t>(size));
@@ -91,13 +99,23 @@ main(int argc, char ** argv)
       {
         source.Load(static_cast<size_t>(b), size, images.data() + static_cast<size_t>(b) * 3 * size * size);
       }
+      std::vector<recontrast::Prediction> predictions;
       for (int i = 0; i < warmup + runs; ++i)
       {
         const auto start = Clock::now();
-        predictor.Predict(images.data(), static_cast<size_t>(batch));
+        predictions = predictor.Predict(images.data(), static_cast<size_t>(batch));
         if (i >= warmup)
         {
           seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+        }
+      }
+      if (!dumpMaps.empty())
+      {
+        std::ofstream out(dumpMaps, std::ios::binary);
+        for (const auto & p : predictions)
+        {
+          out.write(reinterpret_cast<const char *>(p.map.data()),
+                    static_cast<std::streamsize>(p.map.size() * sizeof(float)));
         }
       }
     }
@@ -128,6 +146,7 @@ main(int argc, char ** argv)
       std::filesystem::remove(output);
     }
     nlohmann::json result{ { "mode", mode },
+                           { "precision", mode == "infer" ? precision : std::string("training") },
                            { "batch", batch },
                            { "median_s", Median(seconds) },
                            { "min_s", *std::min_element(seconds.begin(), seconds.end()) },

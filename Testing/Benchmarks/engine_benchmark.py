@@ -9,7 +9,10 @@ It builds the reference model (Testing/Python/recontrast_reference.py, random we
 saves its state_dict like the official code, imports it with `recontrast import --official`, then
 times, each in a fresh process so that peak memory is per measurement:
   * inference, batch 1: eager PyTorch (eval, no_grad, the official forward) vs the engine's Predictor
-    (forward + anomaly maps + smoothing);
+    (forward + anomaly maps + smoothing) on each of its paths: exact (paper-faithful), fp32
+    (optimised: BatchNorm folded, deconvolutions as 1x1 + pixel shuffle, kept heads only) and bf16
+    (the optimised graph in bfloat16; skipped on CPUs without bf16 instructions), with the largest
+    difference of each path's anomaly map to the exact path's on the same image;
   * one training step at the chosen batch: eager PyTorch (official step: forward, two global cosine
     hard-mining losses, backward, two AdamW steps) vs the engine's Trainer.
 It prints medians, the ratio engine / PyTorch (below 1 means the engine is faster), the effective
@@ -90,6 +93,7 @@ def main():
     parser.add_argument("--train-batch", type=int, default=8)
     parser.add_argument("--train-runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--no-train", action="store_true", help="time inference only")
     parser.add_argument("--worker", choices=["infer", "train"], help=argparse.SUPPRESS)
     parser.add_argument("--state", help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
@@ -117,28 +121,52 @@ def main():
         subprocess.run([recontrast, "import", "--official", state, "--backbone", args.backbone,
                         "--image-size", str(args.image_size), "--out", model], check=True, capture_output=True)
 
+        import numpy as np
         rows = []
-        for mode, batch, runs, warmup in (("infer", 1, args.runs, 2), ("train", args.train_batch, args.train_runs, 1)):
+        measurements = [("infer", 1, args.runs, 2)]
+        if not args.no_train:
+            measurements.append(("train", args.train_batch, args.train_runs, 1))
+        for mode, batch, runs, warmup in measurements:
             common = ["--runs", str(runs), "--warmup", str(warmup), "--batch", str(batch),
                       "--threads", str(args.threads)]
             py = run_json([sys.executable, os.path.abspath(__file__), "--worker", mode, "--state", state,
                            "--backbone", args.backbone, "--image-size", str(args.image_size)] + common)
-            cc = run_json([engine, "--model", model, "--mode", mode] + common)
-            rows.append((mode, batch, py, cc))
+            if mode == "train":
+                rows.append(("training step", batch, py, run_json([engine, "--model", model, "--mode", mode] + common), None))
+                continue
+            exact_maps = None
+            for precision in ("exact", "fp32", "bf16"):
+                maps = os.path.join(work, precision + ".raw")
+                try:
+                    cc = run_json([engine, "--model", model, "--mode", mode, "--precision", precision,
+                                   "--dump-maps", maps] + common)
+                except subprocess.CalledProcessError as e:
+                    print(f"{precision}: not measured ({e.stderr.strip()})")
+                    continue
+                values = np.fromfile(maps, dtype=np.float32)
+                if exact_maps is None:
+                    exact_maps = values
+                difference = float(np.abs(values - exact_maps).max())
+                rows.append((f"inference {precision}", batch, py, cc, difference))
 
     gflop = WRN50_FORWARD_GFLOP_256 * (args.image_size / 256.0) ** 2
     print(f"ReContrast engine benchmark: {args.backbone}, {args.image_size} px, "
           f"{args.threads or os.cpu_count()} threads, torch {torch.__version__}")
-    print(f"{'measurement':<28}{'PyTorch eager':>15}{'engine':>12}{'ratio':>8}{'PyTorch RSS':>14}{'engine RSS':>13}")
-    for mode, batch, py, cc in rows:
-        name = f"{'inference' if mode == 'infer' else 'training step'}, batch {batch}"
-        ratio = cc["median_s"] / py["median_s"]
-        print(f"{name:<28}{py['median_s']:>13.3f} s{cc['median_s']:>10.3f} s{ratio:>8.2f}"
-              f"{py['peak_rss_mb']:>11.0f} MB{cc['peak_rss_mb']:>10.0f} MB")
-        if mode == "infer" and args.backbone == "wide_resnet50_2":
-            print(f"{'':<28}{gflop / py['median_s']:>9.0f} GFLOP/s{gflop / cc['median_s']:>6.0f} GFLOP/s"
-                  f"  (of ~350 GFLOP/s measured for oneDNN fp32 3x3 convolutions on this machine kind)")
-    print("ratio = engine / PyTorch median time; below 1.0 the engine is faster.")
+    print(f"{'measurement':<28}{'PyTorch eager':>15}{'engine':>12}{'speed-up':>10}{'PyTorch RSS':>14}"
+          f"{'engine RSS':>13}{'map diff':>11}{'GFLOP/s':>9}")
+    for name, batch, py, cc, difference in rows:
+        label = f"{name}, batch {batch}"
+        speedup = py["median_s"] / cc["median_s"]
+        flops = f"{gflop * batch / cc['median_s']:>9.0f}" if name.startswith("inference") else ""
+        diff = f"{difference:>11.1e}" if difference is not None else f"{'':>11}"
+        print(f"{label:<28}{py['median_s']:>13.3f} s{cc['median_s']:>10.3f} s{speedup:>9.2f}x"
+              f"{py['peak_rss_mb']:>11.0f} MB{cc['peak_rss_mb']:>10.0f} MB{diff}{flops}")
+    if args.backbone == "wide_resnet50_2":
+        print(f"PyTorch eager inference: {gflop / rows[0][2]['median_s']:.0f} GFLOP/s. GFLOP/s = the official "
+              f"forward's {gflop:.1f} GFLOP per image / time (the optimised paths skip part of that work); "
+              "measured peaks on this machine kind: ~350 (oneDNN fp32 3x3 conv), ~650 (bf16).")
+    print("speed-up = PyTorch median time / engine median time (above 1: the engine is faster); "
+          "map diff = largest |map - exact path's map| on the same image.")
 
 
 if __name__ == "__main__":

@@ -68,10 +68,59 @@ ConvolutionImpl::ResetParameters()
   }
 }
 
+void
+ConvolutionImpl::FoldBatchNorm(const torch::nn::BatchNorm2dImpl & batchNorm)
+{
+  torch::NoGradGuard noGrad;
+  const auto & bn = batchNorm;
+  const torch::Tensor scale =
+    bn.weight.to(torch::kFloat64) / torch::sqrt(bn.running_var.to(torch::kFloat64) + bn.options.eps());
+  const torch::Tensor shift = bn.bias.to(torch::kFloat64) - bn.running_mean.to(torch::kFloat64) * scale;
+  const torch::Tensor oldBias = bias.defined() ? bias.to(torch::kFloat64) : torch::zeros_like(shift);
+  // Output channels are dim 0 of a convolution's weight and dim 1 of a transposed one's.
+  const torch::Tensor perChannel = m_Options.transposed ? scale.view({ 1, -1, 1, 1 }) : scale.view({ -1, 1, 1, 1 });
+  // set_data and registration keep the results parameters, so that module.to(dtype or device) moves them.
+  const torch::Tensor newBias = (oldBias * scale + shift).to(weight.scalar_type());
+  weight.set_data((weight.to(torch::kFloat64) * perChannel).to(weight.scalar_type()));
+  if (bias.defined())
+  {
+    bias.set_data(newBias);
+  }
+  else
+  {
+    bias = register_parameter("bias", newBias, /*requires_grad=*/false);
+  }
+}
+
+void
+ConvolutionImpl::UsePixelShuffleForm()
+{
+  const ConvolutionOptions & o = m_Options;
+  if (!o.transposed || o.kernel != 2 || o.stride != 2 || o.padding != 0)
+  {
+    return;
+  }
+  torch::NoGradGuard noGrad;
+  // out[n, c, 2i + a, 2j + b] = sum_k x[n, k, i, j] W[k, c, a, b]; pixel_shuffle reads channel
+  // c * 4 + a * 2 + b as (c, a, b).
+  m_ShuffleWeight = register_buffer(
+    "shuffle_weight",
+    weight.permute({ 1, 2, 3, 0 }).reshape({ o.outputChannels * 4, o.inputChannels, 1, 1 }).contiguous());
+  if (bias.defined())
+  {
+    m_ShuffleBias = register_buffer("shuffle_bias", bias.repeat_interleave(4));
+  }
+  weight.set_data(torch::empty({ 0 }, weight.options())); // not used any more
+}
+
 torch::Tensor
 ConvolutionImpl::forward(const torch::Tensor & x)
 {
   const ConvolutionOptions & o = m_Options;
+  if (m_ShuffleWeight.defined())
+  {
+    return torch::pixel_shuffle(torch::conv2d(x, m_ShuffleWeight, m_ShuffleBias), 2);
+  }
   if (o.transposed)
   {
     return torch::conv_transpose2d(x, weight, bias, { o.stride, o.stride }, { o.padding, o.padding });

@@ -33,11 +33,23 @@ public:
   torch::Tensor forward(const torch::Tensor & x);
   const ConvolutionOptions & Options() const { return m_Options; }
 
+  /** Inference only: folds an eval-mode BatchNorm that follows this convolution into its weight
+   * and bias (computed in float64), so the BatchNorm can be skipped. The parameters are no longer
+   * the trained ones: never save or train a folded network. */
+  void FoldBatchNorm(const torch::nn::BatchNorm2dImpl & batchNorm);
+
+  /** Inference only: runs a 2x2 stride-2 transposed convolution as a 1x1 convolution to 4 x out
+   * channels followed by a pixel shuffle. Exact: the 2x2 windows of a stride-2 deconvolution do not
+   * overlap, so each output pixel is one input pixel times one kernel tap. No-op for other shapes. */
+  void UsePixelShuffleForm();
+
   torch::Tensor weight;
   torch::Tensor bias; ///< Undefined without bias.
 
 private:
   ConvolutionOptions m_Options;
+  torch::Tensor m_ShuffleWeight; ///< [4 out, in, 1, 1] when the pixel-shuffle form is in use.
+  torch::Tensor m_ShuffleBias;
 };
 TORCH_MODULE(Convolution);
 

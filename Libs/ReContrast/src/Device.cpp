@@ -5,6 +5,8 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <fstream>
+
 #include <algorithm>
 #include <thread>
 
@@ -58,6 +60,25 @@ ApplyThreadCount(int threads)
   // 0 means every core: Debian's LibTorch otherwise starts with a single intra-op thread.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   torch::set_num_threads(threads > 0 ? threads : static_cast<int>(cores));
+}
+
+bool
+SupportsBFloat16(const torch::Device & device)
+{
+  if (device.is_cuda())
+  {
+    return true;
+  }
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line))
+  {
+    if (line.rfind("flags", 0) == 0)
+    {
+      return line.find(" avx512_bf16") != std::string::npos || line.find(" amx_bf16") != std::string::npos;
+    }
+  }
+  return false;
 }
 
 } // namespace recontrast

@@ -25,9 +25,22 @@ FeatureFusionImpl::FeatureFusionImpl(const Architecture & a)
 torch::Tensor
 FeatureFusionImpl::forward(const std::vector<torch::Tensor> & z)
 {
-  torch::Tensor l1 = torch::relu(m_Bn2(m_Conv2(torch::relu(m_Bn1(m_Conv1(z[0]))))));
-  torch::Tensor l2 = torch::relu(m_Bn3(m_Conv3(z[1])));
+  torch::Tensor l1 = torch::relu(Normalize(m_Bn1, m_Conv1(z[0]), m_Folded));
+  l1 = torch::relu(Normalize(m_Bn2, m_Conv2(l1), m_Folded));
+  torch::Tensor l2 = torch::relu(Normalize(m_Bn3, m_Conv3(z[1]), m_Folded));
   return m_Embedding->forward(torch::cat({ l1, l2, z[2] }, 1)).contiguous();
+}
+
+void
+FeatureFusionImpl::FoldBatchNorms()
+{
+  if (!m_Folded)
+  {
+    m_Conv1->FoldBatchNorm(*m_Bn1);
+    m_Conv2->FoldBatchNorm(*m_Bn2);
+    m_Conv3->FoldBatchNorm(*m_Bn3);
+    m_Folded = true;
+  }
 }
 
 } // namespace recontrast

@@ -3,6 +3,7 @@
 
 #include "Architecture.h"
 #include "Convolution.h"
+#include "ResidualBlocks.h"
 
 #include <torch/nn.h>
 
@@ -15,13 +16,17 @@ namespace recontrast
  * fusion of the three encoder scales followed by the one-class embedding stage ("bn_layer").
  * The official module also declares conv4/bn4, which its forward never uses; they are not built
  * here (an imported official checkpoint's conv4/bn4 entries are ignored). */
-class FeatureFusionImpl : public torch::nn::Module
+class FeatureFusionImpl
+  : public torch::nn::Module
+  , public FoldableModule
 {
 public:
   explicit FeatureFusionImpl(const Architecture & architecture);
   torch::Tensor forward(const std::vector<torch::Tensor> & features);
+  void FoldBatchNorms() override;
 
 private:
+  bool m_Folded = false;
   Convolution m_Conv1{ nullptr };
   torch::nn::BatchNorm2d m_Bn1{ nullptr };
   Convolution m_Conv2{ nullptr };

@@ -41,6 +41,23 @@ RawMapsOf(ReContrastNetwork & network, const torch::Tensor & batch, Precision pr
       const FeaturePairs pairs = network->forward(batch);
       return RawAnomalyMaps(pairs.encoder, pairs.decoder, batch.size(2));
     }
+    case Precision::Fp32: {
+      const FeaturePairs pairs = network->ForwardKeptHeadsOnly(batch.contiguous(torch::MemoryFormat::ChannelsLast));
+      return RawAnomalyMaps(pairs.encoder, pairs.decoder, batch.size(2));
+    }
+    case Precision::BFloat16: {
+      FeaturePairs pairs =
+        network->ForwardKeptHeadsOnly(batch.to(torch::kBFloat16).contiguous(torch::MemoryFormat::ChannelsLast));
+      // The distances in float32, as the other paths compute them.
+      for (auto * features : { &pairs.encoder, &pairs.decoder })
+      {
+        for (torch::Tensor & f : *features)
+        {
+          f = f.to(torch::kFloat32);
+        }
+      }
+      return RawAnomalyMaps(pairs.encoder, pairs.decoder, batch.size(2));
+    }
   }
   throw Error("Unknown inference precision.");
 }

@@ -46,9 +46,43 @@ ScoreReductionFromString(const std::string & name)
   throw Error("Unknown score reduction '" + name + "'; expected 'max', 'mean' or 'topk-mean'.");
 }
 
+std::string
+ToString(Precision precision)
+{
+  switch (precision)
+  {
+    case Precision::Exact:
+      return "exact";
+    case Precision::Fp32:
+      return "fp32";
+    case Precision::BFloat16:
+      return "bf16";
+  }
+  throw Error("Unknown precision.");
+}
+
+Precision
+PrecisionFromString(const std::string & name)
+{
+  if (name == "exact")
+  {
+    return Precision::Exact;
+  }
+  if (name == "fp32")
+  {
+    return Precision::Fp32;
+  }
+  if (name == "bf16")
+  {
+    return Precision::BFloat16;
+  }
+  throw Error("Unknown precision '" + name + "'; expected 'exact', 'fp32' or 'bf16'.");
+}
+
 struct Predictor::Impl
 {
   PredictorOptions options;
+  std::vector<std::string> notes;
   ModelDescription description;
   torch::Device device{ torch::kCPU };
   ReContrastNetwork network{ nullptr };
@@ -72,18 +106,58 @@ Predictor::Predictor(const std::string & modelPath, const PredictorOptions & opt
   m_Impl->options = options;
   m_Impl->device = ParseDevice(options.device);
   ApplyThreadCount(options.threads);
-  const ModelFileContents contents = ReadModelFile(modelPath);
-  if (contents.kind != "model")
-  {
-    throw Error("'" + modelPath +
-                "' is a training checkpoint, not a model; finish or resume the training to get a model.");
-  }
-  m_Impl->description = contents.description;
   try
   {
-    m_Impl->network = NetworkFromModelFile(contents, modelPath);
+    {
+      const ModelFileContents contents = ReadModelFile(modelPath);
+      if (contents.kind != "model")
+      {
+        throw Error("'" + modelPath +
+                    "' is a training checkpoint, not a model; finish or resume the training to get a model.");
+      }
+      m_Impl->description = contents.description;
+      m_Impl->network = NetworkFromModelFile(contents, modelPath);
+    } // The file's tensors now belong to the network alone: folding below replaces them, not copies them.
     m_Impl->network->to(m_Impl->device);
     m_Impl->network->SetTrainingMode(false, false);
+    if (options.precision == Precision::BFloat16 && !SupportsBFloat16(m_Impl->device))
+    {
+      const std::string message = "bf16 inference needs a CPU with AVX-512 BF16 or AMX instructions (or a GPU)";
+      if (options.strictPrecision)
+      {
+        throw Error(message + "; this " + options.device + " has none.");
+      }
+      m_Impl->notes.push_back(message + "; using fp32 instead.");
+      m_Impl->options.precision = Precision::Fp32;
+    }
+    if (m_Impl->options.precision != Precision::Exact)
+    {
+      m_Impl->network->PrepareForFastInference();
+    }
+    if (m_Impl->options.precision == Precision::BFloat16)
+    {
+      m_Impl->network->to(torch::kBFloat16);
+    }
+    if (m_Impl->options.precision != Precision::Exact)
+    {
+      // Channels-last (NHWC) lets oneDNN run the convolutions without reordering activations
+      // (measured: fp32 ~4 %, bf16 ~13 % faster on wide_resnet50_2 at 256 px).
+      torch::NoGradGuard noGrad;
+      for (auto & p : m_Impl->network->parameters())
+      {
+        if (p.dim() == 4)
+        {
+          p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+        }
+      }
+      for (auto & b : m_Impl->network->buffers())
+      {
+        if (b.dim() == 4)
+        {
+          b.set_data(b.contiguous(torch::MemoryFormat::ChannelsLast));
+        }
+      }
+    }
   }
   catch (const c10::Error & e)
   {
@@ -109,6 +183,18 @@ int
 Predictor::ImageSize() const
 {
   return m_Impl->description.config.imageSize;
+}
+
+Precision
+Predictor::EffectivePrecision() const
+{
+  return m_Impl->options.precision;
+}
+
+const std::vector<std::string> &
+Predictor::Notes() const
+{
+  return m_Impl->notes;
 }
 
 std::vector<Prediction>

@@ -83,6 +83,13 @@ ReContrastNetworkImpl::SetTrainingMode(bool training, bool encoderBatchNormTrain
 }
 
 void
+ReContrastNetworkImpl::PrepareForFastInference()
+{
+  SetTrainingMode(false, false);
+  recontrast::PrepareForFastInference(*this);
+}
+
+void
 ReContrastNetworkImpl::CopyEncoderToFrozen()
 {
   torch::NoGradGuard noGrad;

@@ -37,6 +37,11 @@ public:
    * set 1 only on the second (eval-mode BatchNorm is per sample, spec §9.5). */
   FeaturePairs ForwardKeptHeadsOnly(const torch::Tensor & x);
 
+  /** Inference only: eval mode, BatchNorms folded into convolutions, deconvolutions in their
+   * pixel-shuffle form (PrepareForFastInference in ResidualBlocks.h). Use ForwardKeptHeadsOnly
+   * afterwards; the network must not be trained or saved any more. */
+  void PrepareForFastInference();
+
   /** Training mode as ReContrast.train(mode, encoder_bn_train): the frozen copy is always in eval
    * mode; the trainable encoder follows `encoderBatchNormTrain` while training. */
   void SetTrainingMode(bool training, bool encoderBatchNormTrain);

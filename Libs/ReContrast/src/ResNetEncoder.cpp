@@ -24,12 +24,22 @@ ResNetEncoderImpl::ResNetEncoderImpl(const Architecture & a)
 std::vector<torch::Tensor>
 ResNetEncoderImpl::forward(torch::Tensor x)
 {
-  x = torch::relu(m_Bn1(m_Conv1(x)));
+  x = torch::relu(Normalize(m_Bn1, m_Conv1(x), m_Folded));
   x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
   torch::Tensor f1 = m_Layer1->forward(x);
   torch::Tensor f2 = m_Layer2->forward(f1);
   torch::Tensor f3 = m_Layer3->forward(f2);
   return { f1, f2, f3 };
+}
+
+void
+ResNetEncoderImpl::FoldBatchNorms()
+{
+  if (!m_Folded)
+  {
+    m_Conv1->FoldBatchNorm(*m_Bn1);
+    m_Folded = true;
+  }
 }
 
 } // namespace recontrast

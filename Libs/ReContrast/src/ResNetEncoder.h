@@ -3,6 +3,7 @@
 
 #include "Architecture.h"
 #include "Convolution.h"
+#include "ResidualBlocks.h"
 
 #include <torch/nn.h>
 
@@ -13,13 +14,17 @@ namespace recontrast
 
 /** torchvision's ResNet up to layer3 (layer4 and fc are never built): conv1, bn1, relu, maxpool,
  * layer1..layer3, with torchvision's parameter names. forward returns the three stage outputs. */
-class ResNetEncoderImpl : public torch::nn::Module
+class ResNetEncoderImpl
+  : public torch::nn::Module
+  , public FoldableModule
 {
 public:
   explicit ResNetEncoderImpl(const Architecture & architecture);
   std::vector<torch::Tensor> forward(torch::Tensor x);
+  void FoldBatchNorms() override;
 
 private:
+  bool m_Folded = false;
   Convolution m_Conv1{ nullptr };
   torch::nn::BatchNorm2d m_Bn1{ nullptr };
   torch::nn::Sequential m_Layer1{ nullptr };

@@ -51,8 +51,50 @@ InitializeConvolutionsAndBatchNorms(torch::nn::Module & module)
   }
 }
 
+torch::Tensor
+Normalize(torch::nn::BatchNorm2d & batchNorm, const torch::Tensor & x, bool folded)
+{
+  return folded ? x : batchNorm->forward(x);
+}
+
+void
+PrepareForFastInference(torch::nn::Module & module)
+{
+  torch::NoGradGuard noGrad;
+  for (auto & child : module.modules(/*include_self=*/true))
+  {
+    if (auto * foldable = dynamic_cast<FoldableModule *>(child.get()))
+    {
+      foldable->FoldBatchNorms();
+    }
+  }
+  for (auto & child : module.modules(/*include_self=*/true))
+  {
+    if (auto * conv = child->as<Convolution>())
+    {
+      conv->UsePixelShuffleForm();
+    }
+  }
+}
+
 namespace
 {
+// The shortcut of a block: [conv or deconv, BatchNorm]; once folded, the convolution alone.
+torch::Tensor
+RunShortcut(torch::nn::Sequential & shortcut, const torch::Tensor & x, bool folded)
+{
+  return folded ? shortcut[0]->as<Convolution>()->forward(x) : shortcut->forward(x);
+}
+
+void
+FoldShortcut(torch::nn::Sequential & shortcut)
+{
+  if (shortcut)
+  {
+    shortcut[0]->as<Convolution>()->FoldBatchNorm(*shortcut[1]->as<torch::nn::BatchNorm2d>());
+  }
+}
+
 // The shortcut that matches the residual branch's shape: 1x1 conv (stride 2 when down-sampling) or
 // 2x2 deconv, then BatchNorm; torchvision calls it "downsample", the official decoder "upsample".
 torch::nn::Sequential
@@ -100,10 +142,22 @@ BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, Resample resamp
 torch::Tensor
 BasicBlockImpl::forward(torch::Tensor x)
 {
-  torch::Tensor out = torch::relu(m_Bn1(m_Conv1(x)));
-  out = m_Bn2(m_Conv2(out));
-  out += m_Shortcut ? m_Shortcut->forward(x) : x;
+  torch::Tensor out = torch::relu(Normalize(m_Bn1, m_Conv1(x), m_Folded));
+  out = Normalize(m_Bn2, m_Conv2(out), m_Folded);
+  out += m_Shortcut ? RunShortcut(m_Shortcut, x, m_Folded) : x;
   return torch::relu(out);
+}
+
+void
+BasicBlockImpl::FoldBatchNorms()
+{
+  if (!m_Folded)
+  {
+    m_Conv1->FoldBatchNorm(*m_Bn1);
+    m_Conv2->FoldBatchNorm(*m_Bn2);
+    FoldShortcut(m_Shortcut);
+    m_Folded = true;
+  }
 }
 
 BottleneckBlockImpl::BottleneckBlockImpl(int64_t inplanes, int64_t planes, int64_t baseWidth, Resample resample,
@@ -133,11 +187,24 @@ BottleneckBlockImpl::BottleneckBlockImpl(int64_t inplanes, int64_t planes, int64
 torch::Tensor
 BottleneckBlockImpl::forward(torch::Tensor x)
 {
-  torch::Tensor out = torch::relu(m_Bn1(m_Conv1(x)));
-  out = torch::relu(m_Bn2(m_Conv2(out)));
-  out = m_Bn3(m_Conv3(out));
-  out += m_Shortcut ? m_Shortcut->forward(x) : x;
+  torch::Tensor out = torch::relu(Normalize(m_Bn1, m_Conv1(x), m_Folded));
+  out = torch::relu(Normalize(m_Bn2, m_Conv2(out), m_Folded));
+  out = Normalize(m_Bn3, m_Conv3(out), m_Folded);
+  out += m_Shortcut ? RunShortcut(m_Shortcut, x, m_Folded) : x;
   return torch::relu(out);
+}
+
+void
+BottleneckBlockImpl::FoldBatchNorms()
+{
+  if (!m_Folded)
+  {
+    m_Conv1->FoldBatchNorm(*m_Bn1);
+    m_Conv2->FoldBatchNorm(*m_Bn2);
+    m_Conv3->FoldBatchNorm(*m_Bn3);
+    FoldShortcut(m_Shortcut);
+    m_Folded = true;
+  }
 }
 
 torch::nn::Sequential

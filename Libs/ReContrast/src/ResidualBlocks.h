@@ -20,6 +20,23 @@ torch::nn::BatchNorm2d BatchNorm(int64_t channels);
  * Does nothing inside an UninitializedParametersScope. */
 void InitializeConvolutionsAndBatchNorms(torch::nn::Module & module);
 
+/** BatchNorm that may have been folded into the convolution before it (inference only). */
+torch::Tensor Normalize(torch::nn::BatchNorm2d & batchNorm, const torch::Tensor & x, bool folded);
+
+/** Inference only: folds every eval-mode BatchNorm of `module`'s blocks, stem and fusion into the
+ * convolution before it and switches 2x2 stride-2 deconvolutions to their pixel-shuffle form
+ * (ConvolutionImpl::FoldBatchNorm, UsePixelShuffleForm). The result computes the eval-mode
+ * forward with fewer operations; it must not be trained or saved. */
+void PrepareForFastInference(torch::nn::Module & module);
+
+/** Implemented by modules whose forward skips their BatchNorms once folded. */
+class FoldableModule
+{
+public:
+  virtual ~FoldableModule() = default;
+  virtual void FoldBatchNorms() = 0;
+};
+
 /** Resolution change of a block: Down (encoder, stride 2 in the 3x3 conv), Up (decoder, 2x2 deconv). */
 enum class Resample
 {
@@ -30,13 +47,17 @@ enum class Resample
 
 /** torchvision's BasicBlock (conv1/bn1/conv2/bn2[/downsample]) and its decoder mirror, where the
  * first conv becomes a 2x2 transposed conv and the shortcut is named "upsample" (spec §4). */
-class BasicBlockImpl : public torch::nn::Module
+class BasicBlockImpl
+  : public torch::nn::Module
+  , public FoldableModule
 {
 public:
   BasicBlockImpl(int64_t inplanes, int64_t planes, Resample resample, bool projectShortcut);
   torch::Tensor forward(torch::Tensor x);
+  void FoldBatchNorms() override;
 
 private:
+  bool m_Folded = false;
   Convolution m_Conv1{ nullptr };
   torch::nn::BatchNorm2d m_Bn1{ nullptr };
   Convolution m_Conv2{ nullptr };
@@ -47,13 +68,17 @@ TORCH_MODULE(BasicBlock);
 
 /** torchvision's Bottleneck (ResNet v1.5: stride in the 3x3 conv) and its decoder mirror, where
  * the 3x3 conv becomes a 2x2 transposed conv and the shortcut is named "upsample". */
-class BottleneckBlockImpl : public torch::nn::Module
+class BottleneckBlockImpl
+  : public torch::nn::Module
+  , public FoldableModule
 {
 public:
   BottleneckBlockImpl(int64_t inplanes, int64_t planes, int64_t baseWidth, Resample resample, bool projectShortcut);
   torch::Tensor forward(torch::Tensor x);
+  void FoldBatchNorms() override;
 
 private:
+  bool m_Folded = false;
   Convolution m_Conv1{ nullptr };
   torch::nn::BatchNorm2d m_Bn1{ nullptr };
   Convolution m_Conv2{ nullptr };

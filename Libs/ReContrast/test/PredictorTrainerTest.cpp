@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <iostream>
 #include <random>
 
 namespace
@@ -223,6 +224,52 @@ TEST_F(PredictorTest, ResultsDoNotDependOnTheBatchSize)
   {
     EXPECT_NEAR(a[i].score, b[i].score, 1e-5);
   }
+}
+
+// The optimised paths against the paper-faithful one on the same images (a trained model, so the
+// folded BatchNorms carry real running statistics).
+TEST_F(PredictorTest, OptimisedPathsMatchTheExactPath)
+{
+  SyntheticSource source(3);
+  const auto images = Images(source, 3);
+  const auto exact = recontrast::Predictor(s_Model).Predict(images.data(), 3);
+  for (const recontrast::Precision precision : { recontrast::Precision::Fp32, recontrast::Precision::BFloat16 })
+  {
+    recontrast::PredictorOptions options;
+    options.precision = precision;
+    options.batchSize = 2;
+    recontrast::Predictor predictor(s_Model, options);
+    const auto fast = predictor.Predict(images.data(), 3);
+    // fp32 differs from exact only by float rounding; bf16 keeps 8 bits of mantissa.
+    const bool bf16 = predictor.EffectivePrecision() == recontrast::Precision::BFloat16;
+    const double tolerance = bf16 ? 5e-2 : 1e-4;
+    double largest = 0.0;
+    for (size_t i = 0; i < 3; ++i)
+    {
+      for (size_t p = 0; p < exact[i].map.size(); ++p)
+      {
+        largest = std::max(largest, static_cast<double>(std::abs(fast[i].map[p] - exact[i].map[p])));
+      }
+      EXPECT_NEAR(fast[i].score, exact[i].score, tolerance);
+    }
+    EXPECT_LE(largest, tolerance) << recontrast::ToString(predictor.EffectivePrecision());
+    std::cout << recontrast::ToString(predictor.EffectivePrecision()) << ": largest map difference to exact " << largest
+              << "\n";
+    if (precision == recontrast::Precision::BFloat16 && !bf16)
+    {
+      EXPECT_EQ(predictor.Notes().size(), 1u) << "a fallback is said, never silent";
+    }
+  }
+}
+
+TEST(Precision, NamesRoundTripAndUnknownNamesAreRefused)
+{
+  for (const auto precision :
+       { recontrast::Precision::Exact, recontrast::Precision::Fp32, recontrast::Precision::BFloat16 })
+  {
+    EXPECT_EQ(recontrast::PrecisionFromString(recontrast::ToString(precision)), precision);
+  }
+  EXPECT_THROW(recontrast::PrecisionFromString("fp16"), recontrast::Error);
 }
 
 TEST_F(PredictorTest, BadInputIsRefusedClearly)

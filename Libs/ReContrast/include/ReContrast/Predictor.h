@@ -26,8 +26,14 @@ RECONTRAST_EXPORT ScoreReduction ScoreReductionFromString(const std::string & na
 /** The numerical path of inference. */
 enum class Precision
 {
-  Exact ///< The paper-faithful float32 forward, as the official code computes it.
+  Exact,   ///< The paper-faithful float32 forward, as the official code computes it (the reference).
+  Fp32,    ///< Optimised float32: BatchNorm folded, deconvolutions as 1x1 conv + pixel shuffle, kept heads only.
+  BFloat16 ///< The optimised graph in bfloat16 (CPUs with AVX-512 BF16 or AMX, CUDA); maps compared in float32.
 };
+
+RECONTRAST_EXPORT std::string ToString(Precision precision);
+/** "exact", "fp32" or "bf16"; throws Error otherwise. */
+RECONTRAST_EXPORT Precision PrecisionFromString(const std::string & name);
 
 struct RECONTRAST_EXPORT PredictorOptions
 {
@@ -38,6 +44,9 @@ struct RECONTRAST_EXPORT PredictorOptions
   double topFraction = 0.01;   ///< For TopKMean.
   double smoothingSigma = 4.0; ///< Gaussian sigma in pixels of the model input; 0 disables smoothing.
   Precision precision = Precision::Exact;
+  /** When the precision is not available on the device (bf16 on a CPU without bf16 instructions):
+   * false falls back to fp32 and says so in Predictor::Notes(); true throws Error. */
+  bool strictPrecision = false;
 };
 
 /** The result for one image: its anomaly map at the model's input size and its score. */
@@ -64,6 +73,12 @@ public:
   const ModelDescription & Description() const;
   const PredictorOptions & Options() const;
   int ImageSize() const;
+
+  /** The precision in use (the requested one, or fp32 after a fallback). */
+  Precision EffectivePrecision() const;
+
+  /** Sentences about choices made for the caller (a precision fallback); empty when none. */
+  const std::vector<std::string> & Notes() const;
 
   /** Scores `count` images. Throws Error on non-finite input values. */
   std::vector<Prediction> Predict(const float * images, size_t count);
