@@ -113,10 +113,53 @@ ConvolutionImpl::UsePixelShuffleForm()
   weight.set_data(torch::empty({ 0 }, weight.options())); // not used any more
 }
 
+void
+ConvolutionImpl::AllowPrepackedWeight()
+{
+  m_PrepackAllowed = true;
+}
+
 torch::Tensor
 ConvolutionImpl::forward(const torch::Tensor & x)
 {
   const ConvolutionOptions & o = m_Options;
+  if (m_PrepackAllowed && !m_PrepackDecided)
+  {
+    // Decided once, at the first call: a weight larger than its input is reordered at every call
+    // by oneDNN, which costs more than converting the (smaller) activation in and out.
+    m_PrepackDecided = true;
+    const torch::Tensor & dense = m_ShuffleWeight.defined() ? m_ShuffleWeight : weight;
+    if (!o.transposed || m_ShuffleWeight.defined())
+    {
+      if (x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && dense.scalar_type() == torch::kFloat32 &&
+          dense.numel() > x.numel() && torch::hasMKLDNN())
+      {
+        torch::NoGradGuard noGrad;
+        const int64_t stride = m_ShuffleWeight.defined() ? 1 : o.stride;
+        const int64_t padding = m_ShuffleWeight.defined() ? 0 : o.padding;
+        m_PackedWeight = torch::mkldnn_reorder_conv2d_weight(
+          dense.contiguous().to_mkldnn(), { padding, padding }, { stride, stride }, { 1, 1 }, 1);
+        // The dense copy is not used any more.
+        (m_ShuffleWeight.defined() ? m_ShuffleWeight : weight).set_data(torch::empty({ 0 }, dense.options()));
+      }
+    }
+  }
+  if (m_PackedWeight.defined())
+  {
+    const bool shuffle = m_ShuffleWeight.defined();
+    const int64_t stride = shuffle ? 1 : o.stride;
+    const int64_t padding = shuffle ? 0 : o.padding;
+    const torch::Tensor & b = shuffle ? m_ShuffleBias : bias;
+    torch::Tensor y = torch::mkldnn_convolution(x.to_mkldnn(),
+                                                m_PackedWeight,
+                                                b.defined() ? c10::optional<torch::Tensor>(b) : c10::nullopt,
+                                                { padding, padding },
+                                                { stride, stride },
+                                                { 1, 1 },
+                                                1)
+                        .to_dense();
+    return shuffle ? torch::pixel_shuffle(y, 2) : y;
+  }
   if (m_ShuffleWeight.defined())
   {
     return torch::pixel_shuffle(torch::conv2d(x, m_ShuffleWeight, m_ShuffleBias), 2);

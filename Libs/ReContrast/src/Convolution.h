@@ -43,6 +43,11 @@ public:
    * overlap, so each output pixel is one input pixel times one kernel tap. No-op for other shapes. */
   void UsePixelShuffleForm();
 
+  /** Inference only, float32 on the CPU: lets forward keep the weight in oneDNN's blocked layout
+   * (reordered once instead of at every call) where that pays, i.e. where the weight is larger than
+   * the input activation (the deep, small-resolution layers; decided at the first call). */
+  void AllowPrepackedWeight();
+
   torch::Tensor weight;
   torch::Tensor bias; ///< Undefined without bias.
 
@@ -50,6 +55,9 @@ private:
   ConvolutionOptions m_Options;
   torch::Tensor m_ShuffleWeight; ///< [4 out, in, 1, 1] when the pixel-shuffle form is in use.
   torch::Tensor m_ShuffleBias;
+  bool m_PrepackAllowed = false;
+  bool m_PrepackDecided = false;
+  torch::Tensor m_PackedWeight; ///< oneDNN layout, when the first call chose it.
 };
 TORCH_MODULE(Convolution);
 

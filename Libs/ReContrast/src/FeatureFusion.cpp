@@ -28,7 +28,9 @@ FeatureFusionImpl::forward(const std::vector<torch::Tensor> & z)
   torch::Tensor l1 = torch::relu(Normalize(m_Bn1, m_Conv1(z[0]), m_Folded));
   l1 = torch::relu(Normalize(m_Bn2, m_Conv2(l1), m_Folded));
   torch::Tensor l2 = torch::relu(Normalize(m_Bn3, m_Conv3(z[1]), m_Folded));
-  return m_Embedding->forward(torch::cat({ l1, l2, z[2] }, 1)).contiguous();
+  // .contiguous() as the official code, in the memory format the fast paths use (channels-last there).
+  const torch::Tensor embedded = m_Embedding->forward(torch::cat({ l1, l2, z[2] }, 1));
+  return embedded.contiguous(embedded.suggest_memory_format());
 }
 
 void

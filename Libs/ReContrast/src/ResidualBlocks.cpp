@@ -73,6 +73,7 @@ PrepareForFastInference(torch::nn::Module & module)
     if (auto * conv = child->as<Convolution>())
     {
       conv->UsePixelShuffleForm();
+      conv->AllowPrepackedWeight();
     }
   }
 }
