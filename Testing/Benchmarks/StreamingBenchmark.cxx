@@ -72,6 +72,7 @@ main(int argc, char ** argv)
   CLI::App app{ "Time a volume through the ITK anomaly filter, or the model alone on the same slices." };
   std::string model;
   std::string mode = "pipeline";
+  std::string precision = "exact";
   std::string volumePath;
   std::string mapPath;
   unsigned int slices = 50;
@@ -85,6 +86,7 @@ main(int argc, char ** argv)
   app.add_option("--slices", slices, "Slices of the volume")->check(CLI::PositiveNumber);
   app.add_option("--width", width, "Width and height of each slice")->check(CLI::PositiveNumber);
   app.add_option("--batch", batch, "Slices per forward pass")->check(CLI::PositiveNumber);
+  app.add_option("--precision", precision, "exact, fp32 or bf16")->check(CLI::IsMember({ "exact", "fp32", "bf16" }));
   CLI11_PARSE(app, argc, argv);
 
   try
@@ -100,6 +102,8 @@ main(int argc, char ** argv)
     }
     recontrast::PredictorOptions options;
     options.batchSize = batch;
+    options.precision = recontrast::PrecisionFromString(precision);
+    options.strictPrecision = true;
     const auto start = Clock::now();
     auto predictor = std::make_shared<recontrast::Predictor>(model, options);
     const double load = std::chrono::duration<double>(Clock::now() - start).count();

@@ -31,6 +31,8 @@ def main():
     parser.add_argument("--build", default="build")
     parser.add_argument("--slices", type=int, nargs="+", default=[50, 150, 450])
     parser.add_argument("--backbone", default="resnet18")
+    parser.add_argument("--precision", nargs="+", default=["exact"], choices=["exact", "fp32", "bf16"],
+                        help="the Predictor's path(s), each measured on the same volumes")
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     tool = os.path.join(build, "bin", "ReContrastStreamingBenchmark")
@@ -49,17 +51,20 @@ def main():
         subprocess.run([recontrast, "import", "--torchvision", weights, "--backbone", args.backbone,
                         "--image-size", "256", "--out", model], check=True, stdout=subprocess.DEVNULL)
         print(f"{args.backbone}, 256 px, batch 8, every core; volumes 256 x 256 x N int16")
-        print(f"{'slices':>6} {'model s':>8} {'pipeline s':>10} {'ratio':>6} {'model RSS MB':>12} {'pipeline RSS MB':>15}")
+        print(f"{'precision':>9} {'slices':>6} {'model s':>8} {'pipeline s':>10} {'ratio':>6} {'model RSS MB':>12} "
+              f"{'pipeline RSS MB':>15}")
         for slices in args.slices:
             volume = os.path.join(work, f"volume{slices}.nii.gz")
             subprocess.run([tool, "--model", model, "--mode", "make-volume", "--slices", str(slices),
                             "--volume", volume], check=True)
-            reference = run([tool, "--model", model, "--mode", "model", "--slices", str(slices)])
-            pipeline = run([tool, "--model", model, "--mode", "pipeline", "--slices", str(slices),
-                            "--volume", volume, "--map", os.path.join(work, "map.nii.gz")])
-            print(f"{slices:>6} {reference['seconds']:>8.1f} {pipeline['seconds']:>10.1f} "
-                  f"{pipeline['seconds'] / reference['seconds']:>6.2f} {reference['peak_rss_mb']:>12.0f} "
-                  f"{pipeline['peak_rss_mb']:>15.0f}", flush=True)
+            for precision in args.precision:
+                common = ["--slices", str(slices), "--precision", precision]
+                reference = run([tool, "--model", model, "--mode", "model"] + common)
+                pipeline = run([tool, "--model", model, "--mode", "pipeline", "--volume", volume,
+                                "--map", os.path.join(work, "map.nii.gz")] + common)
+                print(f"{precision:>9} {slices:>6} {reference['seconds']:>8.1f} {pipeline['seconds']:>10.1f} "
+                      f"{pipeline['seconds'] / reference['seconds']:>6.2f} {reference['peak_rss_mb']:>12.0f} "
+                      f"{pipeline['peak_rss_mb']:>15.0f}", flush=True)
             os.remove(volume)
 
 
