@@ -13,6 +13,10 @@ times, each in a fresh process so that peak memory is per measurement:
     (optimised: BatchNorm folded, deconvolutions as 1x1 + pixel shuffle, kept heads only) and bf16
     (the optimised graph in bfloat16; skipped on CPUs without bf16 instructions), with the largest
     difference of each path's anomaly map to the exact path's on the same image;
+  * a 256 x 256 x N volume end to end through the CLI (`recontrast infer`: read the .nii.gz, mask,
+    pre-process, model, write the map; a fresh process each, model loading included) on each path,
+    against eager PyTorch's time for the same number of scored slices (its median per batch of 4,
+    times the number of batches);
   * one training step at the chosen batch: eager PyTorch (official step: forward, two global cosine
     hard-mining losses, backward, two AdamW steps) vs the engine's Trainer.
 It prints medians, the ratio engine / PyTorch (below 1 means the engine is faster), the effective
@@ -78,6 +82,43 @@ def torch_worker(args):
     print(json.dumps({"median_s": median, "min_s": times[0], "runs": times, "peak_rss_mb": peak}))
 
 
+def run_with_peak(command):
+    """Runs a command; returns (seconds, peak RSS in MB of that process)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        raise RuntimeError(f"{command[0]} failed: {process.stderr.read().decode()}")
+    return seconds, usage.ru_maxrss / 1024.0
+
+
+def volume_benchmark(args, build, recontrast, model, state, work):
+    """[(PyTorch seconds, scored slices), (precision, seconds, peak MB), ...] for the end-to-end volume."""
+    tool = os.path.join(build, "bin", "ReContrastStreamingBenchmark")
+    volume = os.path.join(work, "volume.nii.gz")
+    subprocess.run([tool, "--model", model, "--mode", "make-volume", "--slices", str(args.volume_slices),
+                    "--volume", volume], check=True)
+    rows = []
+    scored = None
+    for precision in ("exact", "fp32", "bf16"):
+        report = os.path.join(work, "volume-report.json")
+        try:
+            seconds, peak = run_with_peak([recontrast, "infer", "--model", model, "--input", volume,
+                                           "--output", os.path.join(work, "volume-map.nii.gz"),
+                                           "--report", report, "--precision", precision, "--batch-size", "4"])
+        except RuntimeError as e:
+            print(f"volume, {precision}: not measured ({e})")
+            continue
+        scored = sum(1 for s in json.load(open(report))["scored_slices"] if s)
+        rows.append((precision, seconds, peak))
+    batches = -(-scored // 4)
+    py = run_json([sys.executable, os.path.abspath(__file__), "--worker", "infer", "--state", state,
+                   "--backbone", args.backbone, "--image-size", str(args.image_size), "--runs", "3",
+                   "--warmup", "1", "--batch", "4", "--threads", str(args.threads)])
+    return [(py["median_s"] * batches, scored)] + rows
+
+
 def run_json(command):
     result = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -94,6 +135,8 @@ def main():
     parser.add_argument("--train-runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--no-train", action="store_true", help="time inference only")
+    parser.add_argument("--volume-slices", type=int, default=None,
+                        help="slices of the end-to-end volume (default 150, --quick 0; 0 skips it)")
     parser.add_argument("--worker", choices=["infer", "train"], help=argparse.SUPPRESS)
     parser.add_argument("--state", help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
@@ -106,6 +149,8 @@ def main():
         return
     if args.quick:
         args.backbone, args.image_size, args.runs, args.train_batch, args.train_runs = "resnet18", 128, 3, 4, 2
+    if args.volume_slices is None:
+        args.volume_slices = 0 if args.quick else 150
 
     import torch
     import recontrast_reference as ref
@@ -126,6 +171,7 @@ def main():
         measurements = [("infer", 1, args.runs, 2)]
         if not args.no_train:
             measurements.append(("train", args.train_batch, args.train_runs, 1))
+        volume_rows = volume_benchmark(args, build, recontrast, model, state, work) if args.volume_slices else []
         for mode, batch, runs, warmup in measurements:
             common = ["--runs", str(runs), "--warmup", str(warmup), "--batch", str(batch),
                       "--threads", str(args.threads)]
@@ -167,6 +213,13 @@ def main():
               "measured peaks on this machine kind: ~350 (oneDNN fp32 3x3 conv), ~650 (bf16).")
     print("speed-up = PyTorch median time / engine median time (above 1: the engine is faster); "
           "map diff = largest |map - exact path's map| on the same image.")
+    if volume_rows:
+        reference, scored = volume_rows[0]
+        print(f"\nVolume 256 x 256 x {args.volume_slices} end to end through `recontrast infer` ({scored} slices "
+              f"scored); PyTorch eager model time for those slices: {reference:.1f} s")
+        print(f"{'precision':<10}{'wall time':>11}{'speed-up':>10}{'peak RSS':>11}")
+        for precision, seconds, rss in volume_rows[1:]:
+            print(f"{precision:<10}{seconds:>9.1f} s{reference / seconds:>9.2f}x{rss:>8.0f} MB")
 
 
 if __name__ == "__main__":
