@@ -3,6 +3,7 @@
 #include "ReContrast/AtomicFile.h"
 #include "ReContrast/DicomResultWriter.h"
 #include "ReContrast/Error.h"
+#include "ReContrast/HeatDisplay.h"
 #include "ReContrast/Version.h"
 #include "ReContrast/OverlayRenderer.h"
 #include "itkCommand.h"
@@ -18,6 +19,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <mutex>
 #include <numeric>
@@ -252,15 +254,15 @@ RunOnImage(const ImageJob & s)
     visualization::OverlayStyle style;
     style.scanLower = 0.0;
     style.scanUpper = 0.0; // percentiles of each slice
-    float maximum = 0.0f;
-    const float * values = map->GetBufferPointer();
-    maximum = *std::max_element(values, values + map->GetLargestPossibleRegion().GetNumberOfPixels());
     // Heat starts at the normal level (the calibrated mean) and saturates at the threshold, so the
     // picture shows how far above normal each place is, also below the threshold.
-    const double normal = model.calibration.valid ? model.calibration.mean : 0.5 * maximum;
-    style.mapLower = std::min(normal, static_cast<double>(maximum));
-    style.mapUpper = s.threshold > style.mapLower ? s.threshold : static_cast<double>(maximum);
-    style.mapUpper = std::max(style.mapUpper, style.mapLower + 1e-6);
+    const visualization::HeatRange heat =
+      visualization::ChooseHeatRange(map->GetBufferPointer(),
+                                     map->GetLargestPossibleRegion().GetNumberOfPixels(),
+                                     model.calibration.valid ? model.calibration.mean : std::nan(""),
+                                     s.threshold >= 0.0 ? s.threshold : std::nan(""));
+    style.mapLower = heat.lower;
+    style.mapUpper = heat.upper;
     // The most anomalous slices of a volume, or the image itself.
     std::vector<size_t> order(sliceScores.size());
     std::iota(order.begin(), order.end(), size_t{ 0 });

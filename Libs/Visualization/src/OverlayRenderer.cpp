@@ -1,5 +1,7 @@
 #include "ReContrast/OverlayRenderer.h"
 
+#include "ReContrast/HeatDisplay.h"
+
 #include "PictureCanvas.h"
 #include "ReContrast/Error.h"
 
@@ -31,26 +33,12 @@ const Rgb White{ 255, 255, 255 };
 const Rgb SeparatorGrey{ 96, 96, 96 };
 const Rgb FrameGrey{ 160, 160, 160 };
 
-using ColorMap = std::array<double, 3> (*)(double);
+using ColorMap = recontrast::visualization::HeatColorFunction;
 
 double
 Unit(double value)
 {
   return std::clamp(value, 0.0, 1.0);
-}
-
-/** Black - red - yellow - white, as matplotlib's "hot" (red, then green, then blue ramp up). */
-std::array<double, 3>
-HotColor(double t)
-{
-  return { Unit(3 * t), Unit(3 * t - 1), Unit(3 * t - 2) };
-}
-
-/** Dark blue - blue - cyan - green - yellow - red - dark red, as MATLAB's "jet". */
-std::array<double, 3>
-RainbowColor(double t)
-{
-  return { Unit(1.5 - std::abs(4 * t - 3)), Unit(1.5 - std::abs(4 * t - 2)), Unit(1.5 - std::abs(4 * t - 1)) };
 }
 
 /** Checks the style and returns its colour map. */
@@ -70,13 +58,9 @@ CheckStyle(const OverlayStyle & style, const std::string & what, const std::stri
   {
     throw Error(prefix + "the opacity must be between 0 and 1.");
   }
-  if (style.colorMap == "hot")
+  if (const ColorMap colorMap = recontrast::visualization::HeatColorFunctionOf(style.colorMap))
   {
-    return HotColor;
-  }
-  if (style.colorMap == "rainbow" || style.colorMap == "jet")
-  {
-    return RainbowColor;
+    return colorMap;
   }
   throw Error(prefix + "the colour map '" + style.colorMap + "' is unknown (use \"hot\" or \"rainbow\").");
 }

@@ -1,5 +1,6 @@
 #include "ReContrast/CurvePlot.h"
 #include "ReContrast/Error.h"
+#include "ReContrast/HeatDisplay.h"
 #include "ReContrast/OverlayRenderer.h"
 
 #include <gtest/gtest.h>
@@ -585,3 +586,56 @@ TEST_F(VisualizationTest, ExtremeAnisotropyIsCappedAtTheMaximumSide)
   EXPECT_EQ(picture.height, 4096);
   EXPECT_EQ(picture.width, 4); // 10 mm across at 10000 / 4096 mm per pixel
 }
+
+namespace
+{
+using recontrast::visualization::ChooseHeatRange;
+using recontrast::visualization::HeatColorTable;
+
+TEST(HeatDisplay, RangeStartsAtTheNormalLevelAndSaturatesAtTheThreshold)
+{
+  const std::vector<float> map{ 0.2f, 0.9f, 1.4f, std::nanf(""), 0.5f };
+  // Calibrated: from the normal mean to the threshold.
+  auto range = ChooseHeatRange(map.data(), map.size(), 0.4, 1.1);
+  EXPECT_DOUBLE_EQ(range.lower, 0.4);
+  EXPECT_DOUBLE_EQ(range.upper, 1.1);
+  // No calibration: from half the maximum; no threshold: up to the maximum (NaN ignored).
+  range = ChooseHeatRange(map.data(), map.size(), std::nan(""), std::nan(""));
+  EXPECT_NEAR(range.lower, 0.7, 1e-6);
+  EXPECT_NEAR(range.upper, 1.4, 1e-6);
+  // A threshold below the normal level does not invert the range; a normal level above the
+  // maximum is capped; a flat map still gets a range.
+  range = ChooseHeatRange(map.data(), map.size(), 0.4, 0.3);
+  EXPECT_NEAR(range.upper, 1.4, 1e-6);
+  range = ChooseHeatRange(map.data(), map.size(), 3.0, 5.0);
+  EXPECT_NEAR(range.lower, 1.4, 1e-6);
+  EXPECT_DOUBLE_EQ(range.upper, 5.0);
+  const std::vector<float> flat(4, 2.0f);
+  range = ChooseHeatRange(flat.data(), flat.size(), std::nan(""), std::nan(""));
+  EXPECT_GT(range.upper, range.lower);
+  const std::vector<float> none(3, std::nanf(""));
+  EXPECT_THROW(ChooseHeatRange(none.data(), none.size(), 0.0, 1.0), recontrast::Error);
+  EXPECT_THROW(ChooseHeatRange(nullptr, 0, 0.0, 1.0), recontrast::Error);
+}
+
+TEST(HeatDisplay, ColorTableRunsFromTransparentBlackToOpaqueWhite)
+{
+  const auto table = HeatColorTable("hot", 256);
+  ASSERT_EQ(table.size(), 256u);
+  EXPECT_EQ(table.front(), (std::array<double, 4>{ 0.0, 0.0, 0.0, 0.0 }));
+  EXPECT_EQ(table.back(), (std::array<double, 4>{ 1.0, 1.0, 1.0, 1.0 }));
+  // A third of the way up: full red, no green yet (matplotlib's hot).
+  const auto & third = table[85];
+  EXPECT_NEAR(third[0], 1.0, 1e-9);
+  EXPECT_NEAR(third[1], 0.0, 1e-9);
+  for (size_t i = 1; i < table.size(); ++i)
+  {
+    EXPECT_GT(table[i][3], table[i - 1][3]) << "opacity rises with the heat";
+  }
+  const auto rainbow = HeatColorTable("jet", 5);
+  EXPECT_NEAR(rainbow.front()[2], 0.5, 1e-9); // dark blue
+  EXPECT_NEAR(rainbow.back()[0], 0.5, 1e-9);  // dark red
+  EXPECT_THROW(HeatColorTable("viridis"), recontrast::Error);
+  EXPECT_THROW(HeatColorTable("hot", 1), recontrast::Error);
+}
+} // namespace
