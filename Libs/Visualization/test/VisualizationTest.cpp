@@ -2,6 +2,7 @@
 #include "ReContrast/Error.h"
 #include "ReContrast/HeatDisplay.h"
 #include "ReContrast/OverlayRenderer.h"
+#include "ReContrast/ResultTables.h"
 
 #include <gtest/gtest.h>
 
@@ -637,5 +638,59 @@ TEST(HeatDisplay, ColorTableRunsFromTransparentBlackToOpaqueWhite)
   EXPECT_NEAR(rainbow.back()[0], 0.5, 1e-9);  // dark red
   EXPECT_THROW(HeatColorTable("viridis"), recontrast::Error);
   EXPECT_THROW(HeatColorTable("hot", 1), recontrast::Error);
+}
+} // namespace
+
+namespace
+{
+using namespace recontrast::visualization;
+
+// A report as `recontrast infer --report` writes it (two regions, one with a null score).
+const char * const Report = R"({
+  "score": 4.98, "slice_axis": 2,
+  "slice_scores": [0.0, 4.98, 4.2],
+  "scored_slices": [false, true, true],
+  "regions": [
+    {"label": 1, "voxels": 12, "volume_mm3": 30.5, "max_score": 4.9, "mean_score": 4.1,
+     "centroid": [10.0, -20.0, 5.5], "peak": [11.0, -21.0, 6.0], "bbox": {"start": [1, 2, 0], "size": [3, 3, 2]}},
+    {"label": 2, "voxels": 3, "volume_mm3": 7.0, "max_score": null, "mean_score": 3.0,
+     "centroid": [0.0, 0.0, 0.0], "peak": [0.0, 1.0, 2.0], "bbox": {"start": [0, 0, 0], "size": [1, 1, 1]}}
+  ]})";
+
+TEST(ResultTables, RegionRowsAreInRAS)
+{
+  const auto rows = RegionRowsFromReport(Report);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].label, 1);
+  EXPECT_DOUBLE_EQ(rows[0].size, 30.5);
+  EXPECT_EQ(rows[0].sizeUnit, "mm3");
+  EXPECT_EQ(rows[0].centroidRAS, (std::array<double, 3>{ -10.0, 20.0, 5.5 }));
+  EXPECT_EQ(rows[0].peakRAS, (std::array<double, 3>{ -11.0, 21.0, 6.0 }));
+  EXPECT_TRUE(std::isnan(rows[1].maximumScore));
+  EXPECT_DOUBLE_EQ(rows[1].meanScore, 3.0);
+  EXPECT_THROW(RegionRowsFromReport("not json"), recontrast::Error);
+  EXPECT_THROW(RegionRowsFromReport(R"({"regions": [{"label": 1}]})"), recontrast::Error);
+  EXPECT_THROW(RegionRowsFromReport("[]"), recontrast::Error);
+}
+
+TEST(ResultTables, SliceScoresAndWhereASliceIs)
+{
+  const auto series = SliceScoresFromReport(Report);
+  EXPECT_EQ(series.axis, 2);
+  EXPECT_EQ(series.scores, (std::vector<double>{ 0.0, 4.98, 4.2 }));
+  EXPECT_EQ(series.scored, (std::vector<bool>{ false, true, true }));
+  EXPECT_THROW(SliceScoresFromReport(R"({"slice_axis": 2, "slice_scores": [1.0], "scored_slices": []})"),
+               recontrast::Error);
+
+  // 2 mm voxels, origin (-10, 20, 30) in RAS, axes flipped in R and A as an LPS-ordered volume is.
+  const std::array<std::array<double, 4>, 4> ijkToRAS{
+    { { -2.0, 0.0, 0.0, -10.0 }, { 0.0, -2.0, 0.0, 20.0 }, { 0.0, 0.0, 3.0, 30.0 }, { 0.0, 0.0, 0.0, 1.0 } }
+  };
+  const auto center = SliceCenterRAS(ijkToRAS, { 11, 21, 5 }, 2, 4);
+  EXPECT_DOUBLE_EQ(center[0], -10.0 - 2.0 * 5.0);
+  EXPECT_DOUBLE_EQ(center[1], 20.0 - 2.0 * 10.0);
+  EXPECT_DOUBLE_EQ(center[2], 30.0 + 3.0 * 4.0);
+  EXPECT_THROW(SliceCenterRAS(ijkToRAS, { 11, 21, 5 }, 2, 5), recontrast::Error);
+  EXPECT_THROW(SliceCenterRAS(ijkToRAS, { 11, 21, 5 }, 3, 0), recontrast::Error);
 }
 } // namespace
