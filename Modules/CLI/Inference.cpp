@@ -133,21 +133,43 @@ WriteDicomResults(const dicom::Series & series, const dicom::MapVolumeType * map
   description.algorithmVersion = Version();
   description.modelDescription = fmt::format("{} backbone, {} px", ToString(model.config.backbone), imageSize);
   nlohmann::json written{ { "source_series", series.seriesInstanceUid } };
-  // Made only now: a scan that fails leaves no folder behind.
+  // Both objects or neither: each goes to a temporary name first, renamed once both are complete.
+  // The folder is made only now, and removed again when this made it and writing failed.
   std::error_code error;
+  const bool madeFolder = !fs::exists(folder, error);
   fs::create_directories(folder, error);
   if (error)
   {
     throw Error(fmt::format("Cannot create the DICOM output folder '{}': {}.", folder, error.message()));
   }
-  const std::string mapPath = (fs::path(folder) / "anomaly_map.dcm").string();
-  dicom::WriteParametricMap(map, series, description, mapPath);
-  written["parametric_map"] = mapPath;
+  const fs::path mapPath = fs::path(folder) / "anomaly_map.dcm";
+  const fs::path segmentationPath = fs::path(folder) / "anomaly_regions.dcm";
+  const fs::path mapPartial = fs::path(folder) / ".partial-anomaly_map.dcm";
+  const fs::path segmentationPartial = fs::path(folder) / ".partial-anomaly_regions.dcm";
+  try
+  {
+    dicom::WriteParametricMap(map, series, description, mapPartial.string());
+    if (labels)
+    {
+      dicom::WriteSegmentation(labels, series, description, segmentationPartial.string());
+    }
+  }
+  catch (...)
+  {
+    fs::remove(mapPartial, error);
+    fs::remove(segmentationPartial, error);
+    if (madeFolder)
+    {
+      fs::remove(folder, error);
+    }
+    throw;
+  }
+  fs::rename(mapPartial, mapPath);
+  written["parametric_map"] = mapPath.string();
   if (labels)
   {
-    const std::string segmentationPath = (fs::path(folder) / "anomaly_regions.dcm").string();
-    dicom::WriteSegmentation(labels, series, description, segmentationPath);
-    written["segmentation"] = segmentationPath;
+    fs::rename(segmentationPartial, segmentationPath);
+    written["segmentation"] = segmentationPath.string();
   }
   return written;
 }
@@ -224,14 +246,8 @@ RunOnImage(const ImageJob & s)
     regionFilter->Update();
     regions = nlohmann::json::parse(itk::ReContrastRegionTable::ToJSON(regionFilter->GetRegions()));
     regionLabels = regionFilter->GetOutput();
-    if (!s.job.labels.empty())
-    {
-      WriteImageAtomically(regionLabels.GetPointer(), s.job.labels);
-    }
   }
   report["regions"] = regions;
-
-  WriteImageAtomically(map.GetPointer(), s.job.output);
 
   if (!s.job.dicomOutput.empty())
   {
@@ -248,6 +264,13 @@ RunOnImage(const ImageJob & s)
       throw Error(fmt::format("DICOM results need a DICOM series as input; '{}' is not a DICOM folder.", s.job.input));
     }
   }
+
+  // The files of the usual formats last: a failed DICOM write leaves nothing of this scan behind.
+  if (regionLabels && !s.job.labels.empty())
+  {
+    WriteImageAtomically(regionLabels.GetPointer(), s.job.labels);
+  }
+  WriteImageAtomically(map.GetPointer(), s.job.output);
 
   if (!s.job.overlay.empty())
   {
@@ -329,7 +352,7 @@ DicomSeriesFolderReader()
     {
       return ReadDicomScan(folder).volume;
     }
-    catch (const Error & e)
+    catch (const std::exception & e)
     {
       itkGenericExceptionMacro(<< e.what());
     }

@@ -78,6 +78,7 @@ for name in ("anomaly_map", "anomaly_regions"):
         assert difference < 1e-6, "the Parametric Map differs from the map by %g" % difference
     else:
         assert np.array_equal(pixels.astype(bool), expected > 1.0), "the SEG is not the map above the threshold"
+        assert 0 < np.count_nonzero(pixels) < pixels.size, "the SEG comparison needs voxels on both sides"
 PY
 
 # Bad input: DICOM results of a file, and a series with a missing slice, fail with one sentence and

@@ -67,6 +67,24 @@ RequireSourceGrid(const TImage * image, const Series & source, const std::string
   }
   const auto size = image->GetLargestPossibleRegion().GetSize();
   const auto sourceSize = source.volume->GetLargestPossibleRegion().GetSize();
+  // Frame k references source slice k: the grid must be the source's, not only its size.
+  bool sameGeometry = true;
+  for (unsigned int i = 0; i < 3; ++i)
+  {
+    sameGeometry = sameGeometry && std::abs(image->GetOrigin()[i] - source.volume->GetOrigin()[i]) < 1e-3 &&
+                   std::abs(image->GetSpacing()[i] - source.volume->GetSpacing()[i]) < 1e-3;
+    for (unsigned int j = 0; j < 3; ++j)
+    {
+      sameGeometry = sameGeometry && std::abs(image->GetDirection()[i][j] - source.volume->GetDirection()[i][j]) < 1e-4;
+    }
+  }
+  if (!sameGeometry && size == sourceSize)
+  {
+    throw Error(fmt::format("Cannot write the DICOM {} '{}': its origin, spacing or direction is not the source "
+                            "series'.",
+                            what,
+                            path));
+  }
   if (size != sourceSize || source.slices.size() != size[2] || size[0] > 65535 || size[1] > 65535)
   {
     throw Error(fmt::format("Cannot write the DICOM {} '{}': its grid ({}x{}x{}) is not the source series' grid "
@@ -133,10 +151,18 @@ AddGeometry(const itk::ImageBase<3> * image, FGPixelMeasures & measures, FGPlane
                                          Number(direction[2][1]).c_str());
 }
 
-// The patient position of the first pixel of slice k.
+// The patient position of the first pixel of slice k: where its source image is, when it says so
+// (positions may deviate slightly from the volume's regular grid), else the grid's.
 void
-SetPosition(const itk::ImageBase<3> * image, itk::SizeValueType k, FGPlanePosPatient & position)
+SetPosition(const itk::ImageBase<3> * image, const SourceImage & source, itk::SizeValueType k,
+            FGPlanePosPatient & position)
 {
+  if (source.hasPosition)
+  {
+    position.setImagePositionPatient(
+      Number(source.position[0]).c_str(), Number(source.position[1]).c_str(), Number(source.position[2]).c_str());
+    return;
+  }
   itk::Index<3> index;
   index[0] = 0;
   index[1] = 0;
@@ -179,6 +205,18 @@ AddSeriesReference(const Series & source, IODCommonInstanceReferenceModule & mod
     series->getReferencedInstanceItems().push_back(instance);
   }
   module.getReferencedSeriesItems().push_back(series);
+}
+
+// Importing the study brings the scanner's site along (General Equipment); these objects are made
+// by software elsewhere, so the scanner's institution and station are not theirs to claim.
+void
+ForgetScannerSite(DcmItem & item)
+{
+  for (const DcmTagKey & tag :
+       { DCM_InstitutionName, DCM_InstitutionAddress, DCM_StationName, DCM_InstitutionalDepartmentName })
+  {
+    item.findAndDeleteElement(tag);
+  }
 }
 
 std::string
@@ -224,7 +262,7 @@ WriteParametricMap(const MapVolumeType * map, const Series & source, const Resul
     DPMTypes::CQ_RESEARCH);
   if (OFCondition * failed = OFget<OFCondition>(&created))
   {
-    Check(*failed, what, path);
+    Check(failed->bad() ? *failed : OFCondition(EC_IllegalCall), what, path);
   }
   DPMParametricMapIOD & pmap = *OFget<DPMParametricMapIOD>(&created);
 
@@ -234,6 +272,7 @@ WriteParametricMap(const MapVolumeType * map, const Series & source, const Resul
         path);
   // Importing the study brings the scanner's equipment along; this object is made by software.
   Check(pmap.getIODEnhGeneralEquipmentModule().set(equipment), what, path);
+  ForgetScannerSite(pmap.getIODGeneralEquipmentModule().getData());
   Check(
     pmap.getSeries().setSeriesDescription(
       fmt::format("Anomaly map ({}) of {}", description.algorithmName, source.seriesDescription).substr(0, 64).c_str()),
@@ -296,7 +335,7 @@ WriteParametricMap(const MapVolumeType * map, const Series & source, const Resul
   for (itk::SizeValueType k = 0; k < size[2]; ++k)
   {
     FGPlanePosPatient position;
-    SetPosition(map, k, position);
+    SetPosition(map, source.slices[k], k, position);
     FGFrameContent frameContent;
     frameContent.setDimensionIndexValues(static_cast<Uint32>(k + 1), 0);
     std::unique_ptr<FGDerivationImage> derivation(FGDerivationImage::createMinimal(
@@ -352,6 +391,7 @@ WriteSegmentation(const LabelVolumeType * labels, const Series & source, const R
   auto header = LoadSourceHeader(source);
   Check(segmentation->importFromSourceImage(*header->getDataset()), what, path);
   Check(segmentation->setEquipmentInfo(equipment), what, path);
+  ForgetScannerSite(segmentation->getEquipment().getData());
   Check(segmentation->getSeries().setSeriesDescription(
           fmt::format("Anomalous regions ({}) of {}", description.algorithmName, source.seriesDescription)
             .substr(0, 64)
@@ -360,8 +400,8 @@ WriteSegmentation(const LabelVolumeType * labels, const Series & source, const R
         path);
   Check(segmentation->getSeries().setSeriesNumber(SeriesNumberFor(source, description, 1001).c_str()), what, path);
 
-  DcmSegment * segment = nullptr;
-  Check(DcmSegment::create(segment,
+  DcmSegment * newSegment = nullptr;
+  Check(DcmSegment::create(newSegment,
                            "Anomaly",
                            CodeSequenceMacro("49755003", "SCT", "Morphologically Abnormal Structure"),
                            CodeSequenceMacro("52988006", "SCT", "Lesion"),
@@ -369,6 +409,7 @@ WriteSegmentation(const LabelVolumeType * labels, const Series & source, const R
                            description.algorithmName.c_str()),
         what,
         path);
+  std::unique_ptr<DcmSegment> segment(newSegment); // owned by the document only once added
   AlgorithmIdentificationMacro algorithm;
   algorithm.getAlgorithmFamilyCode().set("123110", "DCM", "Artificial Intelligence");
   algorithm.setAlgorithmName(description.algorithmName.c_str());
@@ -376,7 +417,8 @@ WriteSegmentation(const LabelVolumeType * labels, const Series & source, const R
   segment->setSegmentationAlgorithmIdentification(algorithm);
   segment->setRecommendedDisplayCIELabValue(34885, 53485, 50171); // red, as the heat map's top
   Uint16 segmentNumber = 0;
-  Check(segmentation->addSegment(segment, segmentNumber), what, path);
+  Check(segmentation->addSegment(segment.get(), segmentNumber), what, path);
+  segment.release();
 
   const std::string dimensions = NewUid();
   IODMultiframeDimensionModule & dimension = segmentation->getDimensions();
@@ -402,7 +444,7 @@ WriteSegmentation(const LabelVolumeType * labels, const Series & source, const R
   for (itk::SizeValueType k = 0; k < size[2]; ++k)
   {
     FGPlanePosPatient position;
-    SetPosition(labels, k, position);
+    SetPosition(labels, source.slices[k], k, position);
     FGFrameContent frameContent;
     frameContent.setDimensionIndexValues(segmentNumber, 0);
     frameContent.setDimensionIndexValues(static_cast<Uint32>(k + 1), 1);

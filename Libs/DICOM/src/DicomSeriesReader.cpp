@@ -107,6 +107,7 @@ struct SliceHeader
   unsigned long frameIndex = 0; // 0-based frame within the file
   unsigned long frameCount = 1;
   bool enhanced = false; // a frame of an enhanced multi-frame image
+  std::string problem;   // why this image cannot be read; an error only if its series is the one read
   std::string sopClassUid;
   std::string sopInstanceUid;
   std::string seriesInstanceUid;
@@ -150,6 +151,10 @@ bool
 ReadHeaders(const std::string & path, std::vector<SliceHeader> & slices, std::vector<std::string> & notes)
 {
   const std::string name = fs::path(path).filename().string();
+  if (!std::ifstream(path, std::ios::binary))
+  {
+    throw Error(fmt::format("The file '{}' cannot be opened for reading.", path));
+  }
   DcmFileFormat file;
   const OFCondition loaded = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
   if (loaded.bad())
@@ -183,14 +188,19 @@ ReadHeaders(const std::string & path, std::vector<SliceHeader> & slices, std::ve
                     : std::string(dcmFindNameOfUID(header.sopClassUid.c_str(), header.sopClassUid.c_str()))));
     return false;
   }
+  if (header.seriesInstanceUid.empty())
+  {
+    notes.push_back(fmt::format("Skipped '{}': a DICOM image without a Series Instance UID.", name));
+    return false;
+  }
+  // Problems of a readable image are errors only when its series is the one read (an unrelated
+  // odd file must not make the wanted series unreadable).
   if (!dataset->tagExists(DCM_PixelData) && !dataset->tagExists(DCM_FloatPixelData) &&
       !dataset->tagExists(DCM_DoubleFloatPixelData))
   {
-    throw Error(fmt::format("The DICOM image '{}' has no pixel data.", path));
-  }
-  if (header.seriesInstanceUid.empty())
-  {
-    throw Error(fmt::format("The DICOM image '{}' has no Series Instance UID.", path));
+    header.problem = fmt::format("The DICOM image '{}' has no pixel data.", path);
+    slices.push_back(header);
+    return true;
   }
 
   long frames = 1;
@@ -204,10 +214,12 @@ ReadHeaders(const std::string & path, std::vector<SliceHeader> & slices, std::ve
   const bool enhanced = dataset->tagExists(DCM_PerFrameFunctionalGroupsSequence);
   if (frames > 1 && !enhanced)
   {
-    throw Error(fmt::format("The DICOM image '{}' has {} frames but no per-frame positions (not an enhanced "
-                            "image); such multi-frame files are not supported.",
-                            path,
-                            frames));
+    header.problem = fmt::format("The DICOM image '{}' has {} frames but no per-frame positions (not an enhanced "
+                                 "image); such multi-frame files are not supported.",
+                                 path,
+                                 frames);
+    slices.push_back(header);
+    return true;
   }
 
   if (!enhanced)
@@ -269,7 +281,7 @@ StackKey(const SliceHeader & s)
   std::string key = fmt::format("{}|{}x{}", s.seriesInstanceUid, s.rows, s.columns);
   for (double v : s.orientation)
   {
-    key += fmt::format("|{:.3f}", v + 0.0); // + 0.0: no "-0.000"
+    key += fmt::format("|{}", std::lround(v * 1000.0)); // integers: -0.0004 and 0.0004 are one key
   }
   return key;
 }
@@ -454,6 +466,11 @@ ReadPixels(const std::string & path, const std::vector<std::pair<unsigned long, 
     dataset->findAndGetUint16(DCM_BitsAllocated, allocated);
     dataset->findAndGetUint16(DCM_BitsStored, bitsStored);
     dataset->findAndGetUint16(DCM_PixelRepresentation, representation);
+    if (allocated != 8 && allocated != 16 && allocated != 32)
+    {
+      throw Error(fmt::format(
+        "The DICOM image '{}' has {} bits allocated per pixel; 8, 16 and 32 are supported.", path, allocated));
+    }
     if (bitsStored == 0 || bitsStored > allocated)
     {
       bitsStored = allocated;
@@ -481,11 +498,6 @@ ReadPixels(const std::string & path, const std::vector<std::pair<unsigned long, 
     else if (allocated == 32 && element->getUint32Array(longs).good() && longs && element->getLength() >= bytesNeeded)
     {
       stored = [longs, decode](size_t i) { return decode(longs[i]); };
-    }
-    else if (allocated != 8 && allocated != 16 && allocated != 32)
-    {
-      throw Error(fmt::format(
-        "The DICOM image '{}' has {} bits allocated per pixel; 8, 16 and 32 are supported.", path, allocated));
     }
   }
   if (!stored)
@@ -533,18 +545,24 @@ Series
 ReadSeries(const std::string & folder, const SeriesReadOptions & options)
 {
   detail::EnsureDcmtkReady();
-  if (!fs::is_directory(folder))
+  std::error_code error;
+  if (!fs::is_directory(folder, error))
   {
     throw Error(fmt::format("The DICOM folder '{}' does not exist.", folder));
   }
   Series series;
   std::vector<std::string> files;
-  for (const auto & entry : fs::directory_iterator(folder))
+  for (fs::directory_iterator entry(folder, error), end; !error && entry != end; entry.increment(error))
   {
-    if (entry.is_regular_file())
+    std::error_code typeError;
+    if (entry->is_regular_file(typeError))
     {
-      files.push_back(entry.path().string());
+      files.push_back(entry->path().string());
     }
+  }
+  if (error)
+  {
+    throw Error(fmt::format("The DICOM folder '{}' cannot be listed: {}.", folder, error.message()));
   }
   std::sort(files.begin(), files.end());
 
@@ -556,8 +574,14 @@ ReadSeries(const std::string & folder, const SeriesReadOptions & options)
 
   // Group into stacks; choose the asked-for series or the largest stack.
   std::map<std::string, std::vector<SliceHeader>> stacks;
+  std::vector<const SliceHeader *> problems;
   for (SliceHeader & h : headers)
   {
+    if (!h.problem.empty())
+    {
+      problems.push_back(&h);
+      continue;
+    }
     if (options.seriesInstanceUid.empty() && IsDerivedResult(h.sopClassUid))
     {
       continue;
@@ -575,8 +599,29 @@ ReadSeries(const std::string & folder, const SeriesReadOptions & options)
     series.notes.push_back(
       fmt::format("Skipped {} frame(s) of Parametric Maps or Segmentations (results, not scans).", derived));
   }
+  const auto problemOf = [&](const std::string & uid) -> const SliceHeader * {
+    for (const SliceHeader * h : problems)
+    {
+      if (h->seriesInstanceUid == uid)
+      {
+        return h;
+      }
+    }
+    return nullptr;
+  };
+  if (!options.seriesInstanceUid.empty())
+  {
+    if (const SliceHeader * h = problemOf(options.seriesInstanceUid))
+    {
+      throw Error(h->problem);
+    }
+  }
   if (stacks.empty())
   {
+    if (!problems.empty())
+    {
+      throw Error(problems.front()->problem);
+    }
     if (!options.seriesInstanceUid.empty())
     {
       throw Error(
@@ -608,6 +653,15 @@ ReadSeries(const std::string & folder, const SeriesReadOptions & options)
     }
   }
   std::vector<SliceHeader> & stack = chosen->second;
+  if (const SliceHeader * h = problemOf(stack.front().seriesInstanceUid))
+  {
+    throw Error(h->problem);
+  }
+  for (const SliceHeader * h : problems)
+  {
+    series.notes.push_back(
+      fmt::format("Skipped '{}' of another series: {}", fs::path(h->file).filename().string(), h->problem));
+  }
   const StackGeometry geometry = SortAndCheck(stack);
 
   const SliceHeader & first = stack.front();
@@ -643,8 +697,14 @@ ReadSeries(const std::string & folder, const SeriesReadOptions & options)
   series.seriesNumber = first.seriesNumber;
   for (const SliceHeader & s : stack)
   {
-    series.slices.push_back(
-      { s.file, s.sopClassUid, s.sopInstanceUid, s.enhanced ? static_cast<unsigned int>(s.frameIndex + 1) : 0u });
+    SourceImage image;
+    image.file = s.file;
+    image.sopClassUid = s.sopClassUid;
+    image.sopInstanceUid = s.sopInstanceUid;
+    image.frameNumber = s.enhanced ? static_cast<unsigned int>(s.frameIndex + 1) : 0u;
+    image.position = s.position;
+    image.hasPosition = s.hasGeometry;
+    series.slices.push_back(image);
   }
   return series;
 }

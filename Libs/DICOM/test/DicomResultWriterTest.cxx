@@ -60,6 +60,10 @@ ExpectValidObject(const fs::path & file, const Series & source)
   }
   int status = 0;
   const std::string output = RunAndCapture("'" + dciodvfy + "' -new '" + file.string() + "'", status);
+  // It names the IOD it recognised on its first line: proof that it ran and read the object.
+  ASSERT_TRUE(output.find("ParametricMap") != std::string::npos || output.find("Segmentation") != std::string::npos)
+    << "dciodvfy did not recognise " << file << ":\n"
+    << output;
   std::istringstream lines(output);
   std::string line;
   std::string errors;

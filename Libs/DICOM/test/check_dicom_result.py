@@ -33,6 +33,21 @@ def main():
     series_refs = ds.ReferencedSeriesSequence[0]
     assert series_refs.SeriesInstanceUID == first.SeriesInstanceUID, "references another series"
     assert {i.ReferencedSOPInstanceUID for i in series_refs.ReferencedInstanceSequence} == source_uids
+    # Geometry, independently of the project's reader: each frame lies where its source image lies.
+    by_uid = {s.SOPInstanceUID: s for s in sources}
+    shared = ds.SharedFunctionalGroupsSequence[0]
+    orientation = np.array(shared.PlaneOrientationSequence[0].ImageOrientationPatient, dtype=float)
+    spacing = np.array(shared.PixelMeasuresSequence[0].PixelSpacing, dtype=float)
+    for item in ds.PerFrameFunctionalGroupsSequence:
+        source = by_uid[item.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID]
+        if "ImagePositionPatient" in source:
+            position = np.array(item.PlanePositionSequence[0].ImagePositionPatient, dtype=float)
+            assert np.abs(position - np.array(source.ImagePositionPatient, dtype=float)).max() < 1e-3, \
+                "a frame is not where its source image is"
+            assert np.abs(orientation - np.array(source.ImageOrientationPatient, dtype=float)).max() < 1e-5, \
+                "the frames' orientation is not the source's"
+            assert np.abs(spacing - np.array(source.PixelSpacing, dtype=float)).max() < 1e-5, \
+                "the pixel spacing (row\\column) is not the source's"
     pixels = ds.pixel_array.reshape(frames, int(ds.Rows), int(ds.Columns))
     if kind == "pmap":
         assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.30", ds.SOPClassUID

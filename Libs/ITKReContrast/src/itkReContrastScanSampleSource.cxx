@@ -114,7 +114,11 @@ ReContrastIsImageFile(const std::string & path)
   }
   // Only files named like images, or without any extension (DICOM files often have none), are
   // offered to ITK's readers: GDCM's probe of an arbitrary file (a licence, a list) floods stderr.
-  const bool noExtension = fs::path(path).extension().empty();
+  // DICOM files named by their UID ("1.2.840....123") have a numeric "extension": treated as none.
+  const std::string extension = fs::path(path).extension().string();
+  const bool noExtension =
+    extension.size() <= 1 ||
+    std::all_of(extension.begin() + 1, extension.end(), [](unsigned char c) { return std::isdigit(c); });
   if (!noExtension && !HasImageExtension(path))
   {
     return false;

@@ -96,7 +96,7 @@ void
 ConvolutionImpl::UsePixelShuffleForm()
 {
   const ConvolutionOptions & o = m_Options;
-  if (!o.transposed || o.kernel != 2 || o.stride != 2 || o.padding != 0)
+  if (!o.transposed || o.kernel != 2 || o.stride != 2 || o.padding != 0 || m_ShuffleWeight.defined())
   {
     return;
   }

@@ -45,7 +45,9 @@ public:
 
   /** Inference only, float32 on the CPU: lets forward keep the weight in oneDNN's blocked layout
    * (reordered once instead of at every call) where that pays, i.e. where the weight is larger than
-   * the input activation (the deep, small-resolution layers; decided at the first call). */
+   * the input activation (the deep, small-resolution layers; decided at the first call). The packed
+   * weight is not a parameter: move the module (device, dtype) before its first forward, and do not
+   * share one module between threads (the Predictor does neither). */
   void AllowPrepackedWeight();
 
   torch::Tensor weight;

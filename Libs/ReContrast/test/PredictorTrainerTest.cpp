@@ -1,4 +1,5 @@
 // The public engine API: Predictor and Trainer on a tiny configuration (resnet18, 64 px).
+#include "Convolution.h"
 #include "ModelFile.h"
 #include "NetworkState.h"
 #include "PythonOracle.h"
@@ -259,6 +260,33 @@ TEST_F(PredictorTest, OptimisedPathsMatchTheExactPath)
     {
       EXPECT_EQ(predictor.Notes().size(), 1u) << "a fallback is said, never silent";
     }
+  }
+}
+
+// Folding with real (random, non-trivial) BatchNorm statistics, and the pixel-shuffle form of a
+// 2x2 stride-2 deconvolution, against the unfolded modules.
+TEST(FastInference, FoldedConvolutionsEqualConvolutionThenBatchNorm)
+{
+  torch::manual_seed(3);
+  torch::NoGradGuard noGrad;
+  for (const bool transposed : { false, true })
+  {
+    recontrast::Convolution conv(recontrast::ConvolutionOptions{
+      6, 5, transposed ? 2 : 3, transposed ? 2 : 1, transposed ? 0 : 1, false, transposed });
+    torch::nn::BatchNorm2d bn(torch::nn::BatchNorm2dOptions(5).eps(1e-5));
+    bn->weight.uniform_(0.5, 2.0);
+    bn->bias.uniform_(-1.0, 1.0);
+    bn->running_mean.uniform_(-0.5, 0.5);
+    bn->running_var.uniform_(0.2, 3.0);
+    bn->eval();
+    const torch::Tensor x = torch::randn({ 2, 6, 7, 9 });
+    const torch::Tensor expected = bn->forward(conv->forward(x));
+    conv->FoldBatchNorm(*bn);
+    conv->UsePixelShuffleForm();
+    conv->UsePixelShuffleForm(); // a second call changes nothing
+    const torch::Tensor folded = conv->forward(x);
+    ASSERT_EQ(folded.sizes(), expected.sizes());
+    EXPECT_LT((folded - expected).abs().max().item<double>(), 1e-5) << (transposed ? "deconvolution" : "convolution");
   }
 }
 

@@ -4,6 +4,7 @@
 #include "ReContrast/ReContrastDICOMExport.h"
 #include "itkImage.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,11 @@ struct SourceImage
   std::string sopClassUid;
   std::string sopInstanceUid;
   unsigned int frameNumber = 0; ///< 1-based frame in a multi-frame instance; 0 for a single-frame one.
+  /** Its Image Position (Patient), LPS mm, when it has one. The volume's grid is regular (spacing =
+   * the mean distance); real positions may deviate from it slightly, and results that reference
+   * this image are placed where it is. */
+  std::array<double, 3> position{};
+  bool hasPosition = false;
 };
 
 /** A DICOM series read as a volume, with what a derived object (Parametric Map, SEG) needs to
