@@ -9,7 +9,6 @@
 #include "itkCommand.h"
 #include "itkImageFileReader.h"
 #include "itkImageFileWriter.h"
-#include "itkImageIOFactory.h"
 #include "itkRGBPixel.h"
 #include "itkReContrastAnomalyImageFilter.h"
 #include "itkReContrastAnomalyRegionsImageFilter.h"
@@ -426,10 +425,7 @@ ScanInference::Run(const InferenceJob & job) const
   unsigned int components = 1;
   if (!fs::is_directory(job.input))
   {
-    itk::ImageIOBase::Pointer io =
-      itk::ReContrastIsImageFile(job.input)
-        ? itk::ImageIOFactory::CreateImageIO(job.input.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode)
-        : nullptr;
+    itk::ImageIOBase::Pointer io = itk::ReContrastCreateImageIO(job.input);
     if (!io)
     {
       throw Error(fmt::format("The input '{}' is not an image file that ITK can read.", job.input));

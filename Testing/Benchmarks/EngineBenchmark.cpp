@@ -1,6 +1,7 @@
 // Times the engine's public API on one model file: inference (Predictor, batch 1) or one
 // training step (Trainer). Prints one JSON line; Testing/Benchmarks/engine_benchmark.py runs it
 // next to the PyTorch reference and prints the ratios.
+#include "BenchmarkSupport.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/ModelDescription.h"
 #include "ReContrast/Predictor.h"
@@ -9,7 +10,6 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,23 +20,9 @@
 
 namespace
 {
+using recontrast::benchmark::Median;
+using recontrast::benchmark::PeakResidentMegabytes;
 using Clock = std::chrono::steady_clock;
-
-double
-PeakResidentMegabytes()
-{
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
-
-double
-Median(std::vector<double> values)
-{
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
 
 class RandomSource : public recontrast::SampleSource
 {

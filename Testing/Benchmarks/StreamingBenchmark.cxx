@@ -5,6 +5,7 @@
 //   --mode model     Predictor::Predict on `slices` prepared 256 x 256 inputs, in batches;
 //   --mode pipeline  read a NIfTI volume of `slices` axial slices, ReContrastAnomalyImageFilter
 //                    (masking, intensity preset, resampling, model, inverse resampling), write the map.
+#include "BenchmarkSupport.h"
 #include "ReContrast/Predictor.h"
 #include "itkImage.h"
 #include "itkImageFileReader.h"
@@ -15,7 +16,6 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,17 +25,10 @@
 
 namespace
 {
+using recontrast::benchmark::PeakResidentMegabytes;
 using Clock = std::chrono::steady_clock;
 using VolumeType = itk::Image<short, 3>;
 using MapType = itk::Image<float, 3>;
-
-double
-PeakResidentMegabytes()
-{
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
 
 // A head-like volume: a noisy textured ellipsoid in air, 1 x 1 x 2 mm voxels.
 VolumeType::Pointer

@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 
+from benchmark_models import import_torchvision_model
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -36,17 +38,10 @@ def main():
         if not os.path.exists(path):
             sys.exit(f"startup_benchmark: '{path}' is missing; build the project first.")
     import numpy
-    import torch
-    import torchvision
     from PIL import Image
 
     with tempfile.TemporaryDirectory() as work:
-        torch.manual_seed(0)
-        weights = os.path.join(work, "wrn.pth")
-        torch.save(torchvision.models.wide_resnet50_2().state_dict(), weights)
-        model = os.path.join(work, "wrn.rcm")
-        subprocess.run([recontrast, "import", "--torchvision", weights, "--backbone", "wide_resnet50_2",
-                        "--out", model], check=True, stdout=subprocess.DEVNULL)
+        model = import_torchvision_model(recontrast, "wide_resnet50_2", work)
         picture = os.path.join(work, "picture.png")
         Image.fromarray((numpy.random.default_rng(0).random((256, 256)) * 255).astype("uint8")).save(picture)
         print(f"model file: {os.path.getsize(model) / 1e6:.0f} MB (wide_resnet50_2, 256 px)")

@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 
+from benchmark_models import import_torchvision_model
+
 
 def run(command):
     out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
@@ -40,16 +42,9 @@ def main():
     for path in (tool, recontrast):
         if not os.path.exists(path):
             sys.exit(f"streaming_benchmark: '{path}' is missing; build the project with its tests first.")
-    import torch
-    import torchvision
 
     with tempfile.TemporaryDirectory() as work:
-        torch.manual_seed(0)
-        weights = os.path.join(work, "weights.pth")
-        torch.save(getattr(torchvision.models, args.backbone)().state_dict(), weights)
-        model = os.path.join(work, "model.rcm")
-        subprocess.run([recontrast, "import", "--torchvision", weights, "--backbone", args.backbone,
-                        "--image-size", "256", "--out", model], check=True, stdout=subprocess.DEVNULL)
+        model = import_torchvision_model(recontrast, args.backbone, work, image_size=256)
         print(f"{args.backbone}, 256 px, batch 8, every core; volumes 256 x 256 x N int16")
         print(f"{'precision':>9} {'slices':>6} {'model s':>8} {'pipeline s':>10} {'ratio':>6} {'model RSS MB':>12} "
               f"{'pipeline RSS MB':>15}")

@@ -108,6 +108,9 @@ struct SliceHeader
   unsigned long frameCount = 1;
   bool enhanced = false; // a frame of an enhanced multi-frame image
   std::string problem;   // why this image cannot be read; an error only if its series is the one read
+  // The file as parsed for its headers (large values stay on disk until asked for): the pixels of
+  // the series read come from it, so no file is parsed twice.
+  std::shared_ptr<DcmFileFormat> dicom;
   std::string sopClassUid;
   std::string sopInstanceUid;
   std::string seriesInstanceUid;
@@ -155,8 +158,8 @@ ReadHeaders(const std::string & path, std::vector<SliceHeader> & slices, std::ve
   {
     throw Error(fmt::format("The file '{}' cannot be opened for reading.", path));
   }
-  DcmFileFormat file;
-  const OFCondition loaded = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+  auto file = std::make_shared<DcmFileFormat>();
+  const OFCondition loaded = file->loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
   if (loaded.bad())
   {
     if (HasPart10Preamble(path))
@@ -166,9 +169,10 @@ ReadHeaders(const std::string & path, std::vector<SliceHeader> & slices, std::ve
     notes.push_back(fmt::format("Skipped '{}': not a DICOM file.", name));
     return false;
   }
-  DcmDataset * dataset = file.getDataset();
+  DcmDataset * dataset = file->getDataset();
   SliceHeader header;
   header.file = path;
+  header.dicom = file;
   header.sopClassUid = StringOf(dataset, DCM_SOPClassUID);
   header.sopInstanceUid = StringOf(dataset, DCM_SOPInstanceUID);
   header.seriesInstanceUid = StringOf(dataset, DCM_SeriesInstanceUID);
@@ -405,17 +409,11 @@ void
 ReadPixels(const std::string & path, const std::vector<std::pair<unsigned long, size_t>> & framesToSlices,
            const SliceHeader & header, std::vector<SliceHeader> const & stack, Series::VolumeType * volume)
 {
-  DcmFileFormat file;
-  OFCondition status = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
-  if (status.bad())
-  {
-    throw Error(fmt::format("The DICOM file '{}' cannot be read ({}).", path, detail::TextOf(status)));
-  }
-  DcmDataset * dataset = file.getDataset();
+  DcmDataset * dataset = header.dicom->getDataset();
   const E_TransferSyntax original = dataset->getOriginalXfer();
   if (DcmXfer(original).isEncapsulated())
   {
-    status = dataset->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+    const OFCondition status = dataset->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
     if (status.bad() || !dataset->canWriteXfer(EXS_LittleEndianExplicit))
     {
       throw Error(fmt::format("The DICOM file '{}' uses the transfer syntax '{}', which cannot be decoded here.",
@@ -523,23 +521,6 @@ ReadPixels(const std::string & path, const std::vector<std::pair<unsigned long, 
 }
 
 } // namespace
-
-bool
-IsDicomFile(const std::string & path)
-{
-  if (!fs::is_regular_file(path))
-  {
-    return false;
-  }
-  if (HasPart10Preamble(path))
-  {
-    return true;
-  }
-  detail::EnsureDcmtkReady();
-  DcmFileFormat file;
-  return file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 256, ERM_autoDetect).good() &&
-         file.getDataset()->tagExists(DCM_SOPClassUID);
-}
 
 Series
 ReadSeries(const std::string & folder, const SeriesReadOptions & options)
@@ -686,6 +667,10 @@ ReadSeries(const std::string & folder, const SeriesReadOptions & options)
   {
     const size_t anySlice = frames.front().second;
     ReadPixels(file, frames, stack[anySlice], stack, volume.GetPointer());
+    for (const auto & frame : frames)
+    {
+      stack[frame.second].dicom.reset(); // its pixels are in the volume now
+    }
   }
 
   series.volume = volume;

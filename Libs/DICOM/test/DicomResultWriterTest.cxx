@@ -119,6 +119,35 @@ SourceSeries(ScratchFolder & folder)
   return ReadSeries(folder.String());
 }
 
+// The Series Instance UID of a written object, read by pydicom ("" without Python).
+std::string
+SeriesUidOf(const fs::path & file)
+{
+  const std::string python = RECONTRAST_PYTHON_EXECUTABLE;
+  if (python.empty())
+  {
+    return {};
+  }
+  int status = 0;
+  const std::string uid = RunAndCapture(
+    "'" + python + "' -c \"import pydicom,sys; print(pydicom.dcmread(sys.argv[1]).SeriesInstanceUID, end='')\" '" +
+      file.string() + "'",
+    status);
+  EXPECT_EQ(status, 0) << uid;
+  return status == 0 ? uid : std::string();
+}
+
+// An empty label volume on the grid of `volume`.
+LabelVolumeType::Pointer
+LabelsLike(const Series::VolumeType * volume)
+{
+  auto labels = LabelVolumeType::New();
+  labels->CopyInformation(volume);
+  labels->SetRegions(volume->GetLargestPossibleRegion());
+  labels->Allocate(true);
+  return labels;
+}
+
 // A smooth map with a hot spot, on the source's grid.
 MapVolumeType::Pointer
 MapLike(const Series & source)
@@ -196,19 +225,10 @@ TEST(DicomResultWriter, ParametricMapReadsBackAsAnEnhancedMultiFrameVolume)
   WriteParametricMap(map, source, ResultDescription{}, file.string());
 
   // Asked for by its Series Instance UID, the map is read like any enhanced image.
-  std::string uid;
+  const std::string uid = SeriesUidOf(file);
+  if (uid.empty())
   {
-    int status = 0;
-    const std::string python = RECONTRAST_PYTHON_EXECUTABLE;
-    if (python.empty())
-    {
-      GTEST_SKIP() << "no Python with pydicom to find the map's series UID";
-    }
-    uid = RunAndCapture(
-      "'" + python + "' -c \"import pydicom,sys; print(pydicom.dcmread(sys.argv[1]).SeriesInstanceUID, end='')\" '" +
-        file.string() + "'",
-      status);
-    ASSERT_EQ(status, 0) << uid;
+    GTEST_SKIP() << "no Python with pydicom to find the map's series UID";
   }
   SeriesReadOptions options;
   options.seriesInstanceUid = uid;
@@ -247,20 +267,14 @@ TEST(DicomResultWriter, SegmentationOfAnEnhancedMultiFrameSourceReferencesItsFra
   const Series scan = SourceSeries(sourceFolder);
   const fs::path mapFile = scratch.Path() / "map.dcm";
   WriteParametricMap(MapLike(scan), scan, ResultDescription{}, mapFile.string());
+  const std::string uid = SeriesUidOf(mapFile);
+  ASSERT_FALSE(uid.empty());
   int status = 0;
-  const std::string uid = RunAndCapture(
-    "'" + python + "' -c \"import pydicom,sys; print(pydicom.dcmread(sys.argv[1]).SeriesInstanceUID, end='')\" '" +
-      mapFile.string() + "'",
-    status);
-  ASSERT_EQ(status, 0) << uid;
   SeriesReadOptions options;
   options.seriesInstanceUid = uid;
   const Series source = ReadSeries(scratch.String(), options);
 
-  auto labels = LabelVolumeType::New();
-  labels->CopyInformation(source.volume);
-  labels->SetRegions(source.volume->GetLargestPossibleRegion());
-  labels->Allocate(true);
+  auto labels = LabelsLike(source.volume);
   labels->GetBufferPointer()[0] = 1;
   ScratchFolder output;
   const fs::path file = output.Path() / "regions.dcm";
@@ -288,10 +302,7 @@ TEST(DicomResultWriter, SegmentationIsValidAndHoldsTheRegions)
   ScratchFolder sourceFolder;
   const Series source = SourceSeries(sourceFolder);
   const auto map = MapLike(source);
-  auto labels = LabelVolumeType::New();
-  labels->CopyInformation(source.volume);
-  labels->SetRegions(source.volume->GetLargestPossibleRegion());
-  labels->Allocate();
+  auto labels = LabelsLike(source.volume);
   const size_t n = labels->GetLargestPossibleRegion().GetNumberOfPixels();
   std::vector<float> expected(n);
   for (size_t i = 0; i < n; ++i)

@@ -6,6 +6,7 @@
 #include "ReContrastITKExport.h"
 
 #include "itkImage.h"
+#include "itkImageIOBase.h"
 
 #include <functional>
 #include <list>
@@ -66,8 +67,12 @@ private:
   mutable std::list<std::pair<size_t, std::shared_ptr<const ReContrastScanSlices>>> m_Cache;
 };
 
-/** Whether `path` is an image file ITK can read (by its name and a probe of its content; a file with
- * the DICOM preamble always is). Text files such as lists and licences are not. */
+/** The ImageIO that reads `path`, or nullptr when it is not an image file ITK can read. Decided by its
+ * name and one probe of its content (a file with the DICOM preamble gets GDCM's without a probe);
+ * text files such as lists and licences are never offered to GDCM, whose probe floods stderr. */
+ReContrastITK_EXPORT ImageIOBase::Pointer ReContrastCreateImageIO(const std::string & path);
+
+/** Whether ReContrastCreateImageIO finds a reader for `path`. */
 ReContrastITK_EXPORT bool ReContrastIsImageFile(const std::string & path);
 
 /** Reads a scan (any ITK-readable file: NIfTI, NRRD, MetaImage, PNG, JPEG, ...; or a folder of

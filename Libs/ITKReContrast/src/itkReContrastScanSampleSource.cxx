@@ -101,16 +101,16 @@ HasImageExtension(const fs::path & path)
 }
 } // namespace
 
-bool
-ReContrastIsImageFile(const std::string & path)
+ImageIOBase::Pointer
+ReContrastCreateImageIO(const std::string & path)
 {
   if (!fs::is_regular_file(path))
   {
-    return false;
+    return nullptr;
   }
   if (HasDicomPreamble(path))
   {
-    return true;
+    return GDCMImageIO::New().GetPointer();
   }
   // Only files named like images, or without any extension (DICOM files often have none), are
   // offered to ITK's readers: GDCM's probe of an arbitrary file (a licence, a list) floods stderr.
@@ -121,9 +121,15 @@ ReContrastIsImageFile(const std::string & path)
     std::all_of(extension.begin() + 1, extension.end(), [](unsigned char c) { return std::isdigit(c); });
   if (!noExtension && !HasImageExtension(path))
   {
-    return false;
+    return nullptr;
   }
-  return ImageIOFactory::CreateImageIO(path.c_str(), ImageIOFactory::IOFileModeEnum::ReadMode) != nullptr;
+  return ImageIOFactory::CreateImageIO(path.c_str(), ImageIOFactory::IOFileModeEnum::ReadMode);
+}
+
+bool
+ReContrastIsImageFile(const std::string & path)
+{
+  return ReContrastCreateImageIO(path) != nullptr;
 }
 
 std::shared_ptr<const ReContrastScanSlices>
@@ -332,10 +338,10 @@ ReContrastScanSampleSource::ListScans(const std::string & folderOrList)
       {
         scans.push_back(entry.path().string()); // a DICOM series folder
       }
-      else if (entry.is_regular_file() && ReContrastIsImageFile(entry.path().string()))
+      else if (const ImageIOBase::Pointer io =
+                 entry.is_regular_file() ? ReContrastCreateImageIO(entry.path().string()) : nullptr)
       {
-        const bool dicom =
-          HasDicomPreamble(entry.path()) || GDCMImageIO::New()->CanReadFile(entry.path().string().c_str());
+        const bool dicom = dynamic_cast<const GDCMImageIO *>(io.GetPointer()) != nullptr;
         hasDicom = hasDicom || dicom;
         if (!dicom)
         {

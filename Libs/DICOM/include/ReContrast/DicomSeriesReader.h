@@ -64,8 +64,6 @@ struct SeriesReadOptions
  * Files that are not DICOM, or DICOM objects that are not images, are skipped with a note. */
 ReContrastDICOM_EXPORT Series ReadSeries(const std::string & folder, const SeriesReadOptions & options = {});
 
-/** Whether `path` is a DICOM file (Part 10 preamble, or a dataset that DCMTK recognises). */
-ReContrastDICOM_EXPORT bool IsDicomFile(const std::string & path);
 
 } // namespace recontrast::dicom
 
