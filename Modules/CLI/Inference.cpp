@@ -358,6 +358,35 @@ DicomSeriesFolderReader()
   };
 }
 
+nlohmann::json
+RegionsOfMap(const std::string & mapPath, double threshold, const std::string & labelsPath)
+{
+  if (!(threshold >= 0.0))
+  {
+    throw Error(fmt::format("The threshold must be a number of at least 0 (got {}).", threshold));
+  }
+  using MapType = itk::Image<float, 3>;
+  using RegionFilterType = itk::ReContrastAnomalyRegionsImageFilter<MapType>;
+  auto reader = itk::ImageFileReader<MapType>::New();
+  reader->SetFileName(mapPath);
+  auto regionFilter = RegionFilterType::New();
+  regionFilter->SetInput(reader->GetOutput());
+  regionFilter->SetThreshold(threshold);
+  try
+  {
+    regionFilter->Update();
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    throw Error(fmt::format("Could not find the regions of the anomaly map '{}': {}", mapPath, e.GetDescription()));
+  }
+  if (!labelsPath.empty())
+  {
+    WriteImageAtomically(regionFilter->GetOutput(), labelsPath);
+  }
+  return nlohmann::json::parse(itk::ReContrastRegionTable::ToJSON(regionFilter->GetRegions()));
+}
+
 void
 RequireFolderOf(const std::string & path, const char * what)
 {

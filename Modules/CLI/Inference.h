@@ -29,6 +29,12 @@ dicom::Series ReadDicomScan(const std::string & folder, const std::string & seri
  * itk::ExceptionObject as that layer expects). */
 std::function<itk::Image<float, 3>::Pointer(const std::string &)> DicomSeriesFolderReader();
 
+/** The anomalous regions of an anomaly map already written (a volume file): the connected regions
+ * above `threshold`, as the "regions" array of a report, with their label map written atomically to
+ * `labelsPath` (when not empty). The same filters as a full run, without the model: for a viewer
+ * that moves the threshold after the map was made. Throws recontrast::Error. */
+nlohmann::json RegionsOfMap(const std::string & mapPath, double threshold, const std::string & labelsPath);
+
 /** How a model wants its scans prepared, from the properties its training stored in the file. */
 struct ScanPreparation
 {

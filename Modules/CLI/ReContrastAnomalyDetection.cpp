@@ -5,14 +5,13 @@
 #include "ReContrast/AtomicFile.h"
 #include "ReContrast/Error.h"
 #include "ReContrastAnomalyDetectionXML.h"
+#include "SlicerCliModule.h"
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/fmt/fmt.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <exception>
 
 namespace
 {
@@ -30,14 +29,32 @@ struct Arguments
   int threads = 0;
   int batchSize = 4;
   std::string intensity;
-  std::string returnParameterFile;
-  std::string processInformationAddress;
 };
 
-int
+void
+AddOptions(CLI::App & app, Arguments & a)
+{
+  app.add_option("inputVolume", a.inputVolume, "Input scan")->check(CLI::ExistingPath);
+  app.add_option("outputVolume", a.outputVolume, "Anomaly map to write");
+  app.add_option("--model", a.model, "Model file")->check(CLI::ExistingFile);
+  app.add_option("--labels", a.regionLabels, "Label map of the anomalous regions");
+  app.add_option("--report", a.report, "JSON report");
+  app.add_option("--threshold", a.threshold, "Threshold (negative: the model's recommended one)");
+  app.add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({ "cpu", "cuda" }));
+  app.add_option("--precision", a.precision, "fp32, bf16 or exact")->check(CLI::IsMember({ "fp32", "bf16", "exact" }));
+  app.add_option("--threads", a.threads, "CPU threads (0: every core)")->check(CLI::NonNegativeNumber);
+  app.add_option("--batchSize", a.batchSize, "Slices per batch")->check(CLI::PositiveNumber);
+  app.add_option("--intensity", a.intensity, "Intensity preset override");
+}
+
+std::vector<std::pair<std::string, std::string>>
 Run(const Arguments & a)
 {
-  for (const std::string * path : { &a.outputVolume, &a.regionLabels, &a.report, &a.returnParameterFile })
+  if (a.inputVolume.empty() || a.outputVolume.empty() || a.model.empty())
+  {
+    throw recontrast::Error("An input scan, an output map and --model are required (run with --help).");
+  }
+  for (const std::string * path : { &a.outputVolume, &a.regionLabels, &a.report })
   {
     if (!path->empty())
     {
@@ -75,76 +92,23 @@ Run(const Arguments & a)
   {
     largest = std::max(largest, region.value("volume_mm3", region.value("area_mm2", 0.0)));
   }
-  const double calibrated = report.value("calibrated_score", 0.0);
-  if (!a.returnParameterFile.empty())
-  {
-    // Slicer reads "name = value" lines for the output scalars.
-    recontrast::AtomicFile file(a.returnParameterFile);
-    file.Stream() << "volumeScore = " << fmt::format("{:.6g}", report["score"].get<double>()) << '\n'
-                  << "calibratedScore = " << fmt::format("{:.6g}", calibrated) << '\n'
-                  << "regionCount = " << report["regions"].size() << '\n'
-                  << "largestRegionVolume = " << fmt::format("{:.6g}", largest) << '\n';
-    file.Commit();
-  }
   std::printf("score %.4f, %zu anomalous regions\n", report["score"].get<double>(), report["regions"].size());
-  return 0;
+  return { { "volumeScore", fmt::format("{:.6g}", report["score"].get<double>()) },
+           { "calibratedScore", fmt::format("{:.6g}", report.value("calibrated_score", 0.0)) },
+           { "regionCount", std::to_string(report["regions"].size()) },
+           { "largestRegionVolume", fmt::format("{:.6g}", largest) } };
 }
 } // namespace
 
 int
 main(int argc, char ** argv)
 {
-  CLI::App app{ "ReContrast Anomaly Detection (Slicer CLI module): the anomaly map of a scan. Run with --xml for its "
-                "SlicerExecutionModel description." };
-  app.name("ReContrastAnomalyDetection");
   Arguments a;
-  bool xml = false;
-  app.add_flag("--xml", xml, "Print the module's SlicerExecutionModel XML and exit");
-  app.add_option("inputVolume", a.inputVolume, "Input scan")->check(CLI::ExistingPath);
-  app.add_option("outputVolume", a.outputVolume, "Anomaly map to write");
-  app.add_option("--model", a.model, "Model file")->check(CLI::ExistingFile);
-  app.add_option("--labels", a.regionLabels, "Label map of the anomalous regions");
-  app.add_option("--report", a.report, "JSON report");
-  app.add_option("--threshold", a.threshold, "Threshold (negative: the model's recommended one)");
-  app.add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({ "cpu", "cuda" }));
-  app.add_option("--precision", a.precision, "fp32, bf16 or exact")->check(CLI::IsMember({ "fp32", "bf16", "exact" }));
-  app.add_option("--threads", a.threads, "CPU threads (0: every core)")->check(CLI::NonNegativeNumber);
-  app.add_option("--batchSize", a.batchSize, "Slices per batch")->check(CLI::PositiveNumber);
-  app.add_option("--intensity", a.intensity, "Intensity preset override");
-  app.add_option("--returnparameterfile",
-                 a.returnParameterFile,
-                 "File for the output scalars (written by Slicer's "
-                 "convention: name = value)");
-  app.add_option("--processinformationaddress", a.processInformationAddress, "Slicer's process information (unused)");
-  try
-  {
-    app.parse(argc, argv);
-  }
-  catch (const CLI::ParseError & e)
-  {
-    return app.exit(e);
-  }
-  if (xml)
-  {
-    std::fputs(recontrast::cli::ModuleDescriptionXML, stdout);
-    return 0;
-  }
-  try
-  {
-    if (a.inputVolume.empty() || a.outputVolume.empty() || a.model.empty())
-    {
-      throw recontrast::Error("An input scan, an output map and --model are required (run with --help).");
-    }
-    return Run(a);
-  }
-  catch (const recontrast::Error & e)
-  {
-    std::fprintf(stderr, "ReContrastAnomalyDetection: %s\n", e.what());
-    return 1;
-  }
-  catch (const std::exception & e)
-  {
-    std::fprintf(stderr, "ReContrastAnomalyDetection: unexpected error: %s\n", e.what());
-    return 1;
-  }
+  recontrast::cli::SlicerCliModule module;
+  module.name = "ReContrastAnomalyDetection";
+  module.description = "ReContrast Anomaly Detection (Slicer CLI module): the anomaly map of a scan.";
+  module.xml = recontrast::cli::ModuleDescriptionXML;
+  module.addOptions = [&](CLI::App & app) { AddOptions(app, a); };
+  module.run = [&] { return Run(a); };
+  return recontrast::cli::RunSlicerCliModule(module, argc, argv);
 }

@@ -1,19 +1,10 @@
 #include "Commands.h"
 
-#include "Inference.h"
-#include "ProgressReporter.h"
-#include "ReContrast/AtomicFile.h"
-#include "ReContrast/CurvePlot.h"
-#include "ReContrast/Error.h"
-#include "ReContrast/Trainer.h"
-#include "itkImageIOFactory.h"
-#include "itkReContrastScanSampleSource.h"
-
-#include <nlohmann/json.hpp>
-#include <spdlog/fmt/fmt.h>
+#include "ReContrast/ModelConfig.h"
+#include "Training.h"
 
 #include <csignal>
-#include <filesystem>
+#include <cstdio>
 
 namespace recontrast::cli
 {
@@ -28,40 +19,6 @@ OnInterrupt(int)
   g_Interrupted = 1;
 }
 
-std::string
-SiblingPath(const std::string & modelPath, const std::string & suffix)
-{
-  const std::filesystem::path model(modelPath);
-  return (model.parent_path() / (model.stem().string() + suffix)).string();
-}
-
-// 8-bit colour pictures (MVTec-style data) are scaled as bytes; scans get robust MR percentiles.
-std::string
-DefaultIntensity(const std::string & firstScan)
-{
-  if (!std::filesystem::is_directory(firstScan))
-  {
-    itk::ImageIOBase::Pointer io =
-      itk::ImageIOFactory::CreateImageIO(firstScan.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
-    try
-    {
-      if (io)
-      {
-        io->SetFileName(firstScan);
-        io->ReadImageInformation();
-        if (io->GetNumberOfComponents() == 3 || io->GetNumberOfComponents() == 4)
-        {
-          return "bytes";
-        }
-      }
-    }
-    catch (const itk::ExceptionObject &)
-    {
-      // Reading the data for training names the unreadable file.
-    }
-  }
-  return "mr";
-}
 } // namespace
 
 TrainCommand::TrainCommand(CLI::App & app)
@@ -113,119 +70,33 @@ TrainCommand::TrainCommand(CLI::App & app)
 int
 TrainCommand::Run() const
 {
-  TrainingOptions options;
-  options.backbone = BackboneFromString(m_Backbone);
-  options.imageSize = m_ImageSize;
-  options.iterations = m_Iterations;
-  options.batchSize = m_BatchSize;
-  options.seed = m_Seed;
-  options.encoderBatchNorm = EncoderBatchNormModeFromString(m_EncoderBatchNorm);
-  options.encoderWeights = m_EncoderWeights;
-  options.initialModel = m_InitialModel;
-  options.device = m_Device;
-  options.threads = m_Threads;
-  options.checkpointEvery = m_CheckpointEvery;
-  options.resume = m_Resume;
-  options.calibrationFraction = m_CalibrationFraction;
-  std::vector<std::string> scans;
-  try
-  {
-    scans = itk::ReContrastScanSampleSource::ListScans(m_Data);
-  }
-  catch (const itk::ExceptionObject & e)
-  {
-    throw Error(e.GetDescription());
-  }
-  const std::string intensity = m_Intensity.empty() ? DefaultIntensity(scans.front()) : m_Intensity;
-  // The model's pre-processing travels with it: infer uses the same settings by default.
-  options.modelProperties = { { "intensity", intensity },
-                              { "channel_mode", m_Context ? "context" : "replicated" },
-                              { "min_foreground", fmt::format("{}", m_MinimumForeground) } };
-  options.Validate();
-
-  itk::ReContrastScanSampleSource::Settings settings;
-  try
-  {
-    settings.slices.preset = itk::ReContrastIntensityPreset::FromString(intensity);
-  }
-  catch (const itk::ExceptionObject & e)
-  {
-    throw Error(e.GetDescription());
-  }
-  settings.slices.context = m_Context;
-  settings.slices.minimumForegroundFraction = m_MinimumForeground;
-  settings.seriesFolderReader = DicomSeriesFolderReader();
-
-  std::fprintf(stderr, "recontrast: indexing the training data in %s\n", m_Data.c_str());
-  std::unique_ptr<itk::ReContrastScanSampleSource> source;
-  try
-  {
-    source = std::make_unique<itk::ReContrastScanSampleSource>(scans, settings);
-  }
-  catch (const itk::ExceptionObject & e)
-  {
-    throw Error(e.GetDescription());
-  }
-  std::fprintf(
-    stderr, "recontrast: training %s at %d px on %s\n", m_Backbone.c_str(), m_ImageSize, source->Summary().c_str());
-
-  Trainer trainer(options);
-  ProgressReporter progress("training");
+  TrainingRequest request;
+  request.data = m_Data;
+  request.output = m_Output;
+  request.backbone = m_Backbone;
+  request.imageSize = m_ImageSize;
+  request.iterations = m_Iterations;
+  request.batchSize = m_BatchSize;
+  request.seed = m_Seed;
+  request.encoderWeights = m_EncoderWeights;
+  request.initialModel = m_InitialModel;
+  request.encoderBatchNorm = m_EncoderBatchNorm;
+  request.device = m_Device;
+  request.threads = m_Threads;
+  request.checkpointEvery = m_CheckpointEvery;
+  request.resume = m_Resume;
+  request.intensity = m_Intensity;
+  request.context = m_Context;
+  request.calibrationFraction = m_CalibrationFraction;
+  request.minimumForeground = m_MinimumForeground;
   g_Interrupted = 0;
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
-  trainer.SetProgressCallback([&](const TrainingProgress & p) {
-    progress.Update(static_cast<double>(p.iteration) / p.totalIterations,
-                    fmt::format("it {}/{} loss {:.4f}", p.iteration, p.totalIterations, p.loss));
-    return g_Interrupted == 0;
-  });
-  TrainingResult result;
-  try
-  {
-    result = trainer.Train(*source, m_Output);
-  }
-  catch (const itk::ExceptionObject & e)
-  {
-    progress.Finish();
-    throw Error(e.GetDescription());
-  }
-  catch (const Error &)
-  {
-    progress.Finish();
-    throw;
-  }
-  progress.Finish();
-
-  nlohmann::json report{ { "model", m_Output },
-                         { "backbone", m_Backbone },
-                         { "image_size", m_ImageSize },
-                         { "iterations", m_Iterations },
-                         { "batch_size", m_BatchSize },
-                         { "seed", m_Seed },
-                         { "encoder_batchnorm", m_EncoderBatchNorm },
-                         { "intensity", intensity },
-                         { "context", m_Context },
-                         { "data", m_Data },
-                         { "samples", source->Size() },
-                         { "start_iteration", result.startIteration },
-                         { "seconds", result.seconds },
-                         { "final_loss", result.lossHistory.empty() ? 0.0 : result.lossHistory.back() },
-                         { "loss", result.lossHistory },
-                         { "calibration",
-                           { { "valid", result.description.calibration.valid },
-                             { "mean", result.description.calibration.mean },
-                             { "std", result.description.calibration.std },
-                             { "recommended_threshold", result.description.calibration.recommendedThreshold } } } };
-  const std::string reportPath = SiblingPath(m_Output, ".training.json");
-  AtomicFile reportFile(reportPath);
-  reportFile.Stream() << report.dump(2) << '\n';
-  reportFile.Commit();
-  const std::string curvePath = SiblingPath(m_Output, ".loss.png");
-  visualization::WriteCurvePng(result.lossHistory, "Training loss", "iteration", "loss", curvePath);
+  RunTraining(request, ProgressReporter::Style::Console, [] { return g_Interrupted == 0; });
   std::printf("recontrast: wrote %s\nrecontrast: report %s\nrecontrast: loss curve %s\n",
               m_Output.c_str(),
-              reportPath.c_str(),
-              curvePath.c_str());
+              TrainingReportPath(m_Output).c_str(),
+              LossCurvePath(m_Output).c_str());
   return 0;
 }
 

@@ -1,16 +1,27 @@
 #!/bin/sh
-# The Slicer CLI module as Slicer runs it: --xml must be valid XML describing the expected
-# parameters, and a run with Slicer's arguments must write the map, the return-parameter file and
-# the progress tags.
-# Usage: SlicerCLIModule.sh <module-executable> <recontrast-bin-dir> <work-dir>
+# The Slicer CLI modules as Slicer runs them: --xml must be valid XML describing the expected
+# parameters, and runs with Slicer's arguments must write their outputs, the return-parameter file
+# and the progress tags: ReContrastTrainModel trains the model that ReContrastModelInfo describes,
+# ReContrastAnomalyDetection scores a scan with it and ReContrastAnomalousRegions re-thresholds the map.
+# Usage: SlicerCLIModule.sh <cli-modules-dir> <recontrast-bin-dir> <work-dir>
 set -eu
-module="$1"; bin="$2"; work="$3"
+modules="$1"; bin="$2"; work="$3"
+module="$modules/ReContrastAnomalyDetection"
 brain=/usr/share/mricron/templates/ch2bet.nii.gz
 rm -rf "$work"; mkdir -p "$work"
 fail() { echo "FAILED: $*"; exit 1; }
 
-"$module" --xml > "$work/module.xml" || fail "--xml"
-xmllint --noout "$work/module.xml" || fail "the XML is not well-formed"
+# Every module: well-formed XML with a title, a category and, for every parameter, a label and a
+# description (Slicer's GUI shows them).
+for name in ReContrastAnomalyDetection ReContrastTrainModel ReContrastModelInfo ReContrastAnomalousRegions; do
+  "$modules/$name" --xml > "$work/$name.xml" || fail "$name --xml"
+  xmllint --noout "$work/$name.xml" || fail "the XML of $name is not well-formed"
+  [ -n "$(xmllint --xpath 'string(/executable/title)' "$work/$name.xml")" ] || fail "$name title"
+  [ -n "$(xmllint --xpath 'string(/executable/category)' "$work/$name.xml")" ] || fail "$name category"
+  [ "$(xmllint --xpath 'count(//parameters/*[name and (not(label) or not(description))])' "$work/$name.xml")" = 0 ] ||
+    fail "$name labels and help"
+done
+cp "$work/ReContrastAnomalyDetection.xml" "$work/module.xml"
 xpath() { xmllint --xpath "$1" "$work/module.xml"; }
 [ "$(xpath 'string(/executable/title)')" = "ReContrast Anomaly Detection" ] || fail "title"
 [ -n "$(xpath 'string(/executable/category)')" ] || fail "category"
@@ -27,11 +38,35 @@ xpath() { xmllint --xpath "$1" "$work/module.xml"; }
 
 if [ ! -f "$brain" ]; then
   echo "note: $brain (mricron-data) is absent; the run with Slicer's arguments was skipped"
-  echo "Slicer CLI module passed"
+  echo "Slicer CLI modules passed"
   exit 0
 fi
-"$bin/recontrast" train --data "$brain" --out "$work/model.rcm" --backbone resnet18 --image-size 32 \
-  --iterations 2 --batch-size 4 > "$work/train.log" 2>&1 || { cat "$work/train.log"; fail "train"; }
+# Training as the module's training panel runs it: a folder of normal scans.
+mkdir -p "$work/normal"
+ln -s "$brain" "$work/normal/ch2bet.nii.gz"
+"$modules/ReContrastTrainModel" --data "$work/normal" --outputModel "$work/model.rcm" --backbone resnet18 \
+  --imageSize 32 --iterations 2 --batchSize 4 --device cpu --threads 0 --returnparameterfile "$work/train.params" \
+  --processinformationaddress 0x0 > "$work/train.log" 2>&1 || { cat "$work/train.log"; fail "train"; }
+[ -s "$work/model.rcm" ] || fail "no model written"
+grep -q "<filter-progress>1.0000</filter-progress>" "$work/train.log" || fail "training progress"
+grep -Eq '^finalLoss = [0-9.eE+-]+$' "$work/train.params" || { cat "$work/train.params"; fail "finalLoss"; }
+grep -Eq '^trainingSamples = [1-9][0-9]*$' "$work/train.params" || fail "trainingSamples"
+if "$modules/ReContrastTrainModel" --outputModel "$work/nodata.rcm" 2> "$work/err.txt"; then
+  fail "training without data succeeded"
+fi
+[ "$(wc -l < "$work/err.txt")" -eq 1 ] || { cat "$work/err.txt"; fail "one sentence for training without data"; }
+[ ! -e "$work/nodata.rcm" ] || fail "a model was written without data"
+
+# The model's description, as the panel shows it.
+"$modules/ReContrastModelInfo" "$work/model.rcm" --returnparameterfile "$work/info.params" > /dev/null ||
+  fail "model info"
+grep -q '^backbone = resnet18$' "$work/info.params" || { cat "$work/info.params"; fail "info backbone"; }
+grep -q '^imageSize = 32$' "$work/info.params" || fail "info image size"
+grep -Eq '^summary = resnet18 at 32 px, trained 2 iterations on [0-9]+ normal slices .+$' "$work/info.params" || fail "info summary"
+grep -Eq '^cudaAvailable = (true|false)$' "$work/info.params" || fail "info cuda"
+grep -Eq '^calibrated = (true|false)$' "$work/info.params" || fail "info calibrated"
+if "$modules/ReContrastModelInfo" "$work/train.log" 2> "$work/err.txt"; then fail "a log file was described as a model"; fi
+[ "$(wc -l < "$work/err.txt")" -eq 1 ] || { cat "$work/err.txt"; fail "one sentence for a bad model"; }
 "$bin/recontrast-add-lesion" --input "$brain" --output "$work/input.nrrd" --radius 10 --contrast 1.8 > /dev/null
 # Slicer's order: flags, Slicer's own options, then the images by index.
 "$module" --model "$work/model.rcm" --threshold 0.5 --device cpu --threads 0 --labels "$work/labels.nrrd" \
@@ -44,11 +79,26 @@ grep -q "<filter-end>" "$work/stdout.txt" || fail "filter-end"
 grep -Eq '^volumeScore = [0-9.eE+-]+$' "$work/return.params" || { cat "$work/return.params"; fail "volumeScore"; }
 grep -Eq '^regionCount = [0-9]+$' "$work/return.params" || fail "regionCount"
 
+# Another threshold on the map just made, without the model.
+"$modules/ReContrastAnomalousRegions" --threshold 0.2 --report "$work/regions.json" \
+  --returnparameterfile "$work/regions.params" "$work/output.nrrd" "$work/regions.nrrd" > /dev/null ||
+  fail "regions"
+[ -s "$work/regions.nrrd" ] || fail "region labels"
+grep -Eq '^regionCount = [0-9]+$' "$work/regions.params" || fail "regions regionCount"
+count=$(sed -n 's/^regionCount = //p' "$work/regions.params")
+[ "$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["regions"]))' "$work/regions.json")" = "$count" ] ||
+  fail "the region table and the count differ"
+if "$modules/ReContrastAnomalousRegions" --threshold -1 "$work/output.nrrd" "$work/bad-regions.nrrd" 2> "$work/err.txt"; then
+  fail "a negative threshold was accepted"
+fi
+[ "$(wc -l < "$work/err.txt")" -eq 1 ] || { cat "$work/err.txt"; fail "one sentence for a negative threshold"; }
+[ ! -e "$work/bad-regions.nrrd" ] || fail "labels written for a negative threshold"
+
 # Bad input: one sentence, non-zero exit, no output.
 if "$module" --model "$work/train.log" "$work/input.nrrd" "$work/bad.nrrd" 2> "$work/err.txt"; then
   fail "a log file was accepted as a model"
 fi
 [ "$(wc -l < "$work/err.txt")" -eq 1 ] || { cat "$work/err.txt"; fail "one sentence"; }
 [ ! -e "$work/bad.nrrd" ] || fail "an output was written for bad input"
-rm -rf "$work"
-echo "Slicer CLI module passed"
+[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"
+echo "Slicer CLI modules passed"

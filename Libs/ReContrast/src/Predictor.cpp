@@ -79,6 +79,12 @@ PrecisionFromString(const std::string & name)
   throw Error("Unknown precision '" + name + "'; expected 'exact', 'fp32' or 'bf16'.");
 }
 
+bool
+PrecisionAvailable(Precision precision, const std::string & device)
+{
+  return precision != Precision::BFloat16 || SupportsBFloat16(ParseDevice(device));
+}
+
 struct Predictor::Impl
 {
   PredictorOptions options;

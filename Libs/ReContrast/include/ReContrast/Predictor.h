@@ -34,6 +34,9 @@ enum class Precision
 RECONTRAST_EXPORT std::string ToString(Precision precision);
 /** "exact", "fp32" or "bf16"; throws Error otherwise. */
 RECONTRAST_EXPORT Precision PrecisionFromString(const std::string & name);
+/** Whether `precision` runs natively on `device` ("cpu", "cuda", "cuda:N"): exact and fp32 always;
+ * bf16 on CUDA and on CPUs with AVX-512 BF16 or AMX. Throws Error for a device that is unknown or absent. */
+RECONTRAST_EXPORT bool PrecisionAvailable(Precision precision, const std::string & device);
 
 struct RECONTRAST_EXPORT PredictorOptions
 {

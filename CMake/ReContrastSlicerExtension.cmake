@@ -1,0 +1,53 @@
+# The project as a 3D Slicer extension (RECONTRAST_BUILD_SLICER_MODULE=ON with Slicer_DIR), in the
+# shape of Slicer's SuperBuild extension template (Utilities/Templates/Extensions/SuperBuild): the
+# outer build (RECONTRAST_SUPERBUILD=ON) builds what Slicer does not provide (LibTorch, DCMTK, ...)
+# and configures this tree again as the inner build in inner-build/, which builds the libraries, the
+# CLI modules and the loadable module against Slicer's own ITK and VTK.
+
+if(NOT Slicer_DIR)
+  message(FATAL_ERROR "ReContrast: the Slicer module builds only against a Slicer build tree, and Slicer_DIR is "
+                      "not set. Configure with -DSlicer_DIR=<Slicer-build>/Slicer-build, or with "
+                      "-DRECONTRAST_BUILD_SLICER_MODULE=OFF for the libraries and command-line tools alone.")
+endif()
+
+if(NOT EXISTS "${Slicer_DIR}/SlicerConfig.cmake")
+  message(FATAL_ERROR "ReContrast: Slicer_DIR='${Slicer_DIR}' is not a Slicer build tree (it has no "
+                      "SlicerConfig.cmake); point it at <Slicer-build>/Slicer-build.")
+endif()
+
+# Extension meta-information, read by Slicer's extension packaging and the Extensions Index.
+set(EXTENSION_NAME ReContrast)
+set(EXTENSION_HOMEPAGE "${PROJECT_HOMEPAGE_URL}")
+set(EXTENSION_CATEGORY "Quantification")
+set(EXTENSION_CONTRIBUTORS "ReContrast for Slicer and ITK developers")
+set(EXTENSION_DESCRIPTION "Unsupervised anomaly detection: a model trained on normal scans only shows where a new scan is unusual, as a heat-map overlay, regions and per-slice scores (ReContrast, NeurIPS 2023).")
+set(EXTENSION_ICONURL "${PROJECT_HOMEPAGE_URL}/raw/main/Modules/Loadable/AnomalyDetection/Resources/Icons/AnomalyDetection.png")
+set(EXTENSION_SCREENSHOTURLS "${PROJECT_HOMEPAGE_URL}/raw/main/Documentation/images/slicer-overlay.png")
+set(EXTENSION_DEPENDS "NA")
+set(EXTENSION_BUILD_SUBDIRECTORY inner-build)
+set(SUPERBUILD_TOPLEVEL_PROJECT inner)
+
+find_package(Slicer REQUIRED)
+include(${Slicer_USE_FILE})
+if(COMMAND mark_as_superbuild)
+  mark_as_superbuild(Slicer_DIR)
+endif()
+
+# Called at the end of the inner build: what the extension package holds. Slicer's packaging step
+# reconfigures the inner build (Docs/developer_guide/extensions.md, "How are Superbuild extensions
+# packaged?"), so the external projects to package are kept in the cache.
+macro(recontrast_slicer_extension_package)
+  set(_recontrast_cpack_projects "")
+  if(Torch_DIR)
+    # LibTorch's shared libraries travel with the extension; Slicer does not ship them.
+    get_filename_component(_recontrast_torch_root "${Torch_DIR}/../../.." ABSOLUTE)
+    install(DIRECTORY "${_recontrast_torch_root}/lib/" DESTINATION "${Slicer_INSTALL_THIRDPARTY_LIB_DIR}"
+      COMPONENT RuntimeLibraries FILES_MATCHING PATTERN "*.so*" PATTERN "*.dylib" PATTERN "*.dll")
+  endif()
+  set(${EXTENSION_NAME}_CPACK_INSTALL_CMAKE_PROJECTS "${_recontrast_cpack_projects}" CACHE STRING
+    "External projects the extension package installs" FORCE)
+  list(APPEND CPACK_INSTALL_CMAKE_PROJECTS "${CMAKE_BINARY_DIR};${EXTENSION_NAME};ALL;/")
+  list(APPEND CPACK_INSTALL_CMAKE_PROJECTS "${${EXTENSION_NAME}_CPACK_INSTALL_CMAKE_PROJECTS}")
+  include(${Slicer_EXTENSION_GENERATE_CONFIG})
+  include(${Slicer_EXTENSION_CPACK})
+endmacro()

@@ -1,0 +1,179 @@
+#include "Training.h"
+
+#include "Inference.h"
+#include "ReContrast/AtomicFile.h"
+#include "ReContrast/CurvePlot.h"
+#include "ReContrast/Error.h"
+#include "ReContrast/Trainer.h"
+#include "itkImageIOFactory.h"
+#include "itkReContrastScanSampleSource.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <filesystem>
+
+namespace recontrast::cli
+{
+
+namespace
+{
+std::string
+SiblingPath(const std::string & modelPath, const std::string & suffix)
+{
+  const std::filesystem::path model(modelPath);
+  return (model.parent_path() / (model.stem().string() + suffix)).string();
+}
+
+// 8-bit colour pictures (MVTec-style data) are scaled as bytes; scans get robust MR percentiles.
+std::string
+DefaultIntensity(const std::string & firstScan)
+{
+  if (!std::filesystem::is_directory(firstScan))
+  {
+    itk::ImageIOBase::Pointer io =
+      itk::ImageIOFactory::CreateImageIO(firstScan.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+    try
+    {
+      if (io)
+      {
+        io->SetFileName(firstScan);
+        io->ReadImageInformation();
+        if (io->GetNumberOfComponents() == 3 || io->GetNumberOfComponents() == 4)
+        {
+          return "bytes";
+        }
+      }
+    }
+    catch (const itk::ExceptionObject &)
+    {
+      // Reading the data for training names the unreadable file.
+    }
+  }
+  return "mr";
+}
+} // namespace
+
+std::string
+TrainingReportPath(const std::string & modelPath)
+{
+  return SiblingPath(modelPath, ".training.json");
+}
+
+std::string
+LossCurvePath(const std::string & modelPath)
+{
+  return SiblingPath(modelPath, ".loss.png");
+}
+
+nlohmann::json
+RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, const std::function<bool()> & keepGoing)
+{
+  TrainingOptions options;
+  options.backbone = BackboneFromString(r.backbone);
+  options.imageSize = r.imageSize;
+  options.iterations = r.iterations;
+  options.batchSize = r.batchSize;
+  options.seed = r.seed;
+  options.encoderBatchNorm = EncoderBatchNormModeFromString(r.encoderBatchNorm);
+  options.encoderWeights = r.encoderWeights;
+  options.initialModel = r.initialModel;
+  options.device = r.device;
+  options.threads = r.threads;
+  options.checkpointEvery = r.checkpointEvery;
+  options.resume = r.resume;
+  options.calibrationFraction = r.calibrationFraction;
+  std::vector<std::string> scans;
+  try
+  {
+    scans = itk::ReContrastScanSampleSource::ListScans(r.data);
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    throw Error(e.GetDescription());
+  }
+  const std::string intensity = r.intensity.empty() ? DefaultIntensity(scans.front()) : r.intensity;
+  // The model's pre-processing travels with it: infer uses the same settings by default.
+  options.modelProperties = { { "intensity", intensity },
+                              { "channel_mode", r.context ? "context" : "replicated" },
+                              { "min_foreground", fmt::format("{}", r.minimumForeground) } };
+  options.Validate();
+
+  itk::ReContrastScanSampleSource::Settings settings;
+  try
+  {
+    settings.slices.preset = itk::ReContrastIntensityPreset::FromString(intensity);
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    throw Error(e.GetDescription());
+  }
+  settings.slices.context = r.context;
+  settings.slices.minimumForegroundFraction = r.minimumForeground;
+  settings.seriesFolderReader = DicomSeriesFolderReader();
+
+  std::fprintf(stderr, "recontrast: indexing the training data in %s\n", r.data.c_str());
+  std::unique_ptr<itk::ReContrastScanSampleSource> source;
+  try
+  {
+    source = std::make_unique<itk::ReContrastScanSampleSource>(scans, settings);
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    throw Error(e.GetDescription());
+  }
+  std::fprintf(
+    stderr, "recontrast: training %s at %d px on %s\n", r.backbone.c_str(), r.imageSize, source->Summary().c_str());
+
+  Trainer trainer(options);
+  ProgressReporter progress("training", progressStyle);
+  trainer.SetProgressCallback([&](const TrainingProgress & p) {
+    progress.Update(static_cast<double>(p.iteration) / p.totalIterations,
+                    fmt::format("it {}/{} loss {:.4f}", p.iteration, p.totalIterations, p.loss));
+    return keepGoing();
+  });
+  TrainingResult result;
+  try
+  {
+    result = trainer.Train(*source, r.output);
+  }
+  catch (const itk::ExceptionObject & e)
+  {
+    progress.Finish();
+    throw Error(e.GetDescription());
+  }
+  catch (const Error &)
+  {
+    progress.Finish();
+    throw;
+  }
+  progress.Finish();
+
+  nlohmann::json report{ { "model", r.output },
+                         { "backbone", r.backbone },
+                         { "image_size", r.imageSize },
+                         { "iterations", r.iterations },
+                         { "batch_size", r.batchSize },
+                         { "seed", r.seed },
+                         { "encoder_batchnorm", r.encoderBatchNorm },
+                         { "intensity", intensity },
+                         { "context", r.context },
+                         { "data", r.data },
+                         { "samples", source->Size() },
+                         { "start_iteration", result.startIteration },
+                         { "seconds", result.seconds },
+                         { "final_loss", result.lossHistory.empty() ? 0.0 : result.lossHistory.back() },
+                         { "loss", result.lossHistory },
+                         { "calibration",
+                           { { "valid", result.description.calibration.valid },
+                             { "mean", result.description.calibration.mean },
+                             { "std", result.description.calibration.std },
+                             { "recommended_threshold", result.description.calibration.recommendedThreshold } } } };
+  const std::string reportPath = TrainingReportPath(r.output);
+  AtomicFile reportFile(reportPath);
+  reportFile.Stream() << report.dump(2) << '\n';
+  reportFile.Commit();
+  visualization::WriteCurvePng(result.lossHistory, "Training loss", "iteration", "loss", LossCurvePath(r.output));
+  return report;
+}
+
+} // namespace recontrast::cli

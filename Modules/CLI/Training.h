@@ -1,0 +1,52 @@
+#ifndef ReContrast_CLI_Training_h
+#define ReContrast_CLI_Training_h
+
+#include "ProgressReporter.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace recontrast::cli
+{
+
+/** What to train on and how: the settings `recontrast train` and the Slicer CLI module
+ * ReContrastTrainModel share. */
+struct TrainingRequest
+{
+  std::string data;   ///< A folder, a list file or an MVTec-style folder of normal scans.
+  std::string output; ///< The model file to write.
+  std::string backbone = "wide_resnet50_2";
+  int imageSize = 256;
+  int iterations = 2000;
+  int batchSize = 16;
+  uint64_t seed = 111;
+  std::string encoderWeights; ///< torchvision ImageNet weights (.pth); empty: random initialisation.
+  std::string initialModel;   ///< A model file to start from; empty: none.
+  std::string encoderBatchNorm = "train";
+  std::string device = "cpu";
+  int threads = 0;
+  int checkpointEvery = 0;
+  bool resume = false;
+  std::string intensity; ///< Empty: "bytes" for colour pictures, "mr" otherwise.
+  bool context = false;
+  double calibrationFraction = 0.1;
+  double minimumForeground = 0.05;
+};
+
+/** Trains a model and writes it with its training report (<model>.training.json) and loss curve
+ * (<model>.loss.png), each atomically. `keepGoing` is asked after every iteration; false stops the
+ * training without writing a model (the last checkpoint, if any, stays for --resume). Returns the
+ * training report. Throws recontrast::Error with one sentence on bad input. */
+nlohmann::json RunTraining(const TrainingRequest & request, ProgressReporter::Style progressStyle,
+                           const std::function<bool()> & keepGoing);
+
+/** The paths of the files RunTraining writes next to the model. */
+std::string TrainingReportPath(const std::string & modelPath);
+std::string LossCurvePath(const std::string & modelPath);
+
+} // namespace recontrast::cli
+
+#endif

@@ -1,0 +1,774 @@
+/*==============================================================================
+
+  ReContrast for Slicer and ITK
+  Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+==============================================================================*/
+
+// AnomalyDetection includes
+#include "vtkSlicerAnomalyDetectionLogic.h"
+#include "vtkMRMLAnomalyDetectionParametersNode.h"
+
+// ReContrast Slicer-free display helpers (Libs/Visualization)
+#include <ReContrast/HeatDisplay.h>
+#include <ReContrast/ResultTables.h>
+
+// Slicer includes
+#include <vtkSlicerCLIModuleLogic.h>
+#include <vtkSlicerPlotsLogic.h>
+#include <vtkSlicerSegmentationsModuleLogic.h>
+
+// MRML includes
+#include <vtkMRMLApplicationLogic.h>
+#include <vtkMRMLColorTableNode.h>
+#include <vtkMRMLCommandLineModuleNode.h>
+#include <vtkMRMLLabelMapVolumeNode.h>
+#include <vtkMRMLPlotChartNode.h>
+#include <vtkMRMLPlotSeriesNode.h>
+#include <vtkMRMLScalarVolumeDisplayNode.h>
+#include <vtkMRMLScalarVolumeNode.h>
+#include <vtkMRMLScene.h>
+#include <vtkMRMLSegmentationNode.h>
+#include <vtkMRMLSliceCompositeNode.h>
+#include <vtkMRMLSliceNode.h>
+#include <vtkMRMLTableNode.h>
+
+// Segmentation core includes
+#include <vtkSegment.h>
+#include <vtkSegmentation.h>
+
+// VTK includes
+#include <vtkDoubleArray.h>
+#include <vtkFloatArray.h>
+#include <vtkImageData.h>
+#include <vtkIntArray.h>
+#include <vtkMatrix4x4.h>
+#include <vtkNew.h>
+#include <vtkObjectFactory.h>
+#include <vtkPointData.h>
+#include <vtkStringArray.h>
+#include <vtkTable.h>
+
+// STD includes
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <vector>
+
+namespace
+{
+// The project's CLI modules (Modules/CLI), by their module names.
+const char* DetectionModule = "ReContrastAnomalyDetection";
+const char* RegionsModule = "ReContrastAnomalousRegions";
+const char* TrainingModule = "ReContrastTrainModel";
+const char* ModelInfoModule = "ReContrastModelInfo";
+
+// Distinguishable segment colours, the most anomalous region first.
+const double SegmentColors[][3] = { { 0.90, 0.10, 0.10 }, { 1.00, 0.55, 0.00 }, { 0.95, 0.85, 0.10 }, { 0.75, 0.20, 0.75 },
+                                    { 0.10, 0.75, 0.85 }, { 0.35, 0.80, 0.25 }, { 0.25, 0.40, 0.95 }, { 0.60, 0.40, 0.20 } };
+
+std::string ReadTextFile(const std::string& path)
+{
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+bool IsFinished(int status)
+{
+  return (status & vtkMRMLCommandLineModuleNode::Completed) != 0 || status == vtkMRMLCommandLineModuleNode::Cancelled;
+}
+} // namespace
+
+//----------------------------------------------------------------------------
+/// A run in progress: what it belongs to and where its outputs go.
+struct PendingRun
+{
+  enum Kind
+  {
+    Detection,
+    Regions,
+    Training
+  };
+  Kind RunKind{ Detection };
+  std::string ParametersNodeID;
+  std::string ReportPath;
+  std::string LabelMapNodeID;
+};
+
+class vtkSlicerAnomalyDetectionLogic::vtkInternal
+{
+public:
+  std::map<vtkMRMLCommandLineModuleNode*, PendingRun> Runs;
+};
+
+//----------------------------------------------------------------------------
+vtkStandardNewMacro(vtkSlicerAnomalyDetectionLogic);
+
+//----------------------------------------------------------------------------
+vtkSlicerAnomalyDetectionLogic::vtkSlicerAnomalyDetectionLogic()
+  : Internal(new vtkInternal)
+{
+}
+
+//----------------------------------------------------------------------------
+vtkSlicerAnomalyDetectionLogic::~vtkSlicerAnomalyDetectionLogic()
+{
+  delete this->Internal;
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::PrintSelf(ostream& os, vtkIndent indent)
+{
+  this->Superclass::PrintSelf(os, indent);
+  os << indent << "Runs in progress: " << this->Internal->Runs.size() << "\n";
+  os << indent << "LastError: " << this->LastError << "\n";
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::RegisterNodes()
+{
+  if (!this->GetMRMLScene())
+  {
+    vtkErrorMacro("RegisterNodes: no scene");
+    return;
+  }
+  this->GetMRMLScene()->RegisterNodeClass(vtkSmartPointer<vtkMRMLAnomalyDetectionParametersNode>::New());
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::SetMRMLSceneInternal(vtkMRMLScene* newScene)
+{
+  // Runs of the old scene can no longer deliver their results.
+  this->Internal->Runs.clear();
+  vtkNew<vtkIntArray> events;
+  events->InsertNextValue(vtkMRMLScene::EndBatchProcessEvent);
+  this->SetAndObserveMRMLSceneEventsInternal(newScene, events.GetPointer());
+}
+
+//----------------------------------------------------------------------------
+vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::CreateCLINode(const char* moduleName)
+{
+  vtkSlicerCLIModuleLogic* cliLogic = vtkSlicerCLIModuleLogic::SafeDownCast(this->GetModuleLogic(moduleName));
+  if (!cliLogic)
+  {
+    this->LastError = std::string("The CLI module ") + moduleName + " is not loaded; reinstall the ReContrast extension.";
+    return nullptr;
+  }
+  vtkMRMLCommandLineModuleNode* cliNode = cliLogic->CreateNodeInScene();
+  if (!cliNode)
+  {
+    this->LastError = std::string("Could not create a run of ") + moduleName + ".";
+  }
+  return cliNode;
+}
+
+//----------------------------------------------------------------------------
+std::string vtkSlicerAnomalyDetectionLogic::TemporaryFilePath(const std::string& name)
+{
+  std::string folder = ".";
+  if (this->GetMRMLApplicationLogic() && this->GetMRMLApplicationLogic()->GetTemporaryPath())
+  {
+    folder = this->GetMRMLApplicationLogic()->GetTemporaryPath();
+  }
+  return folder + "/" + name;
+}
+
+//----------------------------------------------------------------------------
+vtkSlicerAnomalyDetectionLogic::ModelInfo vtkSlicerAnomalyDetectionLogic::DescribeModel(const std::string& modelPath, vtkMRMLAnomalyDetectionParametersNode* parameters)
+{
+  ModelInfo info;
+  if (modelPath.empty())
+  {
+    info.Error = "Choose a model file.";
+    return info;
+  }
+  vtkMRMLCommandLineModuleNode* cliNode = this->CreateCLINode(ModelInfoModule);
+  if (!cliNode)
+  {
+    info.Error = this->LastError;
+    return info;
+  }
+  vtkSlicerCLIModuleLogic* cliLogic = vtkSlicerCLIModuleLogic::SafeDownCast(this->GetModuleLogic(ModelInfoModule));
+  cliNode->SetParameterAsString("model", modelPath);
+  // Reading the file's header takes about a second; waiting keeps the panel simple.
+  cliLogic->ApplyAndWait(cliNode, false);
+  if (cliNode->GetStatus() != vtkMRMLCommandLineModuleNode::Completed)
+  {
+    info.Error = cliNode->GetErrorText();
+    if (info.Error.empty())
+    {
+      info.Error = "The model file could not be read.";
+    }
+  }
+  else
+  {
+    info.Valid = true;
+    info.Summary = cliNode->GetParameterAsString("summary");
+    info.Backbone = cliNode->GetParameterAsString("backbone");
+    info.ImageSize = std::atoi(cliNode->GetParameterAsString("imageSize").c_str());
+    info.Calibrated = cliNode->GetParameterAsString("calibrated") == "true";
+    info.RecommendedThreshold = std::atof(cliNode->GetParameterAsString("recommendedThreshold").c_str());
+    info.NormalScore = std::atof(cliNode->GetParameterAsString("normalScoreMean").c_str());
+    info.CudaAvailable = cliNode->GetParameterAsString("cudaAvailable") == "true";
+    info.BFloat16Available = cliNode->GetParameterAsString("bf16Available") == "true";
+  }
+  this->GetMRMLScene()->RemoveNode(cliNode);
+  if (parameters && info.Valid)
+  {
+    MRMLNodeModifyBlocker blocker(parameters);
+    parameters->SetModelCalibrated(info.Calibrated);
+    parameters->SetNormalScore(info.NormalScore);
+    parameters->SetRecommendedThreshold(info.RecommendedThreshold);
+  }
+  return info;
+}
+
+//----------------------------------------------------------------------------
+double vtkSlicerAnomalyDetectionLogic::EffectiveThreshold(vtkMRMLAnomalyDetectionParametersNode* parameters)
+{
+  if (!parameters)
+  {
+    return -1.0;
+  }
+  if (parameters->GetThreshold() >= 0.0)
+  {
+    return parameters->GetThreshold();
+  }
+  return parameters->GetModelCalibrated() ? parameters->GetRecommendedThreshold() : -1.0;
+}
+
+//----------------------------------------------------------------------------
+vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::StartDetection(vtkMRMLAnomalyDetectionParametersNode* parameters)
+{
+  vtkMRMLScene* scene = this->GetMRMLScene();
+  if (!parameters || !scene)
+  {
+    this->LastError = "No parameters to run with.";
+    return nullptr;
+  }
+  vtkMRMLScalarVolumeNode* input = parameters->GetInputVolumeNode();
+  if (!input || !input->GetImageData())
+  {
+    this->LastError = "Choose the scan to examine.";
+    return nullptr;
+  }
+  if (parameters->GetModelPath().empty())
+  {
+    this->LastError = "Choose a model file.";
+    return nullptr;
+  }
+  vtkMRMLCommandLineModuleNode* cliNode = this->CreateCLINode(DetectionModule);
+  if (!cliNode)
+  {
+    return nullptr;
+  }
+
+  // The map node is reused by later runs on the same scan, so its display settings stay.
+  vtkMRMLScalarVolumeNode* map = parameters->GetAnomalyMapNode();
+  if (!map)
+  {
+    const std::string name = std::string(input->GetName() ? input->GetName() : "Scan") + " anomaly map";
+    map = vtkMRMLScalarVolumeNode::SafeDownCast(scene->AddNewNodeByClass("vtkMRMLScalarVolumeNode", name));
+    parameters->SetAnomalyMapNodeID(map->GetID());
+  }
+
+  PendingRun run;
+  run.RunKind = PendingRun::Detection;
+  run.ParametersNodeID = parameters->GetID();
+  run.ReportPath = this->TemporaryFilePath(std::string("ReContrast-") + cliNode->GetID() + "-report.json");
+  std::remove(run.ReportPath.c_str());
+
+  cliNode->SetParameterAsString("inputVolume", input->GetID());
+  cliNode->SetParameterAsString("outputVolume", map->GetID());
+  cliNode->SetParameterAsString("model", parameters->GetModelPath());
+  cliNode->SetParameterAsString("device", parameters->GetDevice());
+  cliNode->SetParameterAsString("precision", parameters->GetPrecision());
+  cliNode->SetParameterAsString("report", run.ReportPath);
+  const double threshold = EffectiveThreshold(parameters);
+  cliNode->SetParameterAsDouble("threshold", threshold);
+  if (threshold >= 0.0)
+  {
+    // Regions need a threshold; without one (an uncalibrated model and none chosen yet) the map
+    // comes alone and the regions follow when the user sets the threshold.
+    vtkMRMLNode* labels = scene->AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", std::string(map->GetName()) + " regions");
+    run.LabelMapNodeID = labels->GetID();
+    cliNode->SetParameterAsString("regionLabels", run.LabelMapNodeID);
+  }
+
+  vtkNew<vtkIntArray> events;
+  events->InsertNextValue(vtkMRMLCommandLineModuleNode::StatusModifiedEvent);
+  vtkObserveMRMLNodeEventsMacro(cliNode, events.GetPointer());
+  this->Internal->Runs[cliNode] = run;
+  vtkSlicerCLIModuleLogic::SafeDownCast(this->GetModuleLogic(DetectionModule))->Apply(cliNode, false);
+  return cliNode;
+}
+
+//----------------------------------------------------------------------------
+vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::StartRegionUpdate(vtkMRMLAnomalyDetectionParametersNode* parameters)
+{
+  vtkMRMLScene* scene = this->GetMRMLScene();
+  vtkMRMLScalarVolumeNode* map = parameters ? parameters->GetAnomalyMapNode() : nullptr;
+  if (!scene || !map || !map->GetImageData())
+  {
+    this->LastError = "There is no anomaly map yet: press Apply first.";
+    return nullptr;
+  }
+  const double threshold = EffectiveThreshold(parameters);
+  if (threshold < 0.0)
+  {
+    this->LastError = "Set a threshold first (the model recommends none).";
+    return nullptr;
+  }
+  vtkMRMLCommandLineModuleNode* cliNode = this->CreateCLINode(RegionsModule);
+  if (!cliNode)
+  {
+    return nullptr;
+  }
+  PendingRun run;
+  run.RunKind = PendingRun::Regions;
+  run.ParametersNodeID = parameters->GetID();
+  run.ReportPath = this->TemporaryFilePath(std::string("ReContrast-") + cliNode->GetID() + "-regions.json");
+  std::remove(run.ReportPath.c_str());
+  vtkMRMLNode* labels = scene->AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", std::string(map->GetName()) + " regions");
+  run.LabelMapNodeID = labels->GetID();
+
+  cliNode->SetParameterAsString("anomalyMap", map->GetID());
+  cliNode->SetParameterAsString("regionLabels", run.LabelMapNodeID);
+  cliNode->SetParameterAsDouble("threshold", threshold);
+  cliNode->SetParameterAsString("report", run.ReportPath);
+
+  vtkNew<vtkIntArray> events;
+  events->InsertNextValue(vtkMRMLCommandLineModuleNode::StatusModifiedEvent);
+  vtkObserveMRMLNodeEventsMacro(cliNode, events.GetPointer());
+  this->Internal->Runs[cliNode] = run;
+  vtkSlicerCLIModuleLogic::SafeDownCast(this->GetModuleLogic(RegionsModule))->Apply(cliNode, false);
+  return cliNode;
+}
+
+//----------------------------------------------------------------------------
+vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::StartTraining(vtkMRMLAnomalyDetectionParametersNode* parameters)
+{
+  if (!parameters || parameters->GetTrainingDataDirectory().empty())
+  {
+    this->LastError = "Choose the folder of normal scans to learn from.";
+    return nullptr;
+  }
+  if (parameters->GetTrainingOutputModelPath().empty())
+  {
+    this->LastError = "Choose where to write the model file.";
+    return nullptr;
+  }
+  vtkMRMLCommandLineModuleNode* cliNode = this->CreateCLINode(TrainingModule);
+  if (!cliNode)
+  {
+    return nullptr;
+  }
+  cliNode->SetParameterAsString("trainingData", parameters->GetTrainingDataDirectory());
+  cliNode->SetParameterAsString("outputModel", parameters->GetTrainingOutputModelPath());
+  cliNode->SetParameterAsString("backbone", parameters->GetTrainingBackbone());
+  cliNode->SetParameterAsInt("iterations", parameters->GetTrainingIterations());
+  cliNode->SetParameterAsInt("imageSize", parameters->GetTrainingImageSize());
+  cliNode->SetParameterAsString("device", parameters->GetDevice());
+
+  PendingRun run;
+  run.RunKind = PendingRun::Training;
+  run.ParametersNodeID = parameters->GetID();
+  vtkNew<vtkIntArray> events;
+  events->InsertNextValue(vtkMRMLCommandLineModuleNode::StatusModifiedEvent);
+  vtkObserveMRMLNodeEventsMacro(cliNode, events.GetPointer());
+  this->Internal->Runs[cliNode] = run;
+  vtkSlicerCLIModuleLogic::SafeDownCast(this->GetModuleLogic(TrainingModule))->Apply(cliNode, false);
+  return cliNode;
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::ProcessMRMLNodesEvents(vtkObject* caller, unsigned long event, void* callData)
+{
+  vtkMRMLCommandLineModuleNode* cliNode = vtkMRMLCommandLineModuleNode::SafeDownCast(caller);
+  if (!cliNode || event != vtkMRMLCommandLineModuleNode::StatusModifiedEvent)
+  {
+    this->Superclass::ProcessMRMLNodesEvents(caller, event, callData);
+    return;
+  }
+  auto found = this->Internal->Runs.find(cliNode);
+  if (found == this->Internal->Runs.end() || !IsFinished(cliNode->GetStatus()))
+  {
+    return;
+  }
+  const PendingRun run = found->second;
+  this->Internal->Runs.erase(found);
+  vtkUnObserveMRMLNodeMacro(cliNode);
+
+  if (cliNode->GetStatus() == vtkMRMLCommandLineModuleNode::Completed)
+  {
+    switch (run.RunKind)
+    {
+      case PendingRun::Detection: this->OnDetectionCompleted(cliNode); break;
+      case PendingRun::Regions: this->OnRegionUpdateCompleted(cliNode); break;
+      case PendingRun::Training: this->OnTrainingCompleted(cliNode); break;
+    }
+  }
+  else if (!run.LabelMapNodeID.empty() && this->GetMRMLScene())
+  {
+    // Cancelled or failed: the label map that was to receive the regions is not needed.
+    if (vtkMRMLNode* labels = this->GetMRMLScene()->GetNodeByID(run.LabelMapNodeID))
+    {
+      this->GetMRMLScene()->RemoveNode(labels);
+    }
+  }
+  std::remove(run.ReportPath.c_str());
+  // Keep the finished node: the widget reads its status and error text. It is removed with the
+  // next run (the widget) or the scene.
+  (void)callData;
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::OnDetectionCompleted(vtkMRMLCommandLineModuleNode* cliNode)
+{
+  // The run's record was erased; find the parameter node and paths again from the CLI node.
+  vtkMRMLScene* scene = this->GetMRMLScene();
+  const std::string reportPath = cliNode->GetParameterAsString("report");
+  const std::string labelsID = cliNode->GetParameterAsString("regionLabels");
+  vtkMRMLScalarVolumeNode* map = vtkMRMLScalarVolumeNode::SafeDownCast(scene->GetNodeByID(cliNode->GetParameterAsString("outputVolume").c_str()));
+  vtkMRMLAnomalyDetectionParametersNode* parameters = nullptr;
+  std::vector<vtkMRMLNode*> nodes;
+  scene->GetNodesByClass("vtkMRMLAnomalyDetectionParametersNode", nodes);
+  for (vtkMRMLNode* node : nodes)
+  {
+    auto* candidate = vtkMRMLAnomalyDetectionParametersNode::SafeDownCast(node);
+    if (candidate && map && candidate->GetAnomalyMapNode() == map)
+    {
+      parameters = candidate;
+    }
+  }
+  if (!parameters || !map)
+  {
+    return;
+  }
+  const std::string report = ReadTextFile(reportPath);
+  MRMLNodeModifyBlocker blocker(parameters);
+  parameters->SetVolumeScore(std::atof(cliNode->GetParameterAsString("volumeScore").c_str()));
+  parameters->SetCalibratedScore(std::atof(cliNode->GetParameterAsString("calibratedScore").c_str()));
+  this->LoadSliceScores(parameters, report);
+  this->LoadRegions(parameters, report, labelsID.empty() ? nullptr : labelsID.c_str());
+  this->UpdateHeatDisplay(parameters);
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::OnRegionUpdateCompleted(vtkMRMLCommandLineModuleNode* cliNode)
+{
+  vtkMRMLScene* scene = this->GetMRMLScene();
+  vtkMRMLNode* map = scene->GetNodeByID(cliNode->GetParameterAsString("anomalyMap").c_str());
+  std::vector<vtkMRMLNode*> nodes;
+  scene->GetNodesByClass("vtkMRMLAnomalyDetectionParametersNode", nodes);
+  for (vtkMRMLNode* node : nodes)
+  {
+    auto* parameters = vtkMRMLAnomalyDetectionParametersNode::SafeDownCast(node);
+    if (parameters && map && parameters->GetAnomalyMapNode() == map)
+    {
+      const std::string labelsID = cliNode->GetParameterAsString("regionLabels");
+      this->LoadRegions(parameters, ReadTextFile(cliNode->GetParameterAsString("report")), labelsID.c_str());
+      return;
+    }
+  }
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::OnTrainingCompleted(vtkMRMLCommandLineModuleNode* cliNode)
+{
+  // The new model is the one to use next.
+  const std::string modelPath = cliNode->GetParameterAsString("outputModel");
+  std::vector<vtkMRMLNode*> nodes;
+  this->GetMRMLScene()->GetNodesByClass("vtkMRMLAnomalyDetectionParametersNode", nodes);
+  for (vtkMRMLNode* node : nodes)
+  {
+    auto* parameters = vtkMRMLAnomalyDetectionParametersNode::SafeDownCast(node);
+    if (parameters && parameters->GetTrainingOutputModelPath() == modelPath)
+    {
+      parameters->SetModelPath(modelPath);
+      this->DescribeModel(modelPath, parameters);
+    }
+  }
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::LoadSliceScores(vtkMRMLAnomalyDetectionParametersNode* parameters, const std::string& reportJson)
+{
+  vtkMRMLScene* scene = this->GetMRMLScene();
+  recontrast::visualization::SliceScoreSeries series;
+  try
+  {
+    series = recontrast::visualization::SliceScoresFromReport(reportJson);
+  }
+  catch (const std::exception& e)
+  {
+    this->LastError = e.what();
+    return;
+  }
+  parameters->SetSliceAxis(series.axis);
+
+  vtkMRMLTableNode* table = parameters->GetSliceScoreTableNode();
+  if (!table)
+  {
+    table = vtkMRMLTableNode::SafeDownCast(scene->AddNewNodeByClass("vtkMRMLTableNode", "Anomaly score per slice"));
+    parameters->SetSliceScoreTableNodeID(table->GetID());
+  }
+  vtkNew<vtkIntArray> slices;
+  slices->SetName("Slice");
+  vtkNew<vtkDoubleArray> scores;
+  scores->SetName("Score");
+  for (size_t k = 0; k < series.scores.size(); ++k)
+  {
+    // Slices too empty to score are left out of the plot rather than drawn at 0.
+    if (series.scored[k])
+    {
+      slices->InsertNextValue(static_cast<int>(k));
+      scores->InsertNextValue(series.scores[k]);
+    }
+  }
+  {
+    MRMLNodeModifyBlocker tableBlocker(table);
+    table->RemoveAllColumns();
+    table->AddColumn(slices.GetPointer());
+    table->AddColumn(scores.GetPointer());
+    table->SetColumnDescription("Slice", "Slice index along the scan's slice axis");
+    table->SetColumnDescription("Score", "Largest anomaly-map value of the slice");
+  }
+
+  vtkMRMLPlotChartNode* chart = parameters->GetSliceScoreChartNode();
+  if (!chart)
+  {
+    chart = vtkMRMLPlotChartNode::SafeDownCast(scene->AddNewNodeByClass("vtkMRMLPlotChartNode", "Anomaly score per slice"));
+    auto* plotSeries = vtkMRMLPlotSeriesNode::SafeDownCast(scene->AddNewNodeByClass("vtkMRMLPlotSeriesNode", "Slice score"));
+    plotSeries->SetAndObserveTableNodeID(table->GetID());
+    plotSeries->SetXColumnName("Slice");
+    plotSeries->SetYColumnName("Score");
+    plotSeries->SetPlotType(vtkMRMLPlotSeriesNode::PlotTypeScatter);
+    plotSeries->SetMarkerStyle(vtkMRMLPlotSeriesNode::MarkerStyleCircle);
+    plotSeries->SetColor(0.85, 0.15, 0.10);
+    chart->AddAndObservePlotSeriesNodeID(plotSeries->GetID());
+    chart->SetTitle("Anomaly score per slice");
+    chart->SetXAxisTitle("Slice");
+    chart->SetYAxisTitle("Score");
+    parameters->SetSliceScoreChartNodeID(chart->GetID());
+  }
+  if (auto* plotsLogic = vtkSlicerPlotsLogic::SafeDownCast(this->GetModuleLogic("Plots")))
+  {
+    plotsLogic->ShowChartInLayout(chart);
+  }
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::LoadRegions(vtkMRMLAnomalyDetectionParametersNode* parameters, const std::string& reportJson, const char* labelMapNodeID)
+{
+  vtkMRMLScene* scene = this->GetMRMLScene();
+  vtkMRMLLabelMapVolumeNode* labels = labelMapNodeID ? vtkMRMLLabelMapVolumeNode::SafeDownCast(scene->GetNodeByID(labelMapNodeID)) : nullptr;
+  std::vector<recontrast::visualization::RegionRow> rows;
+  try
+  {
+    rows = recontrast::visualization::RegionRowsFromReport(reportJson);
+  }
+  catch (const std::exception& e)
+  {
+    this->LastError = e.what();
+    if (labels)
+    {
+      scene->RemoveNode(labels);
+    }
+    return;
+  }
+
+  // Region table: one row per region, the most anomalous first (label 1).
+  vtkMRMLTableNode* table = parameters->GetRegionTableNode();
+  if (!table)
+  {
+    table = vtkMRMLTableNode::SafeDownCast(scene->AddNewNodeByClass("vtkMRMLTableNode", "Anomalous regions"));
+    parameters->SetRegionTableNodeID(table->GetID());
+  }
+  vtkNew<vtkStringArray> names;
+  names->SetName("Region");
+  vtkNew<vtkDoubleArray> sizes;
+  sizes->SetName("Size");
+  vtkNew<vtkDoubleArray> maxima;
+  maxima->SetName("Max score");
+  vtkNew<vtkDoubleArray> means;
+  means->SetName("Mean score");
+  vtkNew<vtkDoubleArray> centroids;
+  centroids->SetName("Centroid (RAS)");
+  centroids->SetNumberOfComponents(3);
+  for (const auto& row : rows)
+  {
+    names->InsertNextValue("Region " + std::to_string(row.label));
+    sizes->InsertNextValue(row.size);
+    maxima->InsertNextValue(row.maximumScore);
+    means->InsertNextValue(row.meanScore);
+    centroids->InsertNextTuple(row.centroidRAS.data());
+  }
+  {
+    MRMLNodeModifyBlocker tableBlocker(table);
+    table->RemoveAllColumns();
+    table->AddColumn(names.GetPointer());
+    table->AddColumn(sizes.GetPointer());
+    table->AddColumn(maxima.GetPointer());
+    table->AddColumn(means.GetPointer());
+    table->AddColumn(centroids.GetPointer());
+    table->SetColumnUnitLabel("Size", rows.empty() ? "mm3" : rows.front().sizeUnit);
+    table->SetColumnUnitLabel("Centroid (RAS)", "mm");
+  }
+
+  // Segmentation: replaced as a whole, one segment per region.
+  vtkMRMLSegmentationNode* segmentation = parameters->GetSegmentationNode();
+  if (!segmentation)
+  {
+    segmentation = vtkMRMLSegmentationNode::SafeDownCast(scene->AddNewNodeByClass("vtkMRMLSegmentationNode", "Anomalous regions"));
+    segmentation->CreateDefaultDisplayNodes();
+    parameters->SetSegmentationNodeID(segmentation->GetID());
+  }
+  segmentation->GetSegmentation()->RemoveAllSegments();
+  if (parameters->GetInputVolumeNode())
+  {
+    segmentation->SetReferenceImageGeometryParameterFromVolumeNode(parameters->GetInputVolumeNode());
+  }
+  if (labels && !rows.empty())
+  {
+    // The import makes segments in the order of the label values, and label i is row i - 1.
+    vtkSlicerSegmentationsModuleLogic::ImportLabelmapToSegmentationNode(labels, segmentation);
+    vtkSegmentation* segments = segmentation->GetSegmentation();
+    const int colorCount = static_cast<int>(sizeof(SegmentColors) / sizeof(SegmentColors[0]));
+    for (int i = 0; i < segments->GetNumberOfSegments() && i < static_cast<int>(rows.size()); ++i)
+    {
+      vtkSegment* segment = segments->GetNthSegment(i);
+      char name[96];
+      std::snprintf(name, sizeof(name), "Anomalous region %d (max %.3g)", rows[i].label, rows[i].maximumScore);
+      segment->SetName(name);
+      segment->SetColor(const_cast<double*>(SegmentColors[i % colorCount]));
+    }
+  }
+  if (labels)
+  {
+    scene->RemoveNode(labels);
+  }
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::UpdateHeatDisplay(vtkMRMLAnomalyDetectionParametersNode* parameters)
+{
+  vtkMRMLScene* scene = this->GetMRMLScene();
+  vtkMRMLScalarVolumeNode* map = parameters ? parameters->GetAnomalyMapNode() : nullptr;
+  if (!scene || !map || !map->GetImageData() || !map->GetImageData()->GetPointData()->GetScalars())
+  {
+    return;
+  }
+  vtkFloatArray* values = vtkFloatArray::SafeDownCast(map->GetImageData()->GetPointData()->GetScalars());
+  if (!values || values->GetNumberOfValues() == 0)
+  {
+    this->LastError = "The anomaly map holds no float values.";
+    return;
+  }
+
+  // One colour table per colour map, shared by every map of the scene.
+  const std::string colorMap = parameters->GetColorMap().empty() ? "hot" : parameters->GetColorMap();
+  const std::string tableName = "ReContrast heat (" + colorMap + ")";
+  vtkMRMLColorTableNode* colors = vtkMRMLColorTableNode::SafeDownCast(scene->GetFirstNodeByName(tableName.c_str()));
+  if (!colors)
+  {
+    std::vector<std::array<double, 4>> entries;
+    try
+    {
+      entries = recontrast::visualization::HeatColorTable(colorMap, 256);
+    }
+    catch (const std::exception& e)
+    {
+      this->LastError = e.what();
+      return;
+    }
+    colors = vtkMRMLColorTableNode::SafeDownCast(scene->AddNewNodeByClass("vtkMRMLColorTableNode", tableName));
+    colors->SetTypeToUser();
+    colors->SetNumberOfColors(static_cast<int>(entries.size()));
+    for (size_t i = 0; i < entries.size(); ++i)
+    {
+      // Opaque in the table: the threshold hides what is normal, the layer opacity blends.
+      colors->SetColor(static_cast<int>(i), entries[i][0], entries[i][1], entries[i][2], 1.0);
+    }
+    colors->SetHideFromEditors(false);
+  }
+
+  const double threshold = EffectiveThreshold(parameters);
+  const recontrast::visualization::HeatRange range = recontrast::visualization::ChooseHeatRange(values->GetPointer(0),
+                                                                                                static_cast<size_t>(values->GetNumberOfValues()),
+                                                                                                parameters->GetModelCalibrated() ? parameters->GetNormalScore() : std::nan(""),
+                                                                                                threshold >= 0.0 ? threshold : std::nan(""));
+
+  if (!map->GetScalarVolumeDisplayNode())
+  {
+    map->CreateDefaultDisplayNodes();
+  }
+  vtkMRMLScalarVolumeDisplayNode* display = map->GetScalarVolumeDisplayNode();
+  {
+    MRMLNodeModifyBlocker displayBlocker(display);
+    display->SetAndObserveColorNodeID(colors->GetID());
+    display->SetAutoWindowLevel(0);
+    display->SetWindowLevelMinMax(range.lower, range.upper);
+    display->SetAutoThreshold(0);
+    display->SetApplyThreshold(1);
+    display->SetLowerThreshold(threshold >= 0.0 ? threshold : range.lower);
+    display->SetUpperThreshold(VTK_FLOAT_MAX);
+    display->SetInterpolate(0);
+  }
+
+  // The map over the scan in every slice view, as the Volumes module's subject hierarchy plugin
+  // shows a foreground volume (qSlicerSubjectHierarchyVolumesPlugin::showVolumesInAllViews).
+  vtkMRMLScalarVolumeNode* input = parameters->GetInputVolumeNode();
+  std::vector<vtkMRMLNode*> composites;
+  scene->GetNodesByClass("vtkMRMLSliceCompositeNode", composites);
+  for (vtkMRMLNode* node : composites)
+  {
+    auto* composite = vtkMRMLSliceCompositeNode::SafeDownCast(node);
+    MRMLNodeModifyBlocker compositeBlocker(composite);
+    if (input)
+    {
+      composite->SetBackgroundVolumeID(input->GetID());
+    }
+    composite->SetForegroundVolumeID(map->GetID());
+    composite->SetForegroundOpacity(parameters->GetOpacity());
+  }
+}
+
+//----------------------------------------------------------------------------
+bool vtkSlicerAnomalyDetectionLogic::JumpToSlice(vtkMRMLAnomalyDetectionParametersNode* parameters, int sliceIndex)
+{
+  vtkMRMLScalarVolumeNode* map = parameters ? parameters->GetAnomalyMapNode() : nullptr;
+  if (!map || !map->GetImageData() || !this->GetMRMLScene())
+  {
+    return false;
+  }
+  vtkNew<vtkMatrix4x4> ijkToRAS;
+  map->GetIJKToRASMatrix(ijkToRAS.GetPointer());
+  std::array<std::array<double, 4>, 4> matrix{};
+  for (int row = 0; row < 4; ++row)
+  {
+    for (int column = 0; column < 4; ++column)
+    {
+      matrix[row][column] = ijkToRAS->GetElement(row, column);
+    }
+  }
+  int dimensions[3] = { 0, 0, 0 };
+  map->GetImageData()->GetDimensions(dimensions);
+  try
+  {
+    const std::array<double, 3> center = recontrast::visualization::SliceCenterRAS(matrix, { dimensions[0], dimensions[1], dimensions[2] }, parameters->GetSliceAxis(), sliceIndex);
+    vtkMRMLSliceNode::JumpAllSlices(this->GetMRMLScene(), center[0], center[1], center[2], vtkMRMLSliceNode::CenteredJumpSlice);
+  }
+  catch (const std::exception& e)
+  {
+    this->LastError = e.what();
+    return false;
+  }
+  return true;
+}

@@ -1,0 +1,119 @@
+/*==============================================================================
+
+  ReContrast for Slicer and ITK
+  Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+==============================================================================*/
+
+#ifndef __vtkSlicerAnomalyDetectionLogic_h
+#define __vtkSlicerAnomalyDetectionLogic_h
+
+// Slicer includes
+#include "vtkSlicerModuleLogic.h"
+
+#include "vtkSlicerAnomalyDetectionModuleLogicExport.h"
+
+// STD includes
+#include <string>
+
+class vtkMRMLAnomalyDetectionParametersNode;
+class vtkMRMLCommandLineModuleNode;
+class vtkMRMLScalarVolumeNode;
+
+/// \brief The Anomaly Detection module's logic: runs the ReContrast CLI modules and turns their
+/// outputs into what the viewer shows.
+///
+/// The model never runs in Slicer's process: scoring, training, region finding and model
+/// description are CLI modules (Modules/CLI), run as vtkSlicerCropVolumeLogic runs
+/// ResampleScalarVectorDWIVolume (Modules/Loadable/CropVolume/Logic), so progress and Cancel come
+/// from the CLI infrastructure and a LibTorch failure ends a child process, not Slicer.
+///
+/// When a detection completes, the logic shows the map as a heat overlay (foreground layer of every
+/// slice view, colour table and window from Libs/Visualization's HeatDisplay), makes the anomalous
+/// regions a segmentation with one named, coloured segment per region, fills the region table and
+/// the per-slice score table, and shows the score plot.
+class VTK_SLICER_ANOMALYDETECTION_MODULE_LOGIC_EXPORT vtkSlicerAnomalyDetectionLogic : public vtkSlicerModuleLogic
+{
+public:
+  static vtkSlicerAnomalyDetectionLogic* New();
+  vtkTypeMacro(vtkSlicerAnomalyDetectionLogic, vtkSlicerModuleLogic);
+  void PrintSelf(ostream& os, vtkIndent indent) override;
+
+  /// What a model file says about itself, and what this computer offers to run it.
+  struct ModelInfo
+  {
+    bool Valid{ false };
+    std::string Error; ///< Why the description failed (Valid false).
+    std::string Summary;
+    std::string Backbone;
+    int ImageSize{ 0 };
+    bool Calibrated{ false };
+    double RecommendedThreshold{ 0.0 };
+    double NormalScore{ 0.0 };
+    bool CudaAvailable{ false };
+    bool BFloat16Available{ false };
+  };
+
+  /// Describes a model file with the ReContrastModelInfo CLI module (reads the file, never runs the
+  /// model; about a second). Also stores the calibration in the parameter node when one is given.
+  ModelInfo DescribeModel(const std::string& modelPath, vtkMRMLAnomalyDetectionParametersNode* parameters = nullptr);
+
+  /// Starts scoring the parameter node's input volume with its model, in the background. Returns
+  /// the CLI node to observe (status, progress, Cancel()), or nullptr with GetLastError() set.
+  /// The results are loaded when the node completes.
+  vtkMRMLCommandLineModuleNode* StartDetection(vtkMRMLAnomalyDetectionParametersNode* parameters);
+
+  /// Starts finding the regions of the current anomaly map at the parameter node's threshold (no
+  /// model run), in the background; the segmentation and region table follow when it completes.
+  vtkMRMLCommandLineModuleNode* StartRegionUpdate(vtkMRMLAnomalyDetectionParametersNode* parameters);
+
+  /// Starts training a model on the parameter node's training folder, in the background.
+  vtkMRMLCommandLineModuleNode* StartTraining(vtkMRMLAnomalyDetectionParametersNode* parameters);
+
+  /// The threshold that applies: the node's when set (>= 0), otherwise the model's recommended one
+  /// when the model is calibrated, otherwise -1 (none).
+  static double EffectiveThreshold(vtkMRMLAnomalyDetectionParametersNode* parameters);
+
+  /// Shows the anomaly map as heat over the input in every slice view, with the node's colour map,
+  /// threshold (values below it are transparent) and opacity. Cheap: called on every slider move.
+  void UpdateHeatDisplay(vtkMRMLAnomalyDetectionParametersNode* parameters);
+
+  /// Centres every slice view on slice `sliceIndex` of the map along its slice axis (the plot's
+  /// point that was clicked). Returns false when there is no map or the index is out of range.
+  bool JumpToSlice(vtkMRMLAnomalyDetectionParametersNode* parameters, int sliceIndex);
+
+  /// The last error, one sentence for the user.
+  std::string GetLastError() const { return this->LastError; }
+
+protected:
+  vtkSlicerAnomalyDetectionLogic();
+  ~vtkSlicerAnomalyDetectionLogic() override;
+
+  void RegisterNodes() override;
+  void SetMRMLSceneInternal(vtkMRMLScene* newScene) override;
+  void ProcessMRMLNodesEvents(vtkObject* caller, unsigned long event, void* callData) override;
+
+  /// Loads a completed run's outputs (map, regions, tables, plot) into the scene.
+  void OnDetectionCompleted(vtkMRMLCommandLineModuleNode* cliNode);
+  void OnRegionUpdateCompleted(vtkMRMLCommandLineModuleNode* cliNode);
+  void OnTrainingCompleted(vtkMRMLCommandLineModuleNode* cliNode);
+
+  /// Region table and segmentation from a report's JSON text and a label map node.
+  void LoadRegions(vtkMRMLAnomalyDetectionParametersNode* parameters, const std::string& reportJson, const char* labelMapNodeID);
+  void LoadSliceScores(vtkMRMLAnomalyDetectionParametersNode* parameters, const std::string& reportJson);
+
+  /// Starts a CLI module node of `moduleName`; nullptr (and LastError) when the module is missing.
+  vtkMRMLCommandLineModuleNode* CreateCLINode(const char* moduleName);
+  /// A file name in Slicer's temporary folder for a run's report.
+  std::string TemporaryFilePath(const std::string& name);
+
+private:
+  vtkSlicerAnomalyDetectionLogic(const vtkSlicerAnomalyDetectionLogic&); // Not implemented
+  void operator=(const vtkSlicerAnomalyDetectionLogic&);                 // Not implemented
+
+  class vtkInternal;
+  vtkInternal* Internal;
+  std::string LastError;
+};
+
+#endif

@@ -1,0 +1,603 @@
+/*==============================================================================
+
+  ReContrast for Slicer and ITK
+  Licensed under the Apache License, Version 2.0 (see LICENSE).
+
+==============================================================================*/
+
+// Qt includes
+#include <QApplication>
+#include <QCursor>
+#include <QFileInfo>
+
+// Slicer includes
+#include <qMRMLPlotView.h>
+#include <qMRMLPlotWidget.h>
+#include <qSlicerApplication.h>
+#include <qSlicerLayoutManager.h>
+
+// AnomalyDetection includes
+#include "qSlicerAnomalyDetectionModuleWidget.h"
+#include "ui_qSlicerAnomalyDetectionModuleWidget.h"
+
+// AnomalyDetection Logic and MRML includes
+#include <vtkMRMLAnomalyDetectionParametersNode.h>
+#include <vtkSlicerAnomalyDetectionLogic.h>
+
+// MRML includes
+#include <vtkMRMLCommandLineModuleNode.h>
+#include <vtkMRMLPlotChartNode.h>
+#include <vtkMRMLScalarVolumeNode.h>
+#include <vtkMRMLScene.h>
+#include <vtkMRMLTableNode.h>
+
+// VTK includes
+#include <vtkCollection.h>
+#include <vtkFloatArray.h>
+#include <vtkIdTypeArray.h>
+#include <vtkImageData.h>
+#include <vtkNew.h>
+#include <vtkPointData.h>
+#include <vtkStringArray.h>
+#include <vtkTable.h>
+#include <vtkWeakPointer.h>
+
+//-----------------------------------------------------------------------------
+class qSlicerAnomalyDetectionModuleWidgetPrivate : public Ui_qSlicerAnomalyDetectionModuleWidget
+{
+  Q_DECLARE_PUBLIC(qSlicerAnomalyDetectionModuleWidget);
+
+protected:
+  qSlicerAnomalyDetectionModuleWidget* const q_ptr;
+
+public:
+  qSlicerAnomalyDetectionModuleWidgetPrivate(qSlicerAnomalyDetectionModuleWidget& object);
+  vtkSlicerAnomalyDetectionLogic* logic() const;
+
+  /// Offers the devices and precisions this computer has (from the model description).
+  void updateDeviceChoices(const vtkSlicerAnomalyDetectionLogic::ModelInfo& info);
+  /// The threshold slider's range: the map's values when there is a map, otherwise [0, 1].
+  void updateThresholdRange();
+
+  vtkWeakPointer<vtkMRMLAnomalyDetectionParametersNode> ParametersNode;
+  vtkWeakPointer<vtkMRMLCommandLineModuleNode> DetectionRun;
+  vtkWeakPointer<vtkMRMLCommandLineModuleNode> RegionRun;
+  vtkWeakPointer<vtkMRMLCommandLineModuleNode> TrainingRun;
+  bool RegionUpdatePending{ false };
+};
+
+//-----------------------------------------------------------------------------
+qSlicerAnomalyDetectionModuleWidgetPrivate::qSlicerAnomalyDetectionModuleWidgetPrivate(qSlicerAnomalyDetectionModuleWidget& object)
+  : q_ptr(&object)
+{
+}
+
+//-----------------------------------------------------------------------------
+vtkSlicerAnomalyDetectionLogic* qSlicerAnomalyDetectionModuleWidgetPrivate::logic() const
+{
+  Q_Q(const qSlicerAnomalyDetectionModuleWidget);
+  return vtkSlicerAnomalyDetectionLogic::SafeDownCast(q->logic());
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidgetPrivate::updateDeviceChoices(const vtkSlicerAnomalyDetectionLogic::ModelInfo& info)
+{
+  const QString device = this->DeviceComboBox->currentData().toString();
+  QSignalBlocker blocker(this->DeviceComboBox);
+  this->DeviceComboBox->clear();
+  this->DeviceComboBox->addItem(qSlicerAnomalyDetectionModuleWidget::tr("CPU"), "cpu");
+  if (info.CudaAvailable)
+  {
+    this->DeviceComboBox->addItem(qSlicerAnomalyDetectionModuleWidget::tr("GPU (CUDA)"), "cuda");
+  }
+  const int index = this->DeviceComboBox->findData(device);
+  this->DeviceComboBox->setCurrentIndex(index >= 0 ? index : 0);
+
+  QSignalBlocker precisionBlocker(this->PrecisionComboBox);
+  const QString precision = this->PrecisionComboBox->currentData().toString();
+  this->PrecisionComboBox->clear();
+  this->PrecisionComboBox->addItem(qSlicerAnomalyDetectionModuleWidget::tr("fp32 (fast, exact to 1e-6)"), "fp32");
+  this->PrecisionComboBox->addItem(info.BFloat16Available || info.CudaAvailable ? qSlicerAnomalyDetectionModuleWidget::tr("bf16 (fastest)")
+                                                                                : qSlicerAnomalyDetectionModuleWidget::tr("bf16 (not native on this CPU: runs as fp32)"),
+                                   "bf16");
+  this->PrecisionComboBox->addItem(qSlicerAnomalyDetectionModuleWidget::tr("exact (the paper's computation)"), "exact");
+  const int precisionIndex = this->PrecisionComboBox->findData(precision.isEmpty() ? QString("fp32") : precision);
+  this->PrecisionComboBox->setCurrentIndex(precisionIndex >= 0 ? precisionIndex : 0);
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidgetPrivate::updateThresholdRange()
+{
+  double lower = 0.0;
+  double upper = 1.0;
+  vtkMRMLScalarVolumeNode* map = this->ParametersNode ? this->ParametersNode->GetAnomalyMapNode() : nullptr;
+  if (map && map->GetImageData() && map->GetImageData()->GetPointData()->GetScalars())
+  {
+    double range[2] = { 0.0, 1.0 };
+    map->GetImageData()->GetPointData()->GetScalars()->GetRange(range);
+    lower = range[0];
+    upper = range[1] > range[0] ? range[1] : range[0] + 1.0;
+  }
+  QSignalBlocker blocker(this->ThresholdSliderWidget);
+  this->ThresholdSliderWidget->setRange(lower, upper);
+  this->ThresholdSliderWidget->setSingleStep((upper - lower) / 1000.0);
+}
+
+//-----------------------------------------------------------------------------
+qSlicerAnomalyDetectionModuleWidget::qSlicerAnomalyDetectionModuleWidget(QWidget* _parent)
+  : Superclass(_parent)
+  , d_ptr(new qSlicerAnomalyDetectionModuleWidgetPrivate(*this))
+{
+}
+
+//-----------------------------------------------------------------------------
+qSlicerAnomalyDetectionModuleWidget::~qSlicerAnomalyDetectionModuleWidget() = default;
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::setup()
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  d->setupUi(this);
+  this->Superclass::setup();
+
+  d->updateDeviceChoices(vtkSlicerAnomalyDetectionLogic::ModelInfo());
+
+  connect(d->InputVolumeComboBox, SIGNAL(currentNodeChanged(vtkMRMLNode*)), this, SLOT(onInputVolumeChanged(vtkMRMLNode*)));
+  connect(d->ModelPathLineEdit, SIGNAL(currentPathChanged(QString)), this, SLOT(onModelPathChanged(QString)));
+  connect(d->DeviceComboBox, SIGNAL(currentIndexChanged(int)), this, SLOT(onDeviceChanged(int)));
+  connect(d->PrecisionComboBox, SIGNAL(currentIndexChanged(int)), this, SLOT(onPrecisionChanged(int)));
+  connect(d->ApplyButton, SIGNAL(clicked()), this, SLOT(onApplyOrCancel()));
+
+  // The overlay follows the slider while it moves; the regions are recomputed once it stops.
+  connect(d->ThresholdSliderWidget, SIGNAL(valueIsChanging(double)), this, SLOT(onThresholdChanging(double)));
+  connect(d->ThresholdSliderWidget, SIGNAL(valueChanged(double)), this, SLOT(onThresholdChanged(double)));
+  connect(d->OpacitySliderWidget, SIGNAL(valueIsChanging(double)), this, SLOT(onOpacityChanged(double)));
+  connect(d->OpacitySliderWidget, SIGNAL(valueChanged(double)), this, SLOT(onOpacityChanged(double)));
+  connect(d->ColorMapComboBox, SIGNAL(currentTextChanged(QString)), this, SLOT(onColorMapChanged(QString)));
+
+  connect(d->TrainingDataDirectoryButton, SIGNAL(directoryChanged(QString)), this, SLOT(onTrainingDataDirectoryChanged(QString)));
+  connect(d->TrainButton, SIGNAL(clicked()), this, SLOT(onTrainOrCancel()));
+
+  // A click on a point of the slice-score plot jumps to that slice.
+  qSlicerLayoutManager* layoutManager = qSlicerApplication::application() ? qSlicerApplication::application()->layoutManager() : nullptr;
+  qMRMLPlotWidget* plotWidget = layoutManager ? layoutManager->plotWidget(0) : nullptr;
+  if (plotWidget && plotWidget->plotView())
+  {
+    connect(plotWidget->plotView(), SIGNAL(dataSelected(vtkStringArray*, vtkCollection*)), this, SLOT(onPlotDataSelected(vtkStringArray*, vtkCollection*)));
+  }
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::enter()
+{
+  this->onMRMLSceneEndBatchProcessEvent();
+  this->Superclass::enter();
+  this->updateWidgetFromMRML();
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::setMRMLScene(vtkMRMLScene* scene)
+{
+  this->Superclass::setMRMLScene(scene);
+  // A closed or newly loaded scene needs a parameter node again (as the CropVolume widget does).
+  qvtkReconnect(this->mrmlScene(), vtkMRMLScene::EndImportEvent, this, SLOT(onMRMLSceneEndBatchProcessEvent()));
+  qvtkReconnect(this->mrmlScene(), vtkMRMLScene::EndCloseEvent, this, SLOT(onMRMLSceneEndBatchProcessEvent()));
+  qvtkReconnect(this->mrmlScene(), vtkMRMLScene::EndRestoreEvent, this, SLOT(onMRMLSceneEndBatchProcessEvent()));
+  this->updateWidgetFromMRML();
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onMRMLSceneEndBatchProcessEvent()
+{
+  vtkMRMLScene* scene = this->mrmlScene();
+  if (!scene || !this->isEntered())
+  {
+    return;
+  }
+  vtkMRMLNode* node = scene->GetFirstNodeByClass("vtkMRMLAnomalyDetectionParametersNode");
+  if (!node)
+  {
+    node = scene->AddNewNodeByClass("vtkMRMLAnomalyDetectionParametersNode");
+  }
+  this->setParametersNode(node);
+}
+
+//-----------------------------------------------------------------------------
+bool qSlicerAnomalyDetectionModuleWidget::setEditedNode(vtkMRMLNode* node, QString role, QString context)
+{
+  Q_UNUSED(role);
+  Q_UNUSED(context);
+  if (vtkMRMLAnomalyDetectionParametersNode::SafeDownCast(node))
+  {
+    this->setParametersNode(node);
+    return true;
+  }
+  return false;
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::setParametersNode(vtkMRMLNode* node)
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  vtkMRMLAnomalyDetectionParametersNode* parametersNode = vtkMRMLAnomalyDetectionParametersNode::SafeDownCast(node);
+  qvtkReconnect(d->ParametersNode, parametersNode, vtkCommand::ModifiedEvent, this, SLOT(updateWidgetFromMRML()));
+  d->ParametersNode = parametersNode;
+  if (parametersNode && !parametersNode->GetModelPath().empty())
+  {
+    d->updateDeviceChoices(d->logic()->DescribeModel(parametersNode->GetModelPath(), parametersNode));
+  }
+  this->updateWidgetFromMRML();
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::updateWidgetFromMRML()
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  vtkMRMLAnomalyDetectionParametersNode* p = d->ParametersNode;
+  this->setEnabled(p != nullptr);
+  if (!p)
+  {
+    return;
+  }
+  {
+    QSignalBlocker b1(d->InputVolumeComboBox);
+    QSignalBlocker b2(d->ModelPathLineEdit);
+    QSignalBlocker b3(d->OpacitySliderWidget);
+    QSignalBlocker b4(d->ColorMapComboBox);
+    QSignalBlocker b5(d->BackboneComboBox);
+    QSignalBlocker b6(d->IterationsSpinBox);
+    QSignalBlocker b7(d->ImageSizeSpinBox);
+    QSignalBlocker b8(d->OutputModelPathLineEdit);
+    QSignalBlocker b9(d->TrainingDataDirectoryButton);
+    d->InputVolumeComboBox->setCurrentNode(p->GetInputVolumeNode());
+    d->ModelPathLineEdit->setCurrentPath(QString::fromStdString(p->GetModelPath()));
+    d->OpacitySliderWidget->setValue(p->GetOpacity());
+    d->ColorMapComboBox->setCurrentText(QString::fromStdString(p->GetColorMap()));
+    d->BackboneComboBox->setCurrentText(QString::fromStdString(p->GetTrainingBackbone()));
+    d->IterationsSpinBox->setValue(p->GetTrainingIterations());
+    d->ImageSizeSpinBox->setValue(p->GetTrainingImageSize());
+    d->OutputModelPathLineEdit->setCurrentPath(QString::fromStdString(p->GetTrainingOutputModelPath()));
+    if (!p->GetTrainingDataDirectory().empty())
+    {
+      d->TrainingDataDirectoryButton->setDirectory(QString::fromStdString(p->GetTrainingDataDirectory()));
+    }
+  }
+  const int device = d->DeviceComboBox->findData(QString::fromStdString(p->GetDevice()));
+  const int precision = d->PrecisionComboBox->findData(QString::fromStdString(p->GetPrecision()));
+  {
+    QSignalBlocker b1(d->DeviceComboBox);
+    QSignalBlocker b2(d->PrecisionComboBox);
+    d->DeviceComboBox->setCurrentIndex(device >= 0 ? device : 0);
+    d->PrecisionComboBox->setCurrentIndex(precision >= 0 ? precision : 0);
+  }
+
+  d->updateThresholdRange();
+  const double threshold = vtkSlicerAnomalyDetectionLogic::EffectiveThreshold(p);
+  if (threshold >= 0.0)
+  {
+    QSignalBlocker blocker(d->ThresholdSliderWidget);
+    d->ThresholdSliderWidget->setValue(threshold);
+  }
+  d->ThresholdSliderWidget->setEnabled(p->GetAnomalyMapNode() != nullptr);
+
+  const bool detecting = d->DetectionRun && d->DetectionRun->IsBusy();
+  d->ApplyButton->setText(detecting ? tr("Cancel") : tr("Apply"));
+  d->ApplyButton->setEnabled(detecting || (p->GetInputVolumeNode() && !p->GetModelPath().empty()));
+  d->RegionTableView->setMRMLTableNode(p->GetRegionTableNode());
+  if (p->GetAnomalyMapNode())
+  {
+    QString score = tr("Score %1").arg(p->GetVolumeScore(), 0, 'g', 4);
+    if (p->GetModelCalibrated())
+    {
+      score += tr(" (%1 standard deviations above the normal scans)").arg(p->GetCalibratedScore(), 0, 'f', 1);
+    }
+    d->ScoreLabel->setText(score);
+  }
+
+  const bool training = d->TrainingRun && d->TrainingRun->IsBusy();
+  d->TrainButton->setText(training ? tr("Cancel") : tr("Train"));
+  d->TrainButton->setEnabled(training || (!p->GetTrainingDataDirectory().empty() && !p->GetTrainingOutputModelPath().empty()));
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onInputVolumeChanged(vtkMRMLNode* node)
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  if (d->ParametersNode)
+  {
+    d->ParametersNode->SetInputVolumeNodeID(node ? node->GetID() : nullptr);
+  }
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onModelPathChanged(const QString& path)
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  if (!d->ParametersNode)
+  {
+    return;
+  }
+  if (!QFileInfo(path).isFile())
+  {
+    d->ModelDescriptionLabel->setText(path.isEmpty() ? tr("Choose a model file.") : tr("There is no file at this path."));
+    return;
+  }
+  QApplication::setOverrideCursor(QCursor(Qt::BusyCursor));
+  const vtkSlicerAnomalyDetectionLogic::ModelInfo info = d->logic()->DescribeModel(path.toStdString(), d->ParametersNode);
+  QApplication::restoreOverrideCursor();
+  if (!info.Valid)
+  {
+    d->ModelDescriptionLabel->setText(tr("Not usable: %1").arg(QString::fromStdString(info.Error)));
+    return;
+  }
+  d->ModelDescriptionLabel->setText(QString::fromStdString(info.Summary));
+  d->updateDeviceChoices(info);
+  MRMLNodeModifyBlocker blocker(d->ParametersNode);
+  d->ParametersNode->SetModelPath(path.toStdString());
+  // A new model brings its own recommended threshold.
+  d->ParametersNode->SetThreshold(-1.0);
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onDeviceChanged(int index)
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  if (d->ParametersNode && index >= 0)
+  {
+    d->ParametersNode->SetDevice(d->DeviceComboBox->itemData(index).toString().toStdString());
+  }
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onPrecisionChanged(int index)
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  if (d->ParametersNode && index >= 0)
+  {
+    d->ParametersNode->SetPrecision(d->PrecisionComboBox->itemData(index).toString().toStdString());
+  }
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onApplyOrCancel()
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  if (d->DetectionRun && d->DetectionRun->IsBusy())
+  {
+    d->DetectionRun->Cancel();
+    return;
+  }
+  if (d->DetectionRun && this->mrmlScene())
+  {
+    // The previous run's node has been read; it is not kept in the scene.
+    this->mrmlScene()->RemoveNode(d->DetectionRun);
+  }
+  vtkMRMLCommandLineModuleNode* run = d->logic()->StartDetection(d->ParametersNode);
+  d->DetectionRun = run;
+  if (!run)
+  {
+    d->StatusLabel->setText(QString::fromStdString(d->logic()->GetLastError()));
+    return;
+  }
+  d->StatusLabel->setText(tr("Scoring the scan..."));
+  d->ProgressBar->setValue(0);
+  qvtkConnect(run, vtkCommand::ModifiedEvent, this, SLOT(onDetectionRunModified()));
+  this->updateWidgetFromMRML();
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onDetectionRunModified()
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  vtkMRMLCommandLineModuleNode* run = d->DetectionRun;
+  if (!run)
+  {
+    return;
+  }
+  d->ProgressBar->setValue(run->GetProgress());
+  const int status = run->GetStatus();
+  if (status == vtkMRMLCommandLineModuleNode::Completed)
+  {
+    d->ProgressBar->setValue(100);
+    d->StatusLabel->setText(tr("Done."));
+  }
+  else if (status == vtkMRMLCommandLineModuleNode::CompletedWithErrors)
+  {
+    // The CLI module's one-sentence error, not its whole log.
+    QString error = QString::fromStdString(run->GetErrorText()).trimmed();
+    d->StatusLabel->setText(tr("Failed: %1").arg(error.section('\n', -1)));
+  }
+  else if (status == vtkMRMLCommandLineModuleNode::Cancelled)
+  {
+    d->StatusLabel->setText(tr("Cancelled."));
+  }
+  else
+  {
+    d->StatusLabel->setText(QString::fromStdString(run->GetDisplayableStatusString()));
+  }
+  this->updateWidgetFromMRML();
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onThresholdChanging(double value)
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  if (!d->ParametersNode)
+  {
+    return;
+  }
+  d->ParametersNode->SetThreshold(value);
+  d->logic()->UpdateHeatDisplay(d->ParametersNode);
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onThresholdChanged(double value)
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  this->onThresholdChanging(value);
+  if (!d->ParametersNode || !d->ParametersNode->GetAnomalyMapNode())
+  {
+    return;
+  }
+  if (d->RegionRun && d->RegionRun->IsBusy())
+  {
+    // One region run at a time; the latest threshold is used when it ends.
+    d->RegionUpdatePending = true;
+    return;
+  }
+  if (d->RegionRun && this->mrmlScene())
+  {
+    this->mrmlScene()->RemoveNode(d->RegionRun);
+  }
+  d->RegionUpdatePending = false;
+  d->RegionRun = d->logic()->StartRegionUpdate(d->ParametersNode);
+  if (d->RegionRun)
+  {
+    qvtkConnect(d->RegionRun, vtkCommand::ModifiedEvent, this, SLOT(onRegionRunModified()));
+  }
+  else
+  {
+    d->StatusLabel->setText(QString::fromStdString(d->logic()->GetLastError()));
+  }
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onRegionRunModified()
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  if (d->RegionRun && !d->RegionRun->IsBusy() && d->RegionUpdatePending)
+  {
+    this->onThresholdChanged(d->ThresholdSliderWidget->value());
+  }
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onOpacityChanged(double value)
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  if (d->ParametersNode)
+  {
+    d->ParametersNode->SetOpacity(value);
+    d->logic()->UpdateHeatDisplay(d->ParametersNode);
+  }
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onColorMapChanged(const QString& colorMap)
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  if (d->ParametersNode)
+  {
+    d->ParametersNode->SetColorMap(colorMap.toStdString());
+    d->logic()->UpdateHeatDisplay(d->ParametersNode);
+  }
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onPlotDataSelected(vtkStringArray* plotSeriesIDs, vtkCollection* selections)
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  vtkMRMLTableNode* table = d->ParametersNode ? d->ParametersNode->GetSliceScoreTableNode() : nullptr;
+  vtkMRMLPlotChartNode* chart = d->ParametersNode ? d->ParametersNode->GetSliceScoreChartNode() : nullptr;
+  if (!table || !chart || !plotSeriesIDs || !selections)
+  {
+    return;
+  }
+  for (vtkIdType i = 0; i < plotSeriesIDs->GetNumberOfValues() && i < selections->GetNumberOfItems(); ++i)
+  {
+    // Only our chart's series; its points are the table's rows.
+    if (!chart->HasPlotSeriesNodeID(plotSeriesIDs->GetValue(i).c_str()))
+    {
+      continue;
+    }
+    vtkIdTypeArray* points = vtkIdTypeArray::SafeDownCast(selections->GetItemAsObject(i));
+    if (points && points->GetNumberOfValues() > 0)
+    {
+      const vtkIdType row = points->GetValue(0);
+      if (row >= 0 && row < table->GetTable()->GetNumberOfRows())
+      {
+        const int slice = table->GetTable()->GetValueByName(row, "Slice").ToInt();
+        d->logic()->JumpToSlice(d->ParametersNode, slice);
+      }
+      return;
+    }
+  }
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onTrainingDataDirectoryChanged(const QString& directory)
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  if (d->ParametersNode)
+  {
+    d->ParametersNode->SetTrainingDataDirectory(directory.toStdString());
+  }
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onTrainOrCancel()
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  if (!d->ParametersNode)
+  {
+    return;
+  }
+  if (d->TrainingRun && d->TrainingRun->IsBusy())
+  {
+    d->TrainingRun->Cancel();
+    return;
+  }
+  {
+    MRMLNodeModifyBlocker blocker(d->ParametersNode);
+    d->ParametersNode->SetTrainingBackbone(d->BackboneComboBox->currentText().toStdString());
+    d->ParametersNode->SetTrainingIterations(d->IterationsSpinBox->value());
+    d->ParametersNode->SetTrainingImageSize(d->ImageSizeSpinBox->value());
+    d->ParametersNode->SetTrainingOutputModelPath(d->OutputModelPathLineEdit->currentPath().toStdString());
+  }
+  if (d->TrainingRun && this->mrmlScene())
+  {
+    this->mrmlScene()->RemoveNode(d->TrainingRun);
+  }
+  d->TrainingRun = d->logic()->StartTraining(d->ParametersNode);
+  if (!d->TrainingRun)
+  {
+    d->TrainingStatusLabel->setText(QString::fromStdString(d->logic()->GetLastError()));
+    return;
+  }
+  d->TrainingStatusLabel->setText(tr("Training..."));
+  d->TrainingProgressBar->setValue(0);
+  qvtkConnect(d->TrainingRun, vtkCommand::ModifiedEvent, this, SLOT(onTrainingRunModified()));
+  this->updateWidgetFromMRML();
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onTrainingRunModified()
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  vtkMRMLCommandLineModuleNode* run = d->TrainingRun;
+  if (!run)
+  {
+    return;
+  }
+  d->TrainingProgressBar->setValue(run->GetProgress());
+  const int status = run->GetStatus();
+  if (status == vtkMRMLCommandLineModuleNode::Completed)
+  {
+    d->TrainingProgressBar->setValue(100);
+    d->TrainingStatusLabel->setText(tr("Model written; it is now the model in use."));
+  }
+  else if (status == vtkMRMLCommandLineModuleNode::CompletedWithErrors)
+  {
+    QString error = QString::fromStdString(run->GetErrorText()).trimmed();
+    d->TrainingStatusLabel->setText(tr("Failed: %1").arg(error.section('\n', -1)));
+  }
+  else if (status == vtkMRMLCommandLineModuleNode::Cancelled)
+  {
+    d->TrainingStatusLabel->setText(tr("Cancelled; no model was written."));
+  }
+  else
+  {
+    d->TrainingStatusLabel->setText(QString::fromStdString(run->GetDisplayableStatusString()));
+  }
+  this->updateWidgetFromMRML();
+}
