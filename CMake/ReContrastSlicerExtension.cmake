@@ -24,7 +24,14 @@ set(EXTENSION_DESCRIPTION "Unsupervised anomaly detection: a model trained on no
 set(EXTENSION_ICONURL "${PROJECT_HOMEPAGE_URL}/raw/main/Modules/Loadable/AnomalyDetection/Resources/Icons/AnomalyDetection.png")
 set(EXTENSION_SCREENSHOTURLS "${PROJECT_HOMEPAGE_URL}/raw/main/Documentation/images/slicer-overlay.png")
 set(EXTENSION_DEPENDS "NA")
-set(EXTENSION_BUILD_SUBDIRECTORY inner-build)
+# The superbuild's inner build lives in inner-build/ of the outer build tree, which the outer build
+# passes down as EXTENSION_SUPERBUILD_BINARY_DIR (SuperBuild/SuperBuild.cmake); a plain configure is
+# its own extension tree.
+if(RECONTRAST_SUPERBUILD OR DEFINED EXTENSION_SUPERBUILD_BINARY_DIR)
+  set(EXTENSION_BUILD_SUBDIRECTORY inner-build)
+else()
+  set(EXTENSION_BUILD_SUBDIRECTORY .)
+endif()
 set(SUPERBUILD_TOPLEVEL_PROJECT inner)
 
 find_package(Slicer REQUIRED)

@@ -60,6 +60,12 @@ foreach(dep Torch ITK VTK DCMTK CLI11 nlohmann_json spdlog GTest)
 endforeach()
 
 message(STATUS "ReContrast SuperBuild: inner build in ${CMAKE_BINARY_DIR}/inner-build (depends on: ${RECONTRAST_INNER_DEPENDS})")
+# As a Slicer extension, the inner build is told where the outer one is (Slicer's extension
+# configuration and packaging look for inner-build/ there).
+set(RECONTRAST_EXTENSION_ARGS "")
+if(Slicer_DIR)
+  list(APPEND RECONTRAST_EXTENSION_ARGS "-DEXTENSION_SUPERBUILD_BINARY_DIR:PATH=${CMAKE_BINARY_DIR}")
+endif()
 ExternalProject_Add(inner
   SOURCE_DIR "${PROJECT_SOURCE_DIR}"
   BINARY_DIR "${CMAKE_BINARY_DIR}/inner-build"
@@ -74,6 +80,7 @@ ExternalProject_Add(inner
     -DRECONTRAST_WARNINGS_AS_ERRORS:BOOL=${RECONTRAST_WARNINGS_AS_ERRORS}
     -DRECONTRAST_BUILD_SLICER_MODULE:BOOL=${RECONTRAST_BUILD_SLICER_MODULE}
     -DSlicer_DIR:PATH=${Slicer_DIR}
+    ${RECONTRAST_EXTENSION_ARGS}
     -DCMAKE_INSTALL_PREFIX:PATH=${CMAKE_INSTALL_PREFIX}
     ${RECONTRAST_INNER_CMAKE_ARGS}
   DEPENDS ${RECONTRAST_INNER_DEPENDS}

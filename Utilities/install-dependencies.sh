@@ -1,5 +1,7 @@
 #!/bin/sh
 # Installs every Debian 12 package the project needs to build, test and run its demo.
+# With --slicer-check, also Qt 5's development files for the compile check of the Slicer module
+# against Slicer's and CTK's source trees (Testing/Slicer/check_module_syntax.py; not part of CI).
 # Idempotent: when everything is present it only says so. Runs as root or through sudo.
 set -eu
 
@@ -13,6 +15,9 @@ PACKAGES="
   python3 python3-numpy python3-scipy python3-torch python3-torchvision python3-sklearn python3-skimage python3-pydicom
   mricron-data insighttoolkit5-examples
 "
+if [ "${1:-}" = "--slicer-check" ]; then
+  PACKAGES="$PACKAGES qtbase5-dev qtbase5-dev-tools libqt5svg5-dev"
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -358,6 +358,17 @@ DicomSeriesFolderReader()
   };
 }
 
+double
+LargestRegionSize(const nlohmann::json & regions)
+{
+  double largest = 0.0;
+  for (const auto & region : regions)
+  {
+    largest = std::max(largest, region.value("volume_mm3", region.value("area_mm2", 0.0)));
+  }
+  return largest;
+}
+
 nlohmann::json
 RegionsOfMap(const std::string & mapPath, double threshold, const std::string & labelsPath)
 {

@@ -9,7 +9,6 @@
 
 #include <spdlog/fmt/fmt.h>
 
-#include <algorithm>
 #include <cstdio>
 
 namespace
@@ -42,11 +41,7 @@ Run(const Arguments & a)
     file.Stream() << nlohmann::json{ { "threshold", a.threshold }, { "regions", regions } }.dump(2) << '\n';
     file.Commit();
   }
-  double largest = 0.0;
-  for (const auto & region : regions)
-  {
-    largest = std::max(largest, region.value("volume_mm3", 0.0));
-  }
+  const double largest = recontrast::cli::LargestRegionSize(regions);
   std::printf("%zu anomalous regions above %g\n", regions.size(), a.threshold);
   return { { "regionCount", std::to_string(regions.size()) },
            { "largestRegionVolume", fmt::format("{:.6g}", largest) } };

@@ -10,7 +10,6 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/fmt/fmt.h>
 
-#include <algorithm>
 #include <cstdio>
 
 namespace
@@ -87,11 +86,7 @@ Run(const Arguments & a)
     file.Commit();
   }
 
-  double largest = 0.0;
-  for (const auto & region : report["regions"])
-  {
-    largest = std::max(largest, region.value("volume_mm3", region.value("area_mm2", 0.0)));
-  }
+  const double largest = recontrast::cli::LargestRegionSize(report["regions"]);
   std::printf("score %.4f, %zu anomalous regions\n", report["score"].get<double>(), report["regions"].size());
   return { { "volumeScore", fmt::format("{:.6g}", report["score"].get<double>()) },
            { "calibratedScore", fmt::format("{:.6g}", report.value("calibrated_score", 0.0)) },

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 
 namespace itk
 {
@@ -277,8 +278,39 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::GenerateData()
   m_ScoredSlices.assign(scan.GetNumberOfSlices(), false);
 
   std::vector<float> scanMap(static_cast<size_t>(voxels), 0.0f);
-  std::vector<float> batch;
-  for (size_t first = 0; first < toScore.size(); first += batchSize)
+
+  // Three stages overlap, one batch in each (bounded memory): a helper thread prepares the next
+  // batch's model inputs, and another writes the previous batch's maps back onto the slice grid,
+  // while the model runs on the current batch. The futures block in their destructors, so an abort
+  // or an error waits for the helpers before the buffers they use go away.
+  const size_t batches = (toScore.size() + batchSize - 1) / batchSize;
+  const auto prepare = [&](size_t index) {
+    const size_t first = index * batchSize;
+    const size_t n = std::min(batchSize, toScore.size() - first);
+    std::vector<float> modelInput(n * 3 * plane);
+    for (size_t b = 0; b < n; ++b)
+    {
+      scan.MakeModelInput(toScore[first + b], modelSize, modelInput.data() + b * 3 * plane);
+    }
+    return modelInput;
+  };
+  const auto writeBack = [&](size_t index, const std::vector<recontrast::Prediction> & predictions) {
+    const size_t first = index * batchSize;
+    for (size_t b = 0; b < predictions.size(); ++b)
+    {
+      const SizeValueType k = toScore[first + b];
+      scan.WriteSliceMap(k, predictions[b].map.data(), modelSize, scanMap.data());
+      m_SliceScores[k] = predictions[b].score;
+      m_ScoredSlices[k] = true;
+    }
+  };
+  std::future<std::vector<float>> nextInput;
+  std::future<void> previousWriteBack;
+  if (batches > 0)
+  {
+    nextInput = std::async(std::launch::async, prepare, size_t{ 0 });
+  }
+  for (size_t index = 0; index < batches; ++index)
   {
     if (this->GetAbortGenerateData())
     {
@@ -286,29 +318,32 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::GenerateData()
       aborted.SetDescription("The anomaly map computation was aborted.");
       throw aborted;
     }
-    const size_t n = std::min(batchSize, toScore.size() - first);
-    batch.resize(n * 3 * plane);
-    for (size_t b = 0; b < n; ++b)
+    const std::vector<float> batchInput = nextInput.get();
+    if (index + 1 < batches)
     {
-      scan.MakeModelInput(toScore[first + b], modelSize, batch.data() + b * 3 * plane);
+      nextInput = std::async(std::launch::async, prepare, index + 1);
     }
     std::vector<recontrast::Prediction> predictions;
     try
     {
-      predictions = m_Predictor->Predict(batch.data(), n);
+      predictions = m_Predictor->Predict(batchInput.data(), batchInput.size() / (3 * plane));
     }
     catch (const recontrast::Error & e)
     {
       itkExceptionMacro("The model failed on the scan: " << e.what());
     }
-    for (size_t b = 0; b < n; ++b)
+    if (previousWriteBack.valid())
     {
-      const SizeValueType k = toScore[first + b];
-      scan.WriteSliceMap(k, predictions[b].map.data(), modelSize, scanMap.data());
-      m_SliceScores[k] = predictions[b].score;
-      m_ScoredSlices[k] = true;
+      previousWriteBack.get();
     }
-    this->UpdateProgress(static_cast<float>(first + n) / static_cast<float>(toScore.size()));
+    previousWriteBack =
+      std::async(std::launch::async, [&writeBack, index, p = std::move(predictions)]() { writeBack(index, p); });
+    this->UpdateProgress(static_cast<float>(std::min(toScore.size(), (index + 1) * batchSize)) /
+                         static_cast<float>(toScore.size()));
+  }
+  if (previousWriteBack.valid())
+  {
+    previousWriteBack.get();
   }
 
   // Only now is the output written: an abort or an error leaves nothing half-filled that looks valid.

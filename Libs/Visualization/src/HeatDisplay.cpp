@@ -31,8 +31,10 @@ RainbowColor(double t)
 }
 } // namespace
 
-HeatRange
-ChooseHeatRange(const float * map, size_t count, double normalLevel, double threshold)
+namespace
+{
+double
+FiniteMaximum(const float * map, size_t count)
 {
   if (map == nullptr || count == 0)
   {
@@ -50,11 +52,35 @@ ChooseHeatRange(const float * map, size_t count, double normalLevel, double thre
   {
     throw Error("Cannot choose the display range of an anomaly map without a finite value.");
   }
+  return maximum;
+}
+} // namespace
+
+HeatRange
+ChooseHeatRange(const float * map, size_t count, double normalLevel, double threshold)
+{
+  const double maximum = FiniteMaximum(map, count);
   const double normal = std::isfinite(normalLevel) ? normalLevel : 0.5 * maximum;
   HeatRange range;
   range.lower = std::min(normal, maximum);
   range.upper = std::isfinite(threshold) && threshold > range.lower ? threshold : maximum;
   range.upper = std::max(range.upper, range.lower + 1e-6);
+  return range;
+}
+
+HeatRange
+ChooseThresholdedHeatRange(const float * map, size_t count, double threshold)
+{
+  const double maximum = FiniteMaximum(map, count);
+  if (!std::isfinite(threshold))
+  {
+    throw Error("The display threshold of an anomaly map must be a finite number.");
+  }
+  // Nothing above the threshold: a range just above it, so that the map shows nothing.
+  const double top = std::max(maximum, threshold + 1e-6);
+  HeatRange range;
+  range.lower = threshold - 0.5 * (top - threshold);
+  range.upper = top;
   return range;
 }
 

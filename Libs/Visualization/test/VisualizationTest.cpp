@@ -256,6 +256,28 @@ TEST_F(VisualizationTest, HeatBelowTheLowerBoundIsTransparent)
   EXPECT_TRUE(picture.IsGrey(80, 30));
 }
 
+TEST_F(VisualizationTest, ThresholdedDisplayDrawsVisibleHeatAtFullOpacity)
+{
+  // Heat 0.3 is just above mapLower: with the ramp it is faint; as a thresholded viewer shows it
+  // (no ramp) it has the full opacity; below hideBelow it is not drawn at all.
+  const SyntheticSlice slice(128, 96, 80, 30, 0.3f);
+  OverlayStyle style = HeatStyle();
+  const std::string ramp = File("ramp.png");
+  WriteOverlayPng(slice.View(), style, ramp);
+  style.opacityRamp = false;
+  const std::string flat = File("flat.png");
+  WriteOverlayPng(slice.View(), style, flat);
+  style.hideBelow = 0.5;
+  const std::string hidden = File("hidden.png");
+  WriteOverlayPng(slice.View(), style, hidden);
+  const Picture withRamp = ReadPng(ramp);
+  const Picture withoutRamp = ReadPng(flat);
+  const Picture belowThreshold = ReadPng(hidden);
+  const auto tint = [](const Picture & picture) { return picture.At(80, 30)[0] - picture.At(80, 30)[2]; };
+  EXPECT_GT(tint(withoutRamp), tint(withRamp) + 50);
+  EXPECT_TRUE(belowThreshold.IsGrey(80, 30));
+}
+
 TEST_F(VisualizationTest, RainbowHeatIsColoured)
 {
   const SyntheticSlice slice(128, 96, 80, 30, 0.9f);
@@ -617,6 +639,24 @@ TEST(HeatDisplay, RangeStartsAtTheNormalLevelAndSaturatesAtTheThreshold)
   const std::vector<float> none(3, std::nanf(""));
   EXPECT_THROW(ChooseHeatRange(none.data(), none.size(), 0.0, 1.0), recontrast::Error);
   EXPECT_THROW(ChooseHeatRange(nullptr, 0, 0.0, 1.0), recontrast::Error);
+}
+
+TEST(HeatDisplay, ThresholdedRangeSpansTheVisibleValues)
+{
+  using recontrast::visualization::ChooseThresholdedHeatRange;
+  const std::vector<float> map{ 0.2f, 0.9f, 1.4f, std::nanf(""), 0.5f };
+  // The threshold a third of the way up, the maximum at the top.
+  auto range = ChooseThresholdedHeatRange(map.data(), map.size(), 0.8);
+  EXPECT_NEAR(range.lower, 0.5, 1e-6);
+  EXPECT_NEAR(range.upper, 1.4, 1e-6);
+  EXPECT_NEAR((0.8 - range.lower) / (range.upper - range.lower), 1.0 / 3.0, 1e-6);
+  // Nothing above the threshold: still a valid range, starting below the threshold.
+  range = ChooseThresholdedHeatRange(map.data(), map.size(), 2.0);
+  EXPECT_GT(range.upper, 2.0);
+  EXPECT_LT(range.lower, 2.0);
+  EXPECT_THROW(ChooseThresholdedHeatRange(map.data(), map.size(), std::nan("")), recontrast::Error);
+  const std::vector<float> none(3, std::nanf(""));
+  EXPECT_THROW(ChooseThresholdedHeatRange(none.data(), none.size(), 1.0), recontrast::Error);
 }
 
 TEST(HeatDisplay, ColorTableRunsFromTransparentBlackToOpaqueWhite)

@@ -7,8 +7,11 @@
 
 // Qt includes
 #include <QApplication>
+#include <QLabel>
+#include <QProgressBar>
 #include <QCursor>
 #include <QFileInfo>
+#include <QTimer>
 
 // Slicer includes
 #include <qMRMLPlotView.h>
@@ -58,6 +61,10 @@ public:
   void updateDeviceChoices(const vtkSlicerAnomalyDetectionLogic::ModelInfo& info);
   /// The threshold slider's range: the map's values when there is a map, otherwise [0, 1].
   void updateThresholdRange();
+  /// Shows the model's description and offers what this computer can run it on.
+  void describeModel(const QString& path);
+  /// Shows a run's progress and state; returns its status.
+  static int showRunStatus(vtkMRMLCommandLineModuleNode* run, QProgressBar* progressBar, QLabel* statusLabel, const QString& doneText, const QString& cancelledText);
 
   vtkWeakPointer<vtkMRMLAnomalyDetectionParametersNode> ParametersNode;
   vtkWeakPointer<vtkMRMLCommandLineModuleNode> DetectionRun;
@@ -103,6 +110,57 @@ void qSlicerAnomalyDetectionModuleWidgetPrivate::updateDeviceChoices(const vtkSl
   this->PrecisionComboBox->addItem(qSlicerAnomalyDetectionModuleWidget::tr("exact (the paper's computation)"), "exact");
   const int precisionIndex = this->PrecisionComboBox->findData(precision.isEmpty() ? QString("fp32") : precision);
   this->PrecisionComboBox->setCurrentIndex(precisionIndex >= 0 ? precisionIndex : 0);
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidgetPrivate::describeModel(const QString& path)
+{
+  if (!QFileInfo(path).isFile())
+  {
+    this->ModelDescriptionLabel->setText(path.isEmpty() ? qSlicerAnomalyDetectionModuleWidget::tr("Choose a model file.")
+                                                        : qSlicerAnomalyDetectionModuleWidget::tr("There is no file at this path."));
+    return;
+  }
+  QApplication::setOverrideCursor(QCursor(Qt::BusyCursor));
+  const vtkSlicerAnomalyDetectionLogic::ModelInfo info = this->logic()->DescribeModel(path.toStdString(), this->ParametersNode);
+  QApplication::restoreOverrideCursor();
+  if (!info.Valid)
+  {
+    this->ModelDescriptionLabel->setText(qSlicerAnomalyDetectionModuleWidget::tr("Not usable: %1").arg(QString::fromStdString(info.Error)));
+    return;
+  }
+  this->ModelDescriptionLabel->setText(QString::fromStdString(info.Summary));
+  this->updateDeviceChoices(info);
+}
+
+//-----------------------------------------------------------------------------
+int qSlicerAnomalyDetectionModuleWidgetPrivate::showRunStatus(vtkMRMLCommandLineModuleNode* run,
+                                                              QProgressBar* progressBar,
+                                                              QLabel* statusLabel,
+                                                              const QString& doneText,
+                                                              const QString& cancelledText)
+{
+  const int status = run->GetStatus();
+  progressBar->setValue(status == vtkMRMLCommandLineModuleNode::Completed ? 100 : run->GetProgress());
+  if (status == vtkMRMLCommandLineModuleNode::Completed)
+  {
+    statusLabel->setText(doneText);
+  }
+  else if (status == vtkMRMLCommandLineModuleNode::CompletedWithErrors)
+  {
+    // The CLI module's one-sentence error (its last line), not its whole log.
+    const QString error = QString::fromStdString(run->GetErrorText()).trimmed();
+    statusLabel->setText(qSlicerAnomalyDetectionModuleWidget::tr("Failed: %1").arg(error.section('\n', -1)));
+  }
+  else if (status == vtkMRMLCommandLineModuleNode::Cancelled)
+  {
+    statusLabel->setText(cancelledText);
+  }
+  else
+  {
+    statusLabel->setText(QString::fromStdString(run->GetDisplayableStatusString()));
+  }
+  return status;
 }
 
 //-----------------------------------------------------------------------------
@@ -158,20 +216,40 @@ void qSlicerAnomalyDetectionModuleWidget::setup()
   connect(d->TrainingDataDirectoryButton, SIGNAL(directoryChanged(QString)), this, SLOT(onTrainingDataDirectoryChanged(QString)));
   connect(d->TrainButton, SIGNAL(clicked()), this, SLOT(onTrainOrCancel()));
 
-  // A click on a point of the slice-score plot jumps to that slice.
+  // A click on a point of the slice-score plot jumps to that slice. Plot views exist only in
+  // layouts that have one (the logic switches to such a layout), so connect whenever it changes.
   qSlicerLayoutManager* layoutManager = qSlicerApplication::application() ? qSlicerApplication::application()->layoutManager() : nullptr;
-  qMRMLPlotWidget* plotWidget = layoutManager ? layoutManager->plotWidget(0) : nullptr;
-  if (plotWidget && plotWidget->plotView())
+  if (layoutManager)
   {
-    connect(plotWidget->plotView(), SIGNAL(dataSelected(vtkStringArray*, vtkCollection*)), this, SLOT(onPlotDataSelected(vtkStringArray*, vtkCollection*)));
+    connect(layoutManager, SIGNAL(layoutChanged(int)), this, SLOT(connectPlotViews()));
+  }
+  this->connectPlotViews();
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::connectPlotViews()
+{
+  qSlicerLayoutManager* layoutManager = qSlicerApplication::application() ? qSlicerApplication::application()->layoutManager() : nullptr;
+  if (!layoutManager)
+  {
+    return;
+  }
+  for (int i = 0; i < layoutManager->plotViewCount(); ++i)
+  {
+    qMRMLPlotWidget* plotWidget = layoutManager->plotWidget(i);
+    if (plotWidget && plotWidget->plotView())
+    {
+      connect(plotWidget->plotView(), SIGNAL(dataSelected(vtkStringArray*, vtkCollection*)), this, SLOT(onPlotDataSelected(vtkStringArray*, vtkCollection*)), Qt::UniqueConnection);
+    }
   }
 }
 
 //-----------------------------------------------------------------------------
 void qSlicerAnomalyDetectionModuleWidget::enter()
 {
-  this->onMRMLSceneEndBatchProcessEvent();
+  // isEntered() is true only after the superclass's enter(), as in qSlicerCropVolumeModuleWidget.
   this->Superclass::enter();
+  this->onMRMLSceneEndBatchProcessEvent();
   this->updateWidgetFromMRML();
 }
 
@@ -224,7 +302,7 @@ void qSlicerAnomalyDetectionModuleWidget::setParametersNode(vtkMRMLNode* node)
   d->ParametersNode = parametersNode;
   if (parametersNode && !parametersNode->GetModelPath().empty())
   {
-    d->updateDeviceChoices(d->logic()->DescribeModel(parametersNode->GetModelPath(), parametersNode));
+    d->describeModel(QString::fromStdString(parametersNode->GetModelPath()));
   }
   this->updateWidgetFromMRML();
 }
@@ -317,21 +395,13 @@ void qSlicerAnomalyDetectionModuleWidget::onModelPathChanged(const QString& path
   {
     return;
   }
-  if (!QFileInfo(path).isFile())
+  // Typing a path emits this for every character: only an existing file is described (the logic
+  // keeps the last description while the file is unchanged).
+  d->describeModel(path);
+  if (!QFileInfo(path).isFile() || path.toStdString() == d->ParametersNode->GetModelPath())
   {
-    d->ModelDescriptionLabel->setText(path.isEmpty() ? tr("Choose a model file.") : tr("There is no file at this path."));
     return;
   }
-  QApplication::setOverrideCursor(QCursor(Qt::BusyCursor));
-  const vtkSlicerAnomalyDetectionLogic::ModelInfo info = d->logic()->DescribeModel(path.toStdString(), d->ParametersNode);
-  QApplication::restoreOverrideCursor();
-  if (!info.Valid)
-  {
-    d->ModelDescriptionLabel->setText(tr("Not usable: %1").arg(QString::fromStdString(info.Error)));
-    return;
-  }
-  d->ModelDescriptionLabel->setText(QString::fromStdString(info.Summary));
-  d->updateDeviceChoices(info);
   MRMLNodeModifyBlocker blocker(d->ParametersNode);
   d->ParametersNode->SetModelPath(path.toStdString());
   // A new model brings its own recommended threshold.
@@ -394,26 +464,9 @@ void qSlicerAnomalyDetectionModuleWidget::onDetectionRunModified()
   {
     return;
   }
-  d->ProgressBar->setValue(run->GetProgress());
-  const int status = run->GetStatus();
-  if (status == vtkMRMLCommandLineModuleNode::Completed)
+  if (d->showRunStatus(run, d->ProgressBar, d->StatusLabel, tr("Done."), tr("Cancelled.")) == vtkMRMLCommandLineModuleNode::Completed)
   {
-    d->ProgressBar->setValue(100);
-    d->StatusLabel->setText(tr("Done."));
-  }
-  else if (status == vtkMRMLCommandLineModuleNode::CompletedWithErrors)
-  {
-    // The CLI module's one-sentence error, not its whole log.
-    QString error = QString::fromStdString(run->GetErrorText()).trimmed();
-    d->StatusLabel->setText(tr("Failed: %1").arg(error.section('\n', -1)));
-  }
-  else if (status == vtkMRMLCommandLineModuleNode::Cancelled)
-  {
-    d->StatusLabel->setText(tr("Cancelled."));
-  }
-  else
-  {
-    d->StatusLabel->setText(QString::fromStdString(run->GetDisplayableStatusString()));
+    this->connectPlotViews();
   }
   this->updateWidgetFromMRML();
 }
@@ -433,8 +486,15 @@ void qSlicerAnomalyDetectionModuleWidget::onThresholdChanging(double value)
 //-----------------------------------------------------------------------------
 void qSlicerAnomalyDetectionModuleWidget::onThresholdChanged(double value)
 {
-  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  // The slider has no tracking: this comes once, when it is released.
   this->onThresholdChanging(value);
+  this->startRegionUpdate();
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::startRegionUpdate()
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
   if (!d->ParametersNode || !d->ParametersNode->GetAnomalyMapNode())
   {
     return;
@@ -447,6 +507,7 @@ void qSlicerAnomalyDetectionModuleWidget::onThresholdChanged(double value)
   }
   if (d->RegionRun && this->mrmlScene())
   {
+    // Never called from the finished node's own event (see onRegionRunModified).
     this->mrmlScene()->RemoveNode(d->RegionRun);
   }
   d->RegionUpdatePending = false;
@@ -465,9 +526,20 @@ void qSlicerAnomalyDetectionModuleWidget::onThresholdChanged(double value)
 void qSlicerAnomalyDetectionModuleWidget::onRegionRunModified()
 {
   Q_D(qSlicerAnomalyDetectionModuleWidget);
-  if (d->RegionRun && !d->RegionRun->IsBusy() && d->RegionUpdatePending)
+  vtkMRMLCommandLineModuleNode* run = d->RegionRun;
+  if (!run || run->IsBusy())
   {
-    this->onThresholdChanged(d->ThresholdSliderWidget->value());
+    return;
+  }
+  if (run->GetStatus() == vtkMRMLCommandLineModuleNode::CompletedWithErrors)
+  {
+    d->StatusLabel->setText(tr("Regions failed: %1").arg(QString::fromStdString(run->GetErrorText()).trimmed().section('\n', -1)));
+  }
+  if (d->RegionUpdatePending)
+  {
+    // Started after this event has been handled: the next run removes the finished node, which
+    // must not happen while the node is still sending this event.
+    QTimer::singleShot(0, this, SLOT(startRegionUpdate()));
   }
 }
 
@@ -579,25 +651,11 @@ void qSlicerAnomalyDetectionModuleWidget::onTrainingRunModified()
   {
     return;
   }
-  d->TrainingProgressBar->setValue(run->GetProgress());
-  const int status = run->GetStatus();
-  if (status == vtkMRMLCommandLineModuleNode::Completed)
+  const int status =
+    d->showRunStatus(run, d->TrainingProgressBar, d->TrainingStatusLabel, tr("Model written; it is now the model in use."), tr("Cancelled; no model was written."));
+  if (status == vtkMRMLCommandLineModuleNode::Completed && d->ParametersNode)
   {
-    d->TrainingProgressBar->setValue(100);
-    d->TrainingStatusLabel->setText(tr("Model written; it is now the model in use."));
-  }
-  else if (status == vtkMRMLCommandLineModuleNode::CompletedWithErrors)
-  {
-    QString error = QString::fromStdString(run->GetErrorText()).trimmed();
-    d->TrainingStatusLabel->setText(tr("Failed: %1").arg(error.section('\n', -1)));
-  }
-  else if (status == vtkMRMLCommandLineModuleNode::Cancelled)
-  {
-    d->TrainingStatusLabel->setText(tr("Cancelled; no model was written."));
-  }
-  else
-  {
-    d->TrainingStatusLabel->setText(QString::fromStdString(run->GetDisplayableStatusString()));
+    d->describeModel(QString::fromStdString(d->ParametersNode->GetModelPath()));
   }
   this->updateWidgetFromMRML();
 }

@@ -57,9 +57,11 @@ protected slots:
 
   void onThresholdChanging(double value);
   void onThresholdChanged(double value);
+  void startRegionUpdate();
   void onOpacityChanged(double value);
   void onColorMapChanged(const QString& colorMap);
   void onPlotDataSelected(vtkStringArray* plotSeriesIDs, vtkCollection* selections);
+  void connectPlotViews();
 
   void onTrainingDataDirectoryChanged(const QString& directory);
   void onTrainOrCancel();

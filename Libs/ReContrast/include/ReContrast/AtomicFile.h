@@ -1,7 +1,7 @@
 #ifndef ReContrast_AtomicFile_h
 #define ReContrast_AtomicFile_h
 
-#include "ReContrast/ReContrastExport.h"
+#include "ReContrast/ReContrastCoreExport.h"
 
 #include <fstream>
 #include <string>
@@ -15,7 +15,7 @@ namespace recontrast
  *
  * The temporary name keeps the target's file name at its end (".partial-<n>-<name>"), so writers
  * that choose the format by extension (ITK) can write to TemporaryPath() themselves. */
-class RECONTRAST_EXPORT AtomicFile
+class RECONTRAST_CORE_EXPORT AtomicFile
 {
 public:
   enum class Mode

@@ -1,7 +1,7 @@
 #ifndef ReContrast_Error_h
 #define ReContrast_Error_h
 
-#include "ReContrast/ReContrastExport.h"
+#include "ReContrast/ReContrastCoreExport.h"
 
 #include <stdexcept>
 #include <string>
@@ -14,14 +14,14 @@ namespace recontrast
  * Its message is a single sentence meant for the user: it names the file or the argument and
  * says what is wrong. LibTorch's own error texts never leave the engine; they are translated
  * into an Error at the boundary. */
-class RECONTRAST_EXPORT Error : public std::runtime_error
+class RECONTRAST_CORE_EXPORT Error : public std::runtime_error
 {
 public:
   explicit Error(const std::string & message);
 };
 
 /** Thrown when a long operation stops because its caller asked it to. */
-class RECONTRAST_EXPORT Cancelled : public Error
+class RECONTRAST_CORE_EXPORT Cancelled : public Error
 {
 public:
   explicit Cancelled(const std::string & what = "The operation was cancelled.");

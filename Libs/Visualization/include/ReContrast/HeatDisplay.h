@@ -25,6 +25,13 @@ struct HeatRange
  * recontrast::Error when the map is empty or holds no finite value. */
 HeatRange ChooseHeatRange(const float * map, size_t count, double normalLevel, double threshold);
 
+/** The display range of a map whose values below `threshold` are hidden (a viewer's lower threshold,
+ * as the Slicer module sets it): the colours span what stays visible, with the threshold a third of
+ * the way up the colour map (red in "hot", not black) and the map's maximum at its top; upper >
+ * lower always. NaN values are ignored. Throws recontrast::Error when the map is empty or holds no
+ * finite value, or when the threshold is not a finite number. */
+HeatRange ChooseThresholdedHeatRange(const float * map, size_t count, double threshold);
+
 using HeatColorFunction = std::array<double, 3> (*)(double t);
 
 /** The colour function of a colour map name: "hot" (black - red - yellow - white, as matplotlib's)

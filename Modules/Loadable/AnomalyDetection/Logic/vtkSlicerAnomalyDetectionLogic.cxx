@@ -54,6 +54,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -87,7 +88,7 @@ bool IsFinished(int status)
 
 //----------------------------------------------------------------------------
 /// A run in progress: what it belongs to and where its outputs go.
-struct PendingRun
+struct vtkSlicerAnomalyDetectionLogic::PendingRunInfo
 {
   enum Kind
   {
@@ -104,7 +105,12 @@ struct PendingRun
 class vtkSlicerAnomalyDetectionLogic::vtkInternal
 {
 public:
-  std::map<vtkMRMLCommandLineModuleNode*, PendingRun> Runs;
+  std::map<vtkMRMLCommandLineModuleNode*, PendingRunInfo> Runs;
+  /// The last description, valid while the file keeps its modification time: the panel asks again
+  /// on every entry and the description costs a process start.
+  std::string DescribedPath;
+  std::filesystem::file_time_type DescribedTime;
+  ModelInfo Described;
 };
 
 //----------------------------------------------------------------------------
@@ -172,9 +178,10 @@ vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::CreateCLINode(cons
 std::string vtkSlicerAnomalyDetectionLogic::TemporaryFilePath(const std::string& name)
 {
   std::string folder = ".";
-  if (this->GetMRMLApplicationLogic() && this->GetMRMLApplicationLogic()->GetTemporaryPath())
+  const char* temporary = this->GetMRMLApplicationLogic() ? this->GetMRMLApplicationLogic()->GetTemporaryPath() : nullptr;
+  if (temporary && *temporary)
   {
-    folder = this->GetMRMLApplicationLogic()->GetTemporaryPath();
+    folder = temporary;
   }
   return folder + "/" + name;
 }
@@ -188,6 +195,33 @@ vtkSlicerAnomalyDetectionLogic::ModelInfo vtkSlicerAnomalyDetectionLogic::Descri
     info.Error = "Choose a model file.";
     return info;
   }
+  std::error_code noThrow;
+  const std::filesystem::file_time_type modified = std::filesystem::last_write_time(modelPath, noThrow);
+  if (!noThrow && modelPath == this->Internal->DescribedPath && modified == this->Internal->DescribedTime)
+  {
+    info = this->Internal->Described;
+  }
+  else
+  {
+    info = this->RunModelInfo(modelPath);
+    this->Internal->DescribedPath = info.Valid && !noThrow ? modelPath : std::string();
+    this->Internal->DescribedTime = modified;
+    this->Internal->Described = info;
+  }
+  if (parameters && info.Valid)
+  {
+    MRMLNodeModifyBlocker blocker(parameters);
+    parameters->SetModelCalibrated(info.Calibrated);
+    parameters->SetNormalScore(info.NormalScore);
+    parameters->SetRecommendedThreshold(info.RecommendedThreshold);
+  }
+  return info;
+}
+
+//----------------------------------------------------------------------------
+vtkSlicerAnomalyDetectionLogic::ModelInfo vtkSlicerAnomalyDetectionLogic::RunModelInfo(const std::string& modelPath)
+{
+  ModelInfo info;
   vtkMRMLCommandLineModuleNode* cliNode = this->CreateCLINode(ModelInfoModule);
   if (!cliNode)
   {
@@ -198,7 +232,9 @@ vtkSlicerAnomalyDetectionLogic::ModelInfo vtkSlicerAnomalyDetectionLogic::Descri
   cliNode->SetParameterAsString("model", modelPath);
   // Reading the file's header takes about a second; waiting keeps the panel simple.
   cliLogic->ApplyAndWait(cliNode, false);
-  if (cliNode->GetStatus() != vtkMRMLCommandLineModuleNode::Completed)
+  // ApplyAndWait has loaded the return parameters; the status says whether the run failed.
+  const int status = cliNode->GetStatus();
+  if ((status & vtkMRMLCommandLineModuleNode::ErrorsMask) || status == vtkMRMLCommandLineModuleNode::Cancelled || cliNode->GetParameterAsString("backbone").empty())
   {
     info.Error = cliNode->GetErrorText();
     if (info.Error.empty())
@@ -219,14 +255,40 @@ vtkSlicerAnomalyDetectionLogic::ModelInfo vtkSlicerAnomalyDetectionLogic::Descri
     info.BFloat16Available = cliNode->GetParameterAsString("bf16Available") == "true";
   }
   this->GetMRMLScene()->RemoveNode(cliNode);
-  if (parameters && info.Valid)
-  {
-    MRMLNodeModifyBlocker blocker(parameters);
-    parameters->SetModelCalibrated(info.Calibrated);
-    parameters->SetNormalScore(info.NormalScore);
-    parameters->SetRecommendedThreshold(info.RecommendedThreshold);
-  }
   return info;
+}
+
+//----------------------------------------------------------------------------
+bool vtkSlicerAnomalyDetectionLogic::ApplyObserved(const char* moduleName, vtkMRMLCommandLineModuleNode* cliNode, const PendingRunInfo& run)
+{
+  vtkNew<vtkIntArray> events;
+  events->InsertNextValue(vtkMRMLCommandLineModuleNode::StatusModifiedEvent);
+  vtkObserveMRMLNodeEventsMacro(cliNode, events.GetPointer());
+  this->Internal->Runs[cliNode] = run;
+  vtkSlicerCLIModuleLogic::SafeDownCast(this->GetModuleLogic(moduleName))->Apply(cliNode, false);
+  if (cliNode->GetStatus() == vtkMRMLCommandLineModuleNode::Idle)
+  {
+    // The CLI logic could not schedule the run (it only warns): undo everything this run made.
+    this->Internal->Runs.erase(cliNode);
+    vtkUnObserveMRMLNodeMacro(cliNode);
+    this->RemoveNodeByID(run.LabelMapNodeID);
+    this->GetMRMLScene()->RemoveNode(cliNode);
+    this->LastError = std::string("Slicer could not start ") + moduleName + ".";
+    return false;
+  }
+  return true;
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::RemoveNodeByID(const std::string& nodeID)
+{
+  if (!nodeID.empty() && this->GetMRMLScene())
+  {
+    if (vtkMRMLNode* node = this->GetMRMLScene()->GetNodeByID(nodeID))
+    {
+      this->GetMRMLScene()->RemoveNode(node);
+    }
+  }
 }
 
 //----------------------------------------------------------------------------
@@ -278,8 +340,8 @@ vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::StartDetection(vtk
     parameters->SetAnomalyMapNodeID(map->GetID());
   }
 
-  PendingRun run;
-  run.RunKind = PendingRun::Detection;
+  PendingRunInfo run;
+  run.RunKind = PendingRunInfo::Detection;
   run.ParametersNodeID = parameters->GetID();
   run.ReportPath = this->TemporaryFilePath(std::string("ReContrast-") + cliNode->GetID() + "-report.json");
   std::remove(run.ReportPath.c_str());
@@ -301,12 +363,7 @@ vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::StartDetection(vtk
     cliNode->SetParameterAsString("regionLabels", run.LabelMapNodeID);
   }
 
-  vtkNew<vtkIntArray> events;
-  events->InsertNextValue(vtkMRMLCommandLineModuleNode::StatusModifiedEvent);
-  vtkObserveMRMLNodeEventsMacro(cliNode, events.GetPointer());
-  this->Internal->Runs[cliNode] = run;
-  vtkSlicerCLIModuleLogic::SafeDownCast(this->GetModuleLogic(DetectionModule))->Apply(cliNode, false);
-  return cliNode;
+  return this->ApplyObserved(DetectionModule, cliNode, run) ? cliNode : nullptr;
 }
 
 //----------------------------------------------------------------------------
@@ -330,8 +387,8 @@ vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::StartRegionUpdate(
   {
     return nullptr;
   }
-  PendingRun run;
-  run.RunKind = PendingRun::Regions;
+  PendingRunInfo run;
+  run.RunKind = PendingRunInfo::Regions;
   run.ParametersNodeID = parameters->GetID();
   run.ReportPath = this->TemporaryFilePath(std::string("ReContrast-") + cliNode->GetID() + "-regions.json");
   std::remove(run.ReportPath.c_str());
@@ -343,12 +400,7 @@ vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::StartRegionUpdate(
   cliNode->SetParameterAsDouble("threshold", threshold);
   cliNode->SetParameterAsString("report", run.ReportPath);
 
-  vtkNew<vtkIntArray> events;
-  events->InsertNextValue(vtkMRMLCommandLineModuleNode::StatusModifiedEvent);
-  vtkObserveMRMLNodeEventsMacro(cliNode, events.GetPointer());
-  this->Internal->Runs[cliNode] = run;
-  vtkSlicerCLIModuleLogic::SafeDownCast(this->GetModuleLogic(RegionsModule))->Apply(cliNode, false);
-  return cliNode;
+  return this->ApplyObserved(RegionsModule, cliNode, run) ? cliNode : nullptr;
 }
 
 //----------------------------------------------------------------------------
@@ -376,15 +428,10 @@ vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::StartTraining(vtkM
   cliNode->SetParameterAsInt("imageSize", parameters->GetTrainingImageSize());
   cliNode->SetParameterAsString("device", parameters->GetDevice());
 
-  PendingRun run;
-  run.RunKind = PendingRun::Training;
+  PendingRunInfo run;
+  run.RunKind = PendingRunInfo::Training;
   run.ParametersNodeID = parameters->GetID();
-  vtkNew<vtkIntArray> events;
-  events->InsertNextValue(vtkMRMLCommandLineModuleNode::StatusModifiedEvent);
-  vtkObserveMRMLNodeEventsMacro(cliNode, events.GetPointer());
-  this->Internal->Runs[cliNode] = run;
-  vtkSlicerCLIModuleLogic::SafeDownCast(this->GetModuleLogic(TrainingModule))->Apply(cliNode, false);
-  return cliNode;
+  return this->ApplyObserved(TrainingModule, cliNode, run) ? cliNode : nullptr;
 }
 
 //----------------------------------------------------------------------------
@@ -401,7 +448,7 @@ void vtkSlicerAnomalyDetectionLogic::ProcessMRMLNodesEvents(vtkObject* caller, u
   {
     return;
   }
-  const PendingRun run = found->second;
+  const PendingRunInfo run = found->second;
   this->Internal->Runs.erase(found);
   vtkUnObserveMRMLNodeMacro(cliNode);
 
@@ -409,19 +456,14 @@ void vtkSlicerAnomalyDetectionLogic::ProcessMRMLNodesEvents(vtkObject* caller, u
   {
     switch (run.RunKind)
     {
-      case PendingRun::Detection: this->OnDetectionCompleted(cliNode); break;
-      case PendingRun::Regions: this->OnRegionUpdateCompleted(cliNode); break;
-      case PendingRun::Training: this->OnTrainingCompleted(cliNode); break;
+      case PendingRunInfo::Detection: this->OnDetectionCompleted(cliNode); break;
+      case PendingRunInfo::Regions: this->OnRegionUpdateCompleted(cliNode); break;
+      case PendingRunInfo::Training: this->OnTrainingCompleted(cliNode); break;
     }
   }
-  else if (!run.LabelMapNodeID.empty() && this->GetMRMLScene())
-  {
-    // Cancelled or failed: the label map that was to receive the regions is not needed.
-    if (vtkMRMLNode* labels = this->GetMRMLScene()->GetNodeByID(run.LabelMapNodeID))
-    {
-      this->GetMRMLScene()->RemoveNode(labels);
-    }
-  }
+  // The label map that received the regions has been turned into the segmentation, or, when the
+  // run was cancelled or failed, is not needed.
+  this->RemoveNodeByID(run.LabelMapNodeID);
   std::remove(run.ReportPath.c_str());
   // Keep the finished node: the widget reads its status and error text. It is removed with the
   // next run (the widget) or the scene.
@@ -491,7 +533,9 @@ void vtkSlicerAnomalyDetectionLogic::OnTrainingCompleted(vtkMRMLCommandLineModul
     auto* parameters = vtkMRMLAnomalyDetectionParametersNode::SafeDownCast(node);
     if (parameters && parameters->GetTrainingOutputModelPath() == modelPath)
     {
+      MRMLNodeModifyBlocker blocker(parameters);
       parameters->SetModelPath(modelPath);
+      parameters->SetThreshold(-1.0);
       this->DescribeModel(modelPath, parameters);
     }
   }
@@ -577,10 +621,6 @@ void vtkSlicerAnomalyDetectionLogic::LoadRegions(vtkMRMLAnomalyDetectionParamete
   catch (const std::exception& e)
   {
     this->LastError = e.what();
-    if (labels)
-    {
-      scene->RemoveNode(labels);
-    }
     return;
   }
 
@@ -637,22 +677,27 @@ void vtkSlicerAnomalyDetectionLogic::LoadRegions(vtkMRMLAnomalyDetectionParamete
   }
   if (labels && !rows.empty())
   {
-    // The import makes segments in the order of the label values, and label i is row i - 1.
-    vtkSlicerSegmentationsModuleLogic::ImportLabelmapToSegmentationNode(labels, segmentation);
+    // One segment per label value; label i is the region of row i - 1 (labels count from 1 in the
+    // order of the report's rows).
+    if (!vtkSlicerSegmentationsModuleLogic::ImportLabelmapToSegmentationNode(labels, segmentation))
+    {
+      this->LastError = "The anomalous regions could not be made into a segmentation.";
+    }
     vtkSegmentation* segments = segmentation->GetSegmentation();
     const int colorCount = static_cast<int>(sizeof(SegmentColors) / sizeof(SegmentColors[0]));
-    for (int i = 0; i < segments->GetNumberOfSegments() && i < static_cast<int>(rows.size()); ++i)
+    for (int i = 0; i < segments->GetNumberOfSegments(); ++i)
     {
       vtkSegment* segment = segments->GetNthSegment(i);
+      const int row = segment->GetLabelValue() - 1;
+      if (row < 0 || row >= static_cast<int>(rows.size()))
+      {
+        continue;
+      }
       char name[96];
-      std::snprintf(name, sizeof(name), "Anomalous region %d (max %.3g)", rows[i].label, rows[i].maximumScore);
+      std::snprintf(name, sizeof(name), "Anomalous region %d (max %.3g)", rows[row].label, rows[row].maximumScore);
       segment->SetName(name);
-      segment->SetColor(const_cast<double*>(SegmentColors[i % colorCount]));
+      segment->SetColor(const_cast<double*>(SegmentColors[row % colorCount]));
     }
-  }
-  if (labels)
-  {
-    scene->RemoveNode(labels);
   }
 }
 
@@ -688,22 +733,39 @@ void vtkSlicerAnomalyDetectionLogic::UpdateHeatDisplay(vtkMRMLAnomalyDetectionPa
       this->LastError = e.what();
       return;
     }
-    colors = vtkMRMLColorTableNode::SafeDownCast(scene->AddNewNodeByClass("vtkMRMLColorTableNode", tableName));
-    colors->SetTypeToUser();
-    colors->SetNumberOfColors(static_cast<int>(entries.size()));
+    // Filled before it enters the scene: one Modified event instead of one per colour.
+    vtkNew<vtkMRMLColorTableNode> table;
+    table->SetName(tableName.c_str());
+    table->SetTypeToUser();
+    table->SetNumberOfColors(static_cast<int>(entries.size()));
     for (size_t i = 0; i < entries.size(); ++i)
     {
-      // Opaque in the table: the threshold hides what is normal, the layer opacity blends.
-      colors->SetColor(static_cast<int>(i), entries[i][0], entries[i][1], entries[i][2], 1.0);
+      // Opaque in the table: the display threshold hides what is below it and the layer's opacity
+      // blends the rest (HeatColorTable's alpha ramp is for viewers without such a threshold).
+      table->SetColor(static_cast<int>(i), entries[i][0], entries[i][1], entries[i][2], 1.0);
     }
-    colors->SetHideFromEditors(false);
+    table->SetHideFromEditors(false);
+    colors = vtkMRMLColorTableNode::SafeDownCast(scene->AddNode(table.GetPointer()));
   }
 
   const double threshold = EffectiveThreshold(parameters);
-  const recontrast::visualization::HeatRange range = recontrast::visualization::ChooseHeatRange(values->GetPointer(0),
-                                                                                                static_cast<size_t>(values->GetNumberOfValues()),
-                                                                                                parameters->GetModelCalibrated() ? parameters->GetNormalScore() : std::nan(""),
-                                                                                                threshold >= 0.0 ? threshold : std::nan(""));
+  recontrast::visualization::HeatRange range;
+  try
+  {
+    // With a threshold, the colours span what stays visible above it; without one (an uncalibrated
+    // model before the user chose), the heat starts at half the map's maximum.
+    range =
+      threshold >= 0.0
+        ? recontrast::visualization::ChooseThresholdedHeatRange(values->GetPointer(0), static_cast<size_t>(values->GetNumberOfValues()), threshold)
+        : recontrast::visualization::ChooseHeatRange(
+          values->GetPointer(0), static_cast<size_t>(values->GetNumberOfValues()), parameters->GetModelCalibrated() ? parameters->GetNormalScore() : std::nan(""), std::nan(""));
+  }
+  catch (const std::exception& e)
+  {
+    // A map without a finite value (the CLI module refuses NaN scans, but a map may be edited).
+    this->LastError = e.what();
+    return;
+  }
 
   if (!map->GetScalarVolumeDisplayNode())
   {
@@ -763,7 +825,7 @@ bool vtkSlicerAnomalyDetectionLogic::JumpToSlice(vtkMRMLAnomalyDetectionParamete
   try
   {
     const std::array<double, 3> center = recontrast::visualization::SliceCenterRAS(matrix, { dimensions[0], dimensions[1], dimensions[2] }, parameters->GetSliceAxis(), sliceIndex);
-    vtkMRMLSliceNode::JumpAllSlices(this->GetMRMLScene(), center[0], center[1], center[2], vtkMRMLSliceNode::CenteredJumpSlice);
+    vtkMRMLSliceNode::JumpAllSlices(this->GetMRMLScene(), center[0], center[1], center[2], vtkMRMLSliceNode::DefaultJumpSlice);
   }
   catch (const std::exception& e)
   {

@@ -55,7 +55,8 @@ public:
   };
 
   /// Describes a model file with the ReContrastModelInfo CLI module (reads the file, never runs the
-  /// model; about a second). Also stores the calibration in the parameter node when one is given.
+  /// model; about a second; the last answer is kept while the file is unchanged). Also stores the
+  /// calibration in the parameter node when one is given.
   ModelInfo DescribeModel(const std::string& modelPath, vtkMRMLAnomalyDetectionParametersNode* parameters = nullptr);
 
   /// Starts scoring the parameter node's input volume with its model, in the background. Returns
@@ -93,6 +94,9 @@ protected:
   void SetMRMLSceneInternal(vtkMRMLScene* newScene) override;
   void ProcessMRMLNodesEvents(vtkObject* caller, unsigned long event, void* callData) override;
 
+  /// Runs ReContrastModelInfo and waits for its return parameters.
+  ModelInfo RunModelInfo(const std::string& modelPath);
+
   /// Loads a completed run's outputs (map, regions, tables, plot) into the scene.
   void OnDetectionCompleted(vtkMRMLCommandLineModuleNode* cliNode);
   void OnRegionUpdateCompleted(vtkMRMLCommandLineModuleNode* cliNode);
@@ -104,6 +108,11 @@ protected:
 
   /// Starts a CLI module node of `moduleName`; nullptr (and LastError) when the module is missing.
   vtkMRMLCommandLineModuleNode* CreateCLINode(const char* moduleName);
+  /// Observes and applies a run in the background; false (everything undone, LastError set) when
+  /// Slicer could not schedule it.
+  struct PendingRunInfo;
+  bool ApplyObserved(const char* moduleName, vtkMRMLCommandLineModuleNode* cliNode, const PendingRunInfo& run);
+  void RemoveNodeByID(const std::string& nodeID);
   /// A file name in Slicer's temporary folder for a run's report.
   std::string TemporaryFilePath(const std::string& name);
 

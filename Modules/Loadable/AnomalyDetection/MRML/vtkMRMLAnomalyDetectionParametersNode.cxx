@@ -15,9 +15,6 @@
 #include <vtkMRMLTableNode.h>
 
 // VTK includes
-#include <vtkCommand.h>
-#include <vtkIntArray.h>
-#include <vtkNew.h>
 #include <vtkObjectFactory.h>
 
 namespace
@@ -39,11 +36,7 @@ vtkMRMLAnomalyDetectionParametersNode::vtkMRMLAnomalyDetectionParametersNode()
   this->TypeDisplayName = vtkMRMLTr("vtkMRMLAnomalyDetectionParametersNode", "Anomaly Detection Parameters");
   this->HideFromEditors = 1;
 
-  // A changed input volume (new image data) invalidates nothing stored here, but the module
-  // widget listens to this node only, so the node passes the volume's modifications on.
-  vtkNew<vtkIntArray> inputVolumeEvents;
-  inputVolumeEvents->InsertNextValue(vtkCommand::ModifiedEvent);
-  this->AddNodeReferenceRole(InputVolumeRole, "inputVolumeNodeID", inputVolumeEvents.GetPointer());
+  this->AddNodeReferenceRole(InputVolumeRole, "inputVolumeNodeID");
   this->AddNodeReferenceRole(AnomalyMapRole, "anomalyMapNodeID");
   this->AddNodeReferenceRole(SegmentationRole, "segmentationNodeID");
   this->AddNodeReferenceRole(RegionTableRole, "regionTableNodeID");

@@ -87,8 +87,9 @@ int vtkSlicerAnomalyDetectionLogicTest1(int, char*[])
   parameters->SetThreshold(0.3);
   CHECK_DOUBLE_TOLERANCE(vtkSlicerAnomalyDetectionLogic::EffectiveThreshold(parameters), 0.3, 1e-12);
 
-  // Heat display of a map: colour table, window from the normal level to the threshold, values
-  // below the threshold hidden, the map over the scan in every slice view with the opacity.
+  // Heat display of a map: colour table, window over the visible values (the threshold a third of the
+  // way up, the maximum at the top), values below the threshold hidden, the map over the scan in
+  // every slice view with the opacity.
   vtkMRMLScalarVolumeNode* map = AddVolume(scene.GetPointer(), "Brain anomaly map", 0.05f, 0.9f);
   parameters->SetAnomalyMapNodeID(map->GetID());
   parameters->SetOpacity(0.7);
@@ -100,8 +101,8 @@ int vtkSlicerAnomalyDetectionLogicTest1(int, char*[])
   CHECK_NOT_NULL(colors);
   CHECK_INT(colors->GetNumberOfColors(), 256);
   CHECK_INT(display->GetAutoWindowLevel(), 0);
-  CHECK_DOUBLE_TOLERANCE(display->GetWindowLevelMin(), 0.1, 1e-9);
-  CHECK_DOUBLE_TOLERANCE(display->GetWindowLevelMax(), 0.3, 1e-9);
+  CHECK_DOUBLE_TOLERANCE(display->GetWindowLevelMin(), 0.0, 1e-6);
+  CHECK_DOUBLE_TOLERANCE(display->GetWindowLevelMax(), 0.9, 1e-6);
   CHECK_INT(display->GetApplyThreshold(), 1);
   CHECK_DOUBLE_TOLERANCE(display->GetLowerThreshold(), 0.3, 1e-9);
   CHECK_STRING(composite->GetBackgroundVolumeID(), input->GetID());
