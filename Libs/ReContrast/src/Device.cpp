@@ -2,6 +2,7 @@
 
 #include "ReContrast/Error.h"
 
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
@@ -67,7 +68,9 @@ SupportsBFloat16(const torch::Device & device)
 {
   if (device.is_cuda())
   {
-    return true;
+    // LibTorch's own test for fast bf16 convolutions on the current GPU: cuDNN 8 and compute
+    // capability 8.0 or newer (Ampere, Hopper); older GPUs emulate them.
+    return at::detail::getCUDAHooks().supportsBFloat16ConvolutionWithCuDNNv8();
   }
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line;
