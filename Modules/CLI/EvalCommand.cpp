@@ -180,9 +180,9 @@ EvalCommand::EvalCommand(CLI::App & app)
   c->add_option("--batch-size", m_BatchSize, "Images per forward pass")
     ->capture_default_str()
     ->check(CLI::PositiveNumber);
-  c->add_option("--precision", m_Precision, "Inference path: fp32, bf16 or exact (see infer --help)")
+  c->add_option("--precision", m_Precision, "Inference path: fp32, bf16, fp16 or exact (see infer --help)")
     ->capture_default_str()
-    ->check(CLI::IsMember({ "exact", "fp32", "bf16" }));
+    ->check(CLI::IsMember({ "exact", "fp32", "bf16", "fp16" }));
 }
 
 int

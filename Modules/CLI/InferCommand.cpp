@@ -134,10 +134,10 @@ InferCommand::InferCommand(CLI::App & app)
   c->add_option("--precision",
                 m_Precision,
                 "Inference path: fp32 (optimised, the same maps as exact to ~1e-6), bf16 (faster on CPUs with "
-                "bfloat16 instructions and on GPUs; falls back to fp32 elsewhere, with a warning) or exact (the "
-                "paper-faithful reference)")
+                "bfloat16 instructions and on recent GPUs), fp16 (GPUs only) - both fall back to fp32 elsewhere, "
+                "with a warning - or exact (the paper-faithful reference)")
     ->capture_default_str()
-    ->check(CLI::IsMember({ "exact", "fp32", "bf16" }));
+    ->check(CLI::IsMember({ "exact", "fp32", "bf16", "fp16" }));
   c->add_option("--dicom-output",
                 m_DicomOutput,
                 "Folder for DICOM results of a DICOM series input: anomaly_map.dcm (Parametric Map) and, with a "

@@ -40,7 +40,8 @@ AddOptions(CLI::App & app, Arguments & a)
   app.add_option("--report", a.report, "JSON report");
   app.add_option("--threshold", a.threshold, "Threshold (negative: the model's recommended one)");
   app.add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({ "cpu", "cuda" }));
-  app.add_option("--precision", a.precision, "fp32, bf16 or exact")->check(CLI::IsMember({ "fp32", "bf16", "exact" }));
+  app.add_option("--precision", a.precision, "fp32, bf16, fp16 or exact")
+    ->check(CLI::IsMember({ "fp32", "bf16", "fp16", "exact" }));
   app.add_option("--threads", a.threads, "CPU threads (0: every core)")->check(CLI::NonNegativeNumber);
   app.add_option("--batchSize", a.batchSize, "Slices per batch")->check(CLI::PositiveNumber);
   app.add_option("--intensity", a.intensity, "Intensity preset override");

@@ -82,7 +82,8 @@ main(int argc, char ** argv)
   app.add_option("--batch", batch, "Slices per forward pass")->check(CLI::PositiveNumber);
   app.add_option(
     "--compression-level", compressionLevel, "Compression level of the written map (-1: the IO's default)");
-  app.add_option("--precision", precision, "exact, fp32 or bf16")->check(CLI::IsMember({ "exact", "fp32", "bf16" }));
+  app.add_option("--precision", precision, "exact, fp32, bf16 or fp16")
+    ->check(CLI::IsMember({ "exact", "fp32", "bf16", "fp16" }));
   CLI11_PARSE(app, argc, argv);
 
   try

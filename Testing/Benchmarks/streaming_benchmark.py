@@ -33,7 +33,7 @@ def main():
     parser.add_argument("--build", default="build")
     parser.add_argument("--slices", type=int, nargs="+", default=[50, 150, 450])
     parser.add_argument("--backbone", default="resnet18")
-    parser.add_argument("--precision", nargs="+", default=["exact"], choices=["exact", "fp32", "bf16"],
+    parser.add_argument("--precision", nargs="+", default=["exact"], choices=["exact", "fp32", "bf16", "fp16"],
                         help="the Predictor's path(s), each measured on the same volumes")
     args = parser.parse_args()
     build = os.path.abspath(args.build)

@@ -30,6 +30,20 @@ NormalizedBatch(const float * images, size_t count, const ModelConfig & config, 
   return ((batch - mean) / std).to(device);
 }
 
+torch::ScalarType
+ReducedPrecisionType(Precision precision)
+{
+  switch (precision)
+  {
+    case Precision::BFloat16:
+      return torch::kBFloat16;
+    case Precision::Float16:
+      return torch::kHalf;
+    default:
+      throw Error("Only bf16 and fp16 are reduced precisions.");
+  }
+}
+
 torch::Tensor
 RawMapsOf(ReContrastNetwork & network, const torch::Tensor & batch, Precision precision)
 {
@@ -45,9 +59,10 @@ RawMapsOf(ReContrastNetwork & network, const torch::Tensor & batch, Precision pr
       const FeaturePairs pairs = network->ForwardKeptHeadsOnly(batch.contiguous(torch::MemoryFormat::ChannelsLast));
       return RawAnomalyMaps(pairs.encoder, pairs.decoder, batch.size(2));
     }
-    case Precision::BFloat16: {
-      FeaturePairs pairs =
-        network->ForwardKeptHeadsOnly(batch.to(torch::kBFloat16).contiguous(torch::MemoryFormat::ChannelsLast));
+    case Precision::BFloat16:
+    case Precision::Float16: {
+      FeaturePairs pairs = network->ForwardKeptHeadsOnly(
+        batch.to(ReducedPrecisionType(precision)).contiguous(torch::MemoryFormat::ChannelsLast));
       // The distances in float32, as the other paths compute them.
       for (auto * features : { &pairs.encoder, &pairs.decoder })
       {

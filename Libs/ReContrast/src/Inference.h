@@ -14,6 +14,9 @@ namespace recontrast
 torch::Tensor NormalizedBatch(const float * images, size_t count, const ModelConfig & config,
                               const torch::Device & device);
 
+/** The element type of the graph for a reduced precision (bf16, fp16). */
+torch::ScalarType ReducedPrecisionType(Precision precision);
+
 /** The eval-mode forward and the unsmoothed maps ([B, S, S] float64, CPU) of a normalised batch. */
 torch::Tensor RawMapsOf(ReContrastNetwork & network, const torch::Tensor & batch, Precision precision);
 

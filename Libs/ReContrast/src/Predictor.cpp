@@ -57,6 +57,8 @@ ToString(Precision precision)
       return "fp32";
     case Precision::BFloat16:
       return "bf16";
+    case Precision::Float16:
+      return "fp16";
   }
   throw Error("Unknown precision.");
 }
@@ -76,13 +78,25 @@ PrecisionFromString(const std::string & name)
   {
     return Precision::BFloat16;
   }
-  throw Error("Unknown precision '" + name + "'; expected 'exact', 'fp32' or 'bf16'.");
+  if (name == "fp16")
+  {
+    return Precision::Float16;
+  }
+  throw Error("Unknown precision '" + name + "'; expected 'exact', 'fp32', 'bf16' or 'fp16'.");
 }
 
 bool
 PrecisionAvailable(Precision precision, const std::string & device)
 {
-  return precision != Precision::BFloat16 || SupportsBFloat16(ParseDevice(device));
+  switch (precision)
+  {
+    case Precision::BFloat16:
+      return SupportsBFloat16(ParseDevice(device));
+    case Precision::Float16:
+      return ParseDevice(device).is_cuda();
+    default:
+      return true;
+  }
 }
 
 struct Predictor::Impl
@@ -126,12 +140,15 @@ Predictor::Predictor(const std::string & modelPath, const PredictorOptions & opt
     } // The file's tensors now belong to the network alone: folding below replaces them, not copies them.
     m_Impl->network->to(m_Impl->device);
     m_Impl->network->SetTrainingMode(false, false);
-    if (options.precision == Precision::BFloat16 && !SupportsBFloat16(m_Impl->device))
+    if (!PrecisionAvailable(options.precision, options.device))
     {
-      const std::string message = "bf16 inference needs a CPU with AVX-512 BF16 or AMX instructions (or a GPU)";
+      const std::string message = options.precision == Precision::BFloat16
+                                    ? "bf16 inference needs a CPU with AVX-512 BF16 or AMX instructions, or a GPU of "
+                                      "compute capability 8.0 or newer"
+                                    : "fp16 inference needs a GPU";
       if (options.strictPrecision)
       {
-        throw Error(message + "; this " + options.device + " has none.");
+        throw Error(message + "; this " + options.device + " is not one.");
       }
       m_Impl->notes.push_back(message + "; using fp32 instead.");
       m_Impl->options.precision = Precision::Fp32;
@@ -140,9 +157,9 @@ Predictor::Predictor(const std::string & modelPath, const PredictorOptions & opt
     {
       m_Impl->network->PrepareForFastInference();
     }
-    if (m_Impl->options.precision == Precision::BFloat16)
+    if (m_Impl->options.precision == Precision::BFloat16 || m_Impl->options.precision == Precision::Float16)
     {
-      m_Impl->network->to(torch::kBFloat16);
+      m_Impl->network->to(ReducedPrecisionType(m_Impl->options.precision));
     }
     if (m_Impl->options.precision != Precision::Exact)
     {

@@ -292,12 +292,38 @@ TEST(FastInference, FoldedConvolutionsEqualConvolutionThenBatchNorm)
 
 TEST(Precision, NamesRoundTripAndUnknownNamesAreRefused)
 {
-  for (const auto precision :
-       { recontrast::Precision::Exact, recontrast::Precision::Fp32, recontrast::Precision::BFloat16 })
+  for (const auto precision : { recontrast::Precision::Exact,
+                                recontrast::Precision::Fp32,
+                                recontrast::Precision::BFloat16,
+                                recontrast::Precision::Float16 })
   {
     EXPECT_EQ(recontrast::PrecisionFromString(recontrast::ToString(precision)), precision);
   }
-  EXPECT_THROW(recontrast::PrecisionFromString("fp16"), recontrast::Error);
+  EXPECT_THROW(recontrast::PrecisionFromString("half"), recontrast::Error);
+  EXPECT_TRUE(recontrast::PrecisionAvailable(recontrast::Precision::Fp32, "cpu"));
+  EXPECT_FALSE(recontrast::PrecisionAvailable(recontrast::Precision::Float16, "cpu"));
+}
+
+// fp16 is a GPU precision: on the CPU it falls back to fp32 and says so, or fails when insisted on.
+TEST_F(PredictorTest, HalfPrecisionOnTheCpuFallsBackToFp32OrFailsWhenStrict)
+{
+  recontrast::PredictorOptions options;
+  options.precision = recontrast::Precision::Float16;
+  recontrast::Predictor predictor(s_Model, options);
+  EXPECT_EQ(predictor.EffectivePrecision(), recontrast::Precision::Fp32);
+  ASSERT_EQ(predictor.Notes().size(), 1u);
+  EXPECT_NE(predictor.Notes()[0].find("fp16 inference needs a GPU; using fp32 instead."), std::string::npos)
+    << predictor.Notes()[0];
+  options.strictPrecision = true;
+  try
+  {
+    recontrast::Predictor strict(s_Model, options);
+    ADD_FAILURE() << "strict fp16 on the CPU was accepted";
+  }
+  catch (const recontrast::Error & e)
+  {
+    EXPECT_STREQ(e.what(), "fp16 inference needs a GPU; this cpu is not one.");
+  }
 }
 
 TEST_F(PredictorTest, BadInputIsRefusedClearly)

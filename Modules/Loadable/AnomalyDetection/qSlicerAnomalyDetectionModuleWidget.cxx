@@ -107,6 +107,10 @@ void qSlicerAnomalyDetectionModuleWidgetPrivate::updateDeviceChoices(const vtkSl
   this->PrecisionComboBox->addItem(info.BFloat16Available || info.CudaAvailable ? qSlicerAnomalyDetectionModuleWidget::tr("bf16 (fastest)")
                                                                                 : qSlicerAnomalyDetectionModuleWidget::tr("bf16 (not native on this CPU: runs as fp32)"),
                                    "bf16");
+  if (info.CudaAvailable)
+  {
+    this->PrecisionComboBox->addItem(qSlicerAnomalyDetectionModuleWidget::tr("fp16 (GPU only)"), "fp16");
+  }
   this->PrecisionComboBox->addItem(qSlicerAnomalyDetectionModuleWidget::tr("exact (the paper's computation)"), "exact");
   const int precisionIndex = this->PrecisionComboBox->findData(precision.isEmpty() ? QString("fp32") : precision);
   this->PrecisionComboBox->setCurrentIndex(precisionIndex >= 0 ? precisionIndex : 0);

@@ -26,16 +26,18 @@ RECONTRAST_EXPORT ScoreReduction ScoreReductionFromString(const std::string & na
 /** The numerical path of inference. */
 enum class Precision
 {
-  Exact,   ///< The paper-faithful float32 forward, as the official code computes it (the reference).
-  Fp32,    ///< Optimised float32: BatchNorm folded, deconvolutions as 1x1 conv + pixel shuffle, kept heads only.
-  BFloat16 ///< The optimised graph in bfloat16 (CPUs with AVX-512 BF16 or AMX, CUDA); maps compared in float32.
+  Exact,    ///< The paper-faithful float32 forward, as the official code computes it (the reference).
+  Fp32,     ///< Optimised float32: BatchNorm folded, deconvolutions as 1x1 conv + pixel shuffle, kept heads only.
+  BFloat16, ///< The optimised graph in bfloat16 (CPUs with AVX-512 BF16 or AMX, CUDA); maps compared in float32.
+  Float16   ///< The optimised graph in float16 (CUDA only: CPUs have no fast half-precision convolutions).
 };
 
 RECONTRAST_EXPORT std::string ToString(Precision precision);
-/** "exact", "fp32" or "bf16"; throws Error otherwise. */
+/** "exact", "fp32", "bf16" or "fp16"; throws Error otherwise. */
 RECONTRAST_EXPORT Precision PrecisionFromString(const std::string & name);
 /** Whether `precision` runs natively on `device` ("cpu", "cuda", "cuda:N"): exact and fp32 always;
- * bf16 on CUDA and on CPUs with AVX-512 BF16 or AMX. Throws Error for a device that is unknown or absent. */
+ * bf16 on GPUs with fast bf16 convolutions and on CPUs with AVX-512 BF16 or AMX; fp16 on GPUs. Throws Error for a
+ * device that is unknown or absent. */
 RECONTRAST_EXPORT bool PrecisionAvailable(Precision precision, const std::string & device);
 
 struct RECONTRAST_EXPORT PredictorOptions

@@ -74,7 +74,7 @@ public:
   vtkSetMacro(Device, std::string);
   vtkGetMacro(Device, std::string);
 
-  /// "fp32", "bf16" or "exact" (the CLI module's precisions).
+  /// "fp32", "bf16", "fp16" or "exact" (the CLI module's precisions).
   vtkSetMacro(Precision, std::string);
   vtkGetMacro(Precision, std::string);
 
