@@ -44,17 +44,15 @@ endif()
 # reconfigures the inner build (Docs/developer_guide/extensions.md, "How are Superbuild extensions
 # packaged?"), so the external projects to package are kept in the cache.
 macro(recontrast_slicer_extension_package)
-  set(_recontrast_cpack_projects "")
-  if(Torch_DIR)
-    # LibTorch's shared libraries travel with the extension; Slicer does not ship them.
-    get_filename_component(_recontrast_torch_root "${Torch_DIR}/../../.." ABSOLUTE)
+  # LibTorch's shared libraries travel with the extension (Slicer does not ship them), from an
+  # official LibTorch tree (<root>/share/cmake/Torch, as SuperBuild/External_Torch.cmake makes it).
+  get_filename_component(_recontrast_torch_root "${Torch_DIR}/../../.." ABSOLUTE)
+  if(Torch_DIR AND EXISTS "${_recontrast_torch_root}/lib")
     install(DIRECTORY "${_recontrast_torch_root}/lib/" DESTINATION "${Slicer_INSTALL_THIRDPARTY_LIB_DIR}"
       COMPONENT RuntimeLibraries FILES_MATCHING PATTERN "*.so*" PATTERN "*.dylib" PATTERN "*.dll")
   endif()
-  set(${EXTENSION_NAME}_CPACK_INSTALL_CMAKE_PROJECTS "${_recontrast_cpack_projects}" CACHE STRING
-    "External projects the extension package installs" FORCE)
+  # Everything is installed by this (inner) build itself: no external project to add.
   list(APPEND CPACK_INSTALL_CMAKE_PROJECTS "${CMAKE_BINARY_DIR};${EXTENSION_NAME};ALL;/")
-  list(APPEND CPACK_INSTALL_CMAKE_PROJECTS "${${EXTENSION_NAME}_CPACK_INSTALL_CMAKE_PROJECTS}")
   include(${Slicer_EXTENSION_GENERATE_CONFIG})
   include(${Slicer_EXTENSION_CPACK})
 endmacro()

@@ -182,7 +182,7 @@ EvalCommand::EvalCommand(CLI::App & app)
     ->check(CLI::PositiveNumber);
   c->add_option("--precision", m_Precision, "Inference path: fp32, bf16, fp16 or exact (see infer --help)")
     ->capture_default_str()
-    ->check(CLI::IsMember({ "exact", "fp32", "bf16", "fp16" }));
+    ->check(CLI::IsMember(recontrast::PrecisionNames()));
 }
 
 int

@@ -137,7 +137,7 @@ InferCommand::InferCommand(CLI::App & app)
                 "bfloat16 instructions and on recent GPUs), fp16 (GPUs only) - both fall back to fp32 elsewhere, "
                 "with a warning - or exact (the paper-faithful reference)")
     ->capture_default_str()
-    ->check(CLI::IsMember({ "exact", "fp32", "bf16", "fp16" }));
+    ->check(CLI::IsMember(recontrast::PrecisionNames()));
   c->add_option("--dicom-output",
                 m_DicomOutput,
                 "Folder for DICOM results of a DICOM series input: anomaly_map.dcm (Parametric Map) and, with a "

@@ -358,15 +358,16 @@ DicomSeriesFolderReader()
   };
 }
 
-double
-LargestRegionSize(const nlohmann::json & regions)
+std::vector<std::pair<std::string, std::string>>
+RegionReturnParameters(const nlohmann::json & regions)
 {
   double largest = 0.0;
   for (const auto & region : regions)
   {
     largest = std::max(largest, region.value("volume_mm3", region.value("area_mm2", 0.0)));
   }
-  return largest;
+  return { { "regionCount", std::to_string(regions.size()) },
+           { "largestRegionVolume", fmt::format("{:.6g}", largest) } };
 }
 
 nlohmann::json

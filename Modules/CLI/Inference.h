@@ -35,9 +35,9 @@ std::function<itk::Image<float, 3>::Pointer(const std::string &)> DicomSeriesFol
  * that moves the threshold after the map was made. Throws recontrast::Error. */
 nlohmann::json RegionsOfMap(const std::string & mapPath, double threshold, const std::string & labelsPath);
 
-/** The size of the largest region of a report's "regions" array (mm^3, or mm^2 for 2-D images);
- * 0 when there is none. */
-double LargestRegionSize(const nlohmann::json & regions);
+/** The Slicer CLI modules' output scalars of a report's "regions" array: regionCount and
+ * largestRegionVolume (mm^3, or mm^2 for 2-D images; 0 when there is no region). */
+std::vector<std::pair<std::string, std::string>> RegionReturnParameters(const nlohmann::json & regions);
 
 /** How a model wants its scans prepared, from the properties its training stored in the file. */
 struct ScanPreparation

@@ -41,10 +41,8 @@ Run(const Arguments & a)
     file.Stream() << nlohmann::json{ { "threshold", a.threshold }, { "regions", regions } }.dump(2) << '\n';
     file.Commit();
   }
-  const double largest = recontrast::cli::LargestRegionSize(regions);
   std::printf("%zu anomalous regions above %g\n", regions.size(), a.threshold);
-  return { { "regionCount", std::to_string(regions.size()) },
-           { "largestRegionVolume", fmt::format("{:.6g}", largest) } };
+  return recontrast::cli::RegionReturnParameters(regions);
 }
 } // namespace
 

@@ -41,7 +41,7 @@ AddOptions(CLI::App & app, Arguments & a)
   app.add_option("--threshold", a.threshold, "Threshold (negative: the model's recommended one)");
   app.add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({ "cpu", "cuda" }));
   app.add_option("--precision", a.precision, "fp32, bf16, fp16 or exact")
-    ->check(CLI::IsMember({ "fp32", "bf16", "fp16", "exact" }));
+    ->check(CLI::IsMember(recontrast::PrecisionNames()));
   app.add_option("--threads", a.threads, "CPU threads (0: every core)")->check(CLI::NonNegativeNumber);
   app.add_option("--batchSize", a.batchSize, "Slices per batch")->check(CLI::PositiveNumber);
   app.add_option("--intensity", a.intensity, "Intensity preset override");
@@ -87,12 +87,12 @@ Run(const Arguments & a)
     file.Commit();
   }
 
-  const double largest = recontrast::cli::LargestRegionSize(report["regions"]);
   std::printf("score %.4f, %zu anomalous regions\n", report["score"].get<double>(), report["regions"].size());
-  return { { "volumeScore", fmt::format("{:.6g}", report["score"].get<double>()) },
-           { "calibratedScore", fmt::format("{:.6g}", report.value("calibrated_score", 0.0)) },
-           { "regionCount", std::to_string(report["regions"].size()) },
-           { "largestRegionVolume", fmt::format("{:.6g}", largest) } };
+  auto outputs = recontrast::cli::RegionReturnParameters(report["regions"]);
+  outputs.insert(outputs.begin(),
+                 { { "volumeScore", fmt::format("{:.6g}", report["score"].get<double>()) },
+                   { "calibratedScore", fmt::format("{:.6g}", report.value("calibrated_score", 0.0)) } });
+  return outputs;
 }
 } // namespace
 

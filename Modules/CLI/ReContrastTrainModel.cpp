@@ -51,7 +51,6 @@ Run(const recontrast::cli::TrainingRequest & r)
     throw recontrast::Error("A folder of normal scans (--data) and a model file to write (--outputModel) are "
                             "required (run with --help).");
   }
-  recontrast::cli::RequireFolderOf(r.output, "model");
   std::signal(SIGTERM, OnTerminate);
   std::signal(SIGINT, OnTerminate);
   const nlohmann::json report =

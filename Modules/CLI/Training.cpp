@@ -5,7 +5,6 @@
 #include "ReContrast/CurvePlot.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/Trainer.h"
-#include "itkImageIOFactory.h"
 #include "itkReContrastScanSampleSource.h"
 
 #include <spdlog/fmt/fmt.h>
@@ -30,8 +29,7 @@ DefaultIntensity(const std::string & firstScan)
 {
   if (!std::filesystem::is_directory(firstScan))
   {
-    itk::ImageIOBase::Pointer io =
-      itk::ImageIOFactory::CreateImageIO(firstScan.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+    itk::ImageIOBase::Pointer io = itk::ReContrastCreateImageIO(firstScan);
     try
     {
       if (io)
@@ -68,6 +66,8 @@ LossCurvePath(const std::string & modelPath)
 nlohmann::json
 RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, const std::function<bool()> & keepGoing)
 {
+  // Before the data are indexed and trained on: the model must have somewhere to go.
+  RequireFolderOf(r.output, "model");
   TrainingOptions options;
   options.backbone = BackboneFromString(r.backbone);
   options.imageSize = r.imageSize;

@@ -62,7 +62,7 @@ main(int argc, char ** argv)
   app.add_option("--threads", threads, "LibTorch threads (0: every core)");
   app.add_option("--loader-workers", loaderWorkers, "Training data-loader threads (0: load between steps)");
   app.add_option("--precision", precision, "Inference path: exact, fp32, bf16 or fp16")
-    ->check(CLI::IsMember({ "exact", "fp32", "bf16", "fp16" }));
+    ->check(CLI::IsMember(recontrast::PrecisionNames()));
   app.add_option("--dump-maps", dumpMaps, "Write the smoothed maps of the last run here (float32, raw)");
   CLI11_PARSE(app, argc, argv);
 

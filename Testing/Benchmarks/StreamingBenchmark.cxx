@@ -66,7 +66,6 @@ main(int argc, char ** argv)
   std::string model;
   std::string mode = "pipeline";
   std::string precision = "exact";
-  int compressionLevel = -1;
   std::string volumePath;
   std::string mapPath;
   unsigned int slices = 50;
@@ -80,10 +79,8 @@ main(int argc, char ** argv)
   app.add_option("--slices", slices, "Slices of the volume")->check(CLI::PositiveNumber);
   app.add_option("--width", width, "Width and height of each slice")->check(CLI::PositiveNumber);
   app.add_option("--batch", batch, "Slices per forward pass")->check(CLI::PositiveNumber);
-  app.add_option(
-    "--compression-level", compressionLevel, "Compression level of the written map (-1: the IO's default)");
   app.add_option("--precision", precision, "exact, fp32, bf16 or fp16")
-    ->check(CLI::IsMember({ "exact", "fp32", "bf16", "fp16" }));
+    ->check(CLI::IsMember(recontrast::PrecisionNames()));
   CLI11_PARSE(app, argc, argv);
 
   try
@@ -138,7 +135,6 @@ main(int argc, char ** argv)
       writer->SetInput(filter->GetOutput());
       writer->SetFileName(mapPath);
       writer->UseCompressionOn();
-      writer->SetCompressionLevel(compressionLevel);
       // The stages one after another, so that each one's share shows.
       reader->Update();
       const auto read = Clock::now();

@@ -46,19 +46,42 @@ ScoreReductionFromString(const std::string & name)
   throw Error("Unknown score reduction '" + name + "'; expected 'max', 'mean' or 'topk-mean'.");
 }
 
-std::string
-ToString(Precision precision)
+namespace
+{
+struct PrecisionName
+{
+  Precision precision;
+  const char * name;
+};
+constexpr PrecisionName kPrecisionNames[] = { { Precision::Exact, "exact" },
+                                              { Precision::Fp32, "fp32" },
+                                              { Precision::BFloat16, "bf16" },
+                                              { Precision::Float16, "fp16" } };
+
+bool
+NativeOn(Precision precision, const torch::Device & device)
 {
   switch (precision)
   {
-    case Precision::Exact:
-      return "exact";
-    case Precision::Fp32:
-      return "fp32";
     case Precision::BFloat16:
-      return "bf16";
+      return SupportsBFloat16(device);
     case Precision::Float16:
-      return "fp16";
+      return device.is_cuda();
+    default:
+      return true;
+  }
+}
+} // namespace
+
+std::string
+ToString(Precision precision)
+{
+  for (const auto & entry : kPrecisionNames)
+  {
+    if (entry.precision == precision)
+    {
+      return entry.name;
+    }
   }
   throw Error("Unknown precision.");
 }
@@ -66,37 +89,31 @@ ToString(Precision precision)
 Precision
 PrecisionFromString(const std::string & name)
 {
-  if (name == "exact")
+  for (const auto & entry : kPrecisionNames)
   {
-    return Precision::Exact;
-  }
-  if (name == "fp32")
-  {
-    return Precision::Fp32;
-  }
-  if (name == "bf16")
-  {
-    return Precision::BFloat16;
-  }
-  if (name == "fp16")
-  {
-    return Precision::Float16;
+    if (name == entry.name)
+    {
+      return entry.precision;
+    }
   }
   throw Error("Unknown precision '" + name + "'; expected 'exact', 'fp32', 'bf16' or 'fp16'.");
+}
+
+std::vector<std::string>
+PrecisionNames()
+{
+  std::vector<std::string> names;
+  for (const auto & entry : kPrecisionNames)
+  {
+    names.emplace_back(entry.name);
+  }
+  return names;
 }
 
 bool
 PrecisionAvailable(Precision precision, const std::string & device)
 {
-  switch (precision)
-  {
-    case Precision::BFloat16:
-      return SupportsBFloat16(ParseDevice(device));
-    case Precision::Float16:
-      return ParseDevice(device).is_cuda();
-    default:
-      return true;
-  }
+  return NativeOn(precision, ParseDevice(device));
 }
 
 struct Predictor::Impl
@@ -140,7 +157,7 @@ Predictor::Predictor(const std::string & modelPath, const PredictorOptions & opt
     } // The file's tensors now belong to the network alone: folding below replaces them, not copies them.
     m_Impl->network->to(m_Impl->device);
     m_Impl->network->SetTrainingMode(false, false);
-    if (!PrecisionAvailable(options.precision, options.device))
+    if (!NativeOn(options.precision, m_Impl->device))
     {
       const std::string message = options.precision == Precision::BFloat16
                                     ? "bf16 inference needs a CPU with AVX-512 BF16 or AMX instructions, or a GPU of "

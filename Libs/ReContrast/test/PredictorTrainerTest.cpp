@@ -300,6 +300,7 @@ TEST(Precision, NamesRoundTripAndUnknownNamesAreRefused)
     EXPECT_EQ(recontrast::PrecisionFromString(recontrast::ToString(precision)), precision);
   }
   EXPECT_THROW(recontrast::PrecisionFromString("half"), recontrast::Error);
+  EXPECT_EQ(recontrast::PrecisionNames(), (std::vector<std::string>{ "exact", "fp32", "bf16", "fp16" }));
   EXPECT_TRUE(recontrast::PrecisionAvailable(recontrast::Precision::Fp32, "cpu"));
   EXPECT_FALSE(recontrast::PrecisionAvailable(recontrast::Precision::Float16, "cpu"));
 }

@@ -98,7 +98,7 @@ HeatColorFunctionOf(const std::string & colorMap)
   return nullptr;
 }
 
-std::vector<std::array<double, 4>>
+std::vector<std::array<double, 3>>
 HeatColorTable(const std::string & colorMap, int entries)
 {
   const HeatColorFunction color = HeatColorFunctionOf(colorMap);
@@ -110,13 +110,11 @@ HeatColorTable(const std::string & colorMap, int entries)
   {
     throw Error("A colour table needs at least 2 entries; got " + std::to_string(entries) + ".");
   }
-  std::vector<std::array<double, 4>> table;
+  std::vector<std::array<double, 3>> table;
   table.reserve(static_cast<size_t>(entries));
   for (int i = 0; i < entries; ++i)
   {
-    const double t = static_cast<double>(i) / static_cast<double>(entries - 1);
-    const std::array<double, 3> rgb = color(t);
-    table.push_back({ rgb[0], rgb[1], rgb[2], t });
+    table.push_back(color(static_cast<double>(i) / static_cast<double>(entries - 1)));
   }
   return table;
 }

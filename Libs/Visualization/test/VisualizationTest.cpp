@@ -659,19 +659,20 @@ TEST(HeatDisplay, ThresholdedRangeSpansTheVisibleValues)
   EXPECT_THROW(ChooseThresholdedHeatRange(none.data(), none.size(), 1.0), recontrast::Error);
 }
 
-TEST(HeatDisplay, ColorTableRunsFromTransparentBlackToOpaqueWhite)
+TEST(HeatDisplay, ColorTableRunsFromBlackToWhite)
 {
   const auto table = HeatColorTable("hot", 256);
   ASSERT_EQ(table.size(), 256u);
-  EXPECT_EQ(table.front(), (std::array<double, 4>{ 0.0, 0.0, 0.0, 0.0 }));
-  EXPECT_EQ(table.back(), (std::array<double, 4>{ 1.0, 1.0, 1.0, 1.0 }));
+  EXPECT_EQ(table.front(), (std::array<double, 3>{ 0.0, 0.0, 0.0 }));
+  EXPECT_EQ(table.back(), (std::array<double, 3>{ 1.0, 1.0, 1.0 }));
   // A third of the way up: full red, no green yet (matplotlib's hot).
   const auto & third = table[85];
   EXPECT_NEAR(third[0], 1.0, 1e-9);
   EXPECT_NEAR(third[1], 0.0, 1e-9);
   for (size_t i = 1; i < table.size(); ++i)
   {
-    EXPECT_GT(table[i][3], table[i - 1][3]) << "opacity rises with the heat";
+    EXPECT_GE(table[i][0] + table[i][1] + table[i][2], table[i - 1][0] + table[i - 1][1] + table[i - 1][2])
+      << "hot brightens with the heat";
   }
   const auto rainbow = HeatColorTable("jet", 5);
   EXPECT_NEAR(rainbow.front()[2], 0.5, 1e-9); // dark blue

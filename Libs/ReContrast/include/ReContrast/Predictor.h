@@ -35,6 +35,8 @@ enum class Precision
 RECONTRAST_EXPORT std::string ToString(Precision precision);
 /** "exact", "fp32", "bf16" or "fp16"; throws Error otherwise. */
 RECONTRAST_EXPORT Precision PrecisionFromString(const std::string & name);
+/** Every precision's name, for command-line choices. */
+RECONTRAST_EXPORT std::vector<std::string> PrecisionNames();
 /** Whether `precision` runs natively on `device` ("cpu", "cuda", "cuda:N"): exact and fp32 always;
  * bf16 on GPUs with fast bf16 convolutions and on CPUs with AVX-512 BF16 or AMX; fp16 on GPUs. Throws Error for a
  * device that is unknown or absent. */

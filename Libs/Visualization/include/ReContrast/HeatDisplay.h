@@ -39,11 +39,11 @@ using HeatColorFunction = std::array<double, 3> (*)(double t);
  * [0, 1] (clamped). nullptr for an unknown name. */
 HeatColorFunction HeatColorFunctionOf(const std::string & colorMap);
 
-/** A colour table for viewers that look values up in a table (Slicer's colour nodes): `entries`
- * RGBA colours, entry i for t = i / (entries - 1) of the heat range; the opacity rises with t from
- * 0 to 1, as the heat's in the PNG overlays (which scale it by the overlay opacity). Throws
- * recontrast::Error for an unknown colour map or fewer than 2 entries. */
-std::vector<std::array<double, 4>> HeatColorTable(const std::string & colorMap, int entries = 256);
+/** A colour table for viewers that look values up in a table (Slicer's colour nodes): `entries` RGB
+ * colours, entry i for t = i / (entries - 1) of the heat range. Opaque: such viewers hide what is
+ * below their threshold and blend the rest by the layer's opacity. Throws recontrast::Error for an
+ * unknown colour map or fewer than 2 entries. */
+std::vector<std::array<double, 3>> HeatColorTable(const std::string & colorMap, int entries = 256);
 
 } // namespace recontrast::visualization
 

@@ -55,7 +55,7 @@ public:
   };
 
   /// Describes a model file with the ReContrastModelInfo CLI module (reads the file, never runs the
-  /// model; about a second; the last answer is kept while the file is unchanged). Also stores the
+  /// model; about 2 s; the last answer is kept while the file is unchanged). Also stores the
   /// calibration in the parameter node when one is given.
   ModelInfo DescribeModel(const std::string& modelPath, vtkMRMLAnomalyDetectionParametersNode* parameters = nullptr);
 
@@ -97,10 +97,15 @@ protected:
   /// Runs ReContrastModelInfo and waits for its return parameters.
   ModelInfo RunModelInfo(const std::string& modelPath);
 
+  /// A run in progress: the parameter node it belongs to and where its outputs go.
+  struct PendingRunInfo;
+  /// The parameter node a run was started for (nullptr when it has left the scene).
+  vtkMRMLAnomalyDetectionParametersNode* ParametersOf(const PendingRunInfo& run);
+
   /// Loads a completed run's outputs (map, regions, tables, plot) into the scene.
-  void OnDetectionCompleted(vtkMRMLCommandLineModuleNode* cliNode);
-  void OnRegionUpdateCompleted(vtkMRMLCommandLineModuleNode* cliNode);
-  void OnTrainingCompleted(vtkMRMLCommandLineModuleNode* cliNode);
+  void OnDetectionCompleted(vtkMRMLCommandLineModuleNode* cliNode, const PendingRunInfo& run);
+  void OnRegionUpdateCompleted(const PendingRunInfo& run);
+  void OnTrainingCompleted(vtkMRMLCommandLineModuleNode* cliNode, const PendingRunInfo& run);
 
   /// Region table and segmentation from a report's JSON text and a label map node.
   void LoadRegions(vtkMRMLAnomalyDetectionParametersNode* parameters, const std::string& reportJson, const char* labelMapNodeID);
@@ -110,7 +115,6 @@ protected:
   vtkMRMLCommandLineModuleNode* CreateCLINode(const char* moduleName);
   /// Observes and applies a run in the background; false (everything undone, LastError set) when
   /// Slicer could not schedule it.
-  struct PendingRunInfo;
   bool ApplyObserved(const char* moduleName, vtkMRMLCommandLineModuleNode* cliNode, const PendingRunInfo& run);
   void RemoveNodeByID(const std::string& nodeID);
   /// A file name in Slicer's temporary folder for a run's report.
