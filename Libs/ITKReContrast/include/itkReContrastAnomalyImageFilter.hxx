@@ -3,15 +3,17 @@
 
 #include "itkReContrastAnomalyImageFilter.h"
 
-#include "itkImageRegionConstIterator.h"
 #include "itkRGBPixel.h"
 #include "itkReContrastForegroundMaskImageFilter.h"
 #include "itkReContrastScanSlices.h"
 #include "ReContrast/Error.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <future>
+#include <memory>
+#include <vector>
 
 namespace itk
 {
@@ -200,42 +202,13 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::GenerateData()
     itkExceptionMacro("The scan is empty.");
   }
 
-  // Intensities as float, channel-interleaved for RGB; the buffer order is the image's (x fastest).
-  const unsigned int components = isRGB ? 3 : 1;
-  std::vector<float> values(static_cast<size_t>(voxels) * components);
+  // Volume-sized memory is limited to what a whole-image filter cannot avoid (the input, the
+  // foreground mask, the output): the mask is referenced, not copied, and the intensities are
+  // converted to float one slab of slices at a time, as each batch needs them.
+  typename MaskImageType::ConstPointer foregroundImage = this->GetMaskImage();
+  if constexpr (!isRGB)
   {
-    ImageRegionConstIterator<InputImageType> it(input, region);
-    size_t i = 0;
-    for (it.GoToBegin(); !it.IsAtEnd(); ++it, ++i)
-    {
-      if constexpr (isRGB)
-      {
-        for (unsigned int c = 0; c < 3; ++c)
-        {
-          values[3 * i + c] = static_cast<float>(it.Get()[c]);
-        }
-      }
-      else
-      {
-        values[i] = static_cast<float>(it.Get());
-      }
-    }
-  }
-
-  // Foreground: the given mask, an automatic body mask, or everything.
-  std::vector<unsigned char> foreground(static_cast<size_t>(voxels), 1);
-  if (const MaskImageType * mask = this->GetMaskImage())
-  {
-    ImageRegionConstIterator<MaskImageType> it(mask, mask->GetLargestPossibleRegion());
-    size_t i = 0;
-    for (it.GoToBegin(); !it.IsAtEnd(); ++it, ++i)
-    {
-      foreground[i] = it.Get() != 0;
-    }
-  }
-  else if constexpr (!isRGB)
-  {
-    if (m_AutomaticMask)
+    if (!foregroundImage && m_AutomaticMask)
     {
       using MaskFilterType = ReContrastForegroundMaskImageFilter<InputImageType, MaskImageType>;
       auto maskFilter = MaskFilterType::New();
@@ -246,16 +219,11 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::GenerateData()
         maskFilter->SetSliceAxis(GetEffectiveSliceAxis());
       }
       maskFilter->Update();
-      ImageRegionConstIterator<MaskImageType> it(maskFilter->GetOutput(), region);
-      size_t i = 0;
-      for (it.GoToBegin(); !it.IsAtEnd(); ++it, ++i)
-      {
-        foreground[i] = it.Get() != 0;
-      }
+      foregroundImage = maskFilter->GetOutput();
     }
   }
+  const unsigned char * foreground = foregroundImage ? foregroundImage->GetBufferPointer() : nullptr;
 
-  // The shared slice pre/post-processing (the same code prepares training slices).
   std::array<SizeValueType, 3> size3{ { size[0], size[1], 1 } };
   std::array<double, 3> spacing3{ { spacing[0], spacing[1], 1.0 } };
   if constexpr (ImageDimension == 3)
@@ -263,92 +231,204 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::GenerateData()
     size3[2] = size[2];
     spacing3[2] = spacing[2];
   }
+  const unsigned int axis = GetEffectiveSliceAxis();
+  const unsigned int components = isRGB ? 3 : 1;
+  const PixelType * const scanBuffer = input->GetBufferPointer();
+  const auto valueOf = [scanBuffer](SizeValueType voxel, unsigned int component) -> float {
+    if constexpr (isRGB)
+    {
+      return static_cast<float>(scanBuffer[voxel][component]);
+    }
+    else
+    {
+      (void)component;
+      return static_cast<float>(scanBuffer[voxel]);
+    }
+  };
+
+  // One intensity mapping for the whole scan, fitted here once; every slab shares it.
   ReContrastScanSlices::Settings settings;
   settings.preset = m_IntensityPreset;
   settings.context = m_ChannelMode == ChannelMode::Context;
   settings.minimumForegroundFraction = m_MinimumForegroundFraction;
-  const ReContrastScanSlices scan(
-    std::move(values), components, size3, spacing3, GetEffectiveSliceAxis(), std::move(foreground), settings);
+  {
+    const bool fit = settings.preset.RequiresFit();
+    // Pictures are fitted on all their colour values; grey scans on their foreground.
+    const bool everyVoxel = isRGB || foreground == nullptr;
+    std::vector<float> fitValues;
+    if (fit)
+    {
+      fitValues.reserve(everyVoxel ? static_cast<size_t>(voxels) * components
+                                   : static_cast<size_t>(std::count_if(
+                                       foreground, foreground + voxels, [](unsigned char f) { return f != 0; })));
+    }
+    SizeValueType nonFinite = 0;
+    for (SizeValueType i = 0; i < voxels; ++i)
+    {
+      for (unsigned int c = 0; c < components; ++c)
+      {
+        const float value = valueOf(i, c);
+        if (!std::isfinite(value))
+        {
+          ++nonFinite;
+        }
+        else if (fit && (everyVoxel || foreground[i] != 0))
+        {
+          fitValues.push_back(value);
+        }
+      }
+    }
+    if (nonFinite > 0)
+    {
+      itkExceptionMacro("The scan contains NaN or infinite intensities (" << nonFinite << " of " << voxels * components
+                                                                          << " values), so it cannot be normalised.");
+    }
+    if (fit && fitValues.empty())
+    {
+      itkExceptionMacro("The scan has no usable foreground intensities (the foreground mask is empty).");
+    }
+    settings.preset.Fit(fitValues.data(), nullptr, fitValues.size());
+  }
 
   const unsigned int modelSize = static_cast<unsigned int>(m_Predictor->ImageSize());
   const size_t plane = static_cast<size_t>(modelSize) * modelSize;
   const size_t batchSize = static_cast<size_t>(std::max(1, m_Predictor->Options().batchSize));
-  const std::vector<SizeValueType> & toScore = scan.GetUsableSlices();
-  m_SliceScores.assign(scan.GetNumberOfSlices(), 0.0);
-  m_ScoredSlices.assign(scan.GetNumberOfSlices(), false);
+  const SizeValueType slices = size3[axis];
+  const std::vector<SizeValueType> toScore =
+    ReContrastScanSlices::UsableSlices(foreground, size3, axis, m_MinimumForegroundFraction);
+  m_SliceScores.assign(slices, 0.0);
+  m_ScoredSlices.assign(slices, false);
 
-  std::vector<float> scanMap(static_cast<size_t>(voxels), 0.0f);
-
-  // Three stages overlap, one batch in each (bounded memory): a helper thread prepares the next
-  // batch's model inputs, and another writes the previous batch's maps back onto the slice grid,
-  // while the model runs on the current batch. The futures block in their destructors, so an abort
-  // or an error waits for the helpers before the buffers they use go away.
-  const size_t batches = (toScore.size() + batchSize - 1) / batchSize;
+  // A batch's slices as a small scan of their own: from its first to its last slice, and one more
+  // on each side in 2.5-D mode so that the context channels see the true neighbours.
+  struct Batch
+  {
+    SizeValueType slabStart{ 0 };
+    std::unique_ptr<ReContrastScanSlices> slab;
+    std::vector<float> modelInput;
+  };
   const auto prepare = [&](size_t index) {
     const size_t first = index * batchSize;
     const size_t n = std::min(batchSize, toScore.size() - first);
-    std::vector<float> modelInput(n * 3 * plane);
+    Batch batch;
+    SizeValueType last = toScore[first + n - 1];
+    batch.slabStart = toScore[first];
+    if (settings.context)
+    {
+      batch.slabStart -= batch.slabStart > 0 ? 1 : 0;
+      last = std::min(last + 1, slices - 1);
+    }
+    std::array<SizeValueType, 3> slabSize = size3;
+    slabSize[axis] = last - batch.slabStart + 1;
+    std::array<SizeValueType, 3> low{ { 0, 0, 0 } };
+    low[axis] = batch.slabStart;
+    const size_t slabVoxels = static_cast<size_t>(slabSize[0] * slabSize[1] * slabSize[2]);
+    std::vector<float> values(slabVoxels * components);
+    std::vector<unsigned char> slabForeground(foreground ? slabVoxels : 0);
+    size_t i = 0;
+    for (SizeValueType z = 0; z < slabSize[2]; ++z)
+    {
+      for (SizeValueType y = 0; y < slabSize[1]; ++y)
+      {
+        const SizeValueType row = low[0] + size3[0] * ((low[1] + y) + size3[1] * (low[2] + z));
+        for (SizeValueType x = 0; x < slabSize[0]; ++x, ++i)
+        {
+          for (unsigned int c = 0; c < components; ++c)
+          {
+            values[components * i + c] = valueOf(row + x, c);
+          }
+          if (foreground)
+          {
+            slabForeground[i] = foreground[row + x];
+          }
+        }
+      }
+    }
+    batch.slab = std::make_unique<ReContrastScanSlices>(
+      std::move(values), components, slabSize, spacing3, axis, std::move(slabForeground), settings);
+    batch.modelInput.resize(n * 3 * plane);
     for (size_t b = 0; b < n; ++b)
     {
-      scan.MakeModelInput(toScore[first + b], modelSize, modelInput.data() + b * 3 * plane);
+      batch.slab->MakeModelInput(
+        toScore[first + b] - batch.slabStart, modelSize, batch.modelInput.data() + b * 3 * plane);
     }
-    return modelInput;
+    return batch;
   };
-  const auto writeBack = [&](size_t index, const std::vector<recontrast::Prediction> & predictions) {
-    const size_t first = index * batchSize;
-    for (size_t b = 0; b < predictions.size(); ++b)
-    {
-      const SizeValueType k = toScore[first + b];
-      scan.WriteSliceMap(k, predictions[b].map.data(), modelSize, scanMap.data());
-      m_SliceScores[k] = predictions[b].score;
-      m_ScoredSlices[k] = true;
-    }
-  };
-  std::future<std::vector<float>> nextInput;
-  std::future<void> previousWriteBack;
-  if (batches > 0)
+
+  // Filled as batches finish; on an abort or an error the output is released, so nothing
+  // half-filled is left that looks valid.
+  this->AllocateOutputs();
+  output->FillBuffer(0);
+  float * const scanMap = output->GetBufferPointer();
+  const auto writeBack =
+    [&](size_t index, const Batch & batch, const std::vector<recontrast::Prediction> & predictions) {
+      const size_t first = index * batchSize;
+      for (size_t b = 0; b < predictions.size(); ++b)
+      {
+        const SizeValueType k = toScore[first + b];
+        batch.slab->WriteSliceMap(
+          k - batch.slabStart, predictions[b].map.data(), modelSize, scanMap, size3, batch.slabStart);
+        m_SliceScores[k] = predictions[b].score;
+        m_ScoredSlices[k] = true;
+      }
+    };
+
+  // Three stages overlap, one batch in each (bounded memory): a helper thread prepares the next
+  // batch's model inputs, and another writes the previous batch's maps into the output, while the
+  // model runs on the current batch. The futures block in their destructors, so an abort or an
+  // error waits for the helpers before the buffers they use go away.
+  const size_t batches = (toScore.size() + batchSize - 1) / batchSize;
+  try
   {
-    nextInput = std::async(std::launch::async, prepare, size_t{ 0 });
-  }
-  for (size_t index = 0; index < batches; ++index)
-  {
-    if (this->GetAbortGenerateData())
+    std::future<Batch> nextBatch;
+    std::future<void> previousWriteBack;
+    if (batches > 0)
     {
-      ProcessAborted aborted(__FILE__, __LINE__);
-      aborted.SetDescription("The anomaly map computation was aborted.");
-      throw aborted;
+      nextBatch = std::async(std::launch::async, prepare, size_t{ 0 });
     }
-    const std::vector<float> batchInput = nextInput.get();
-    if (index + 1 < batches)
+    for (size_t index = 0; index < batches; ++index)
     {
-      nextInput = std::async(std::launch::async, prepare, index + 1);
-    }
-    std::vector<recontrast::Prediction> predictions;
-    try
-    {
-      predictions = m_Predictor->Predict(batchInput.data(), batchInput.size() / (3 * plane));
-    }
-    catch (const recontrast::Error & e)
-    {
-      itkExceptionMacro("The model failed on the scan: " << e.what());
+      if (this->GetAbortGenerateData())
+      {
+        ProcessAborted aborted(__FILE__, __LINE__);
+        aborted.SetDescription("The anomaly map computation was aborted.");
+        throw aborted;
+      }
+      Batch batch = nextBatch.get();
+      if (index + 1 < batches)
+      {
+        nextBatch = std::async(std::launch::async, prepare, index + 1);
+      }
+      std::vector<recontrast::Prediction> predictions;
+      try
+      {
+        predictions = m_Predictor->Predict(batch.modelInput.data(), batch.modelInput.size() / (3 * plane));
+      }
+      catch (const recontrast::Error & e)
+      {
+        itkExceptionMacro("The model failed on the scan: " << e.what());
+      }
+      batch.modelInput = std::vector<float>();
+      if (previousWriteBack.valid())
+      {
+        previousWriteBack.get();
+      }
+      previousWriteBack =
+        std::async(std::launch::async,
+                   [&writeBack, index, b = std::move(batch), p = std::move(predictions)]() { writeBack(index, b, p); });
+      this->UpdateProgress(static_cast<float>(std::min(toScore.size(), (index + 1) * batchSize)) /
+                           static_cast<float>(toScore.size()));
     }
     if (previousWriteBack.valid())
     {
       previousWriteBack.get();
     }
-    previousWriteBack =
-      std::async(std::launch::async, [&writeBack, index, p = std::move(predictions)]() { writeBack(index, p); });
-    this->UpdateProgress(static_cast<float>(std::min(toScore.size(), (index + 1) * batchSize)) /
-                         static_cast<float>(toScore.size()));
   }
-  if (previousWriteBack.valid())
+  catch (...)
   {
-    previousWriteBack.get();
+    output->ReleaseData();
+    throw;
   }
-
-  // Only now is the output written: an abort or an error leaves nothing half-filled that looks valid.
-  this->AllocateOutputs();
-  std::copy(scanMap.begin(), scanMap.end(), output->GetBufferPointer());
   this->UpdateProgress(1.0f);
 }
 

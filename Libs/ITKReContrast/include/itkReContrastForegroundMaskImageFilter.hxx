@@ -11,13 +11,11 @@
 #include "itkReContrastForegroundMaskImageFilter.h"
 
 #include "itkBinaryFillholeImageFilter.h"
-#include "itkBinaryThresholdImageFilter.h"
-#include "itkConnectedComponentImageFilter.h"
+#include "itkBinaryImageToLabelMapFilter.h"
 #include "itkImageRegionConstIterator.h"
 #include "itkNumericTraits.h"
 #include "itkOtsuThresholdImageFilter.h"
 #include "itkProgressAccumulator.h"
-#include "itkRelabelComponentImageFilter.h"
 #include "itkSliceBySliceImageFilter.h"
 
 #include <algorithm>
@@ -137,7 +135,6 @@ ReContrastForegroundMaskImageFilter<TInputImage, TMaskImage>::GenerateData()
   this->CheckIntensities();
 
   using BinaryImageType = Image<unsigned char, ImageDimension>;
-  using LabelImageType = Image<uint32_t, ImageDimension>;
 
   auto progress = ProgressAccumulator::New();
   progress->SetMiniPipelineFilter(this);
@@ -156,25 +153,20 @@ ReContrastForegroundMaskImageFilter<TInputImage, TMaskImage>::GenerateData()
   m_Threshold = otsu->GetThreshold();
   this->ThrowIfAborted();
 
-  using ComponentsType = ConnectedComponentImageFilter<BinaryImageType, LabelImageType>;
+  // The components as runs of voxels (memory in proportion to the runs, not to the voxels as a
+  // label image would take).
+  using LabelMapType = LabelMap<LabelObject<SizeValueType, ImageDimension>>;
+  using ComponentsType = BinaryImageToLabelMapFilter<BinaryImageType, LabelMapType>;
   auto components = ComponentsType::New();
   components->SetInput(otsu->GetOutput());
+  components->SetInputForegroundValue(1);
   components->SetFullyConnected(m_FullyConnected);
-  components->SetBackgroundValue(0);
   components->SetNumberOfWorkUnits(this->GetNumberOfWorkUnits());
   components->SetReleaseDataFlag(true);
-  progress->RegisterInternalFilter(components, 0.2f);
-
-  // Sorted by size, the largest component gets label 1.
-  using RelabelType = RelabelComponentImageFilter<LabelImageType, LabelImageType>;
-  auto relabel = RelabelType::New();
-  relabel->SetInput(components->GetOutput());
-  relabel->SetSortByObjectSize(true);
-  relabel->SetNumberOfWorkUnits(this->GetNumberOfWorkUnits());
-  relabel->SetReleaseDataFlag(true);
-  progress->RegisterInternalFilter(relabel, 0.1f);
-  relabel->Update();
-  if (relabel->GetNumberOfObjects() == 0)
+  progress->RegisterInternalFilter(components, 0.35f);
+  components->Update();
+  const LabelMapType * labelMap = components->GetOutput();
+  if (labelMap->GetNumberOfLabelObjects() == 0)
   {
     itkExceptionMacro(<< "No voxel of the image lies above Otsu's threshold "
                       << static_cast<typename NumericTraits<InputPixelType>::PrintType>(m_Threshold)
@@ -182,17 +174,28 @@ ReContrastForegroundMaskImageFilter<TInputImage, TMaskImage>::GenerateData()
   }
   this->ThrowIfAborted();
 
-  using LargestType = BinaryThresholdImageFilter<LabelImageType, MaskImageType>;
-  auto largest = LargestType::New();
-  largest->SetInput(relabel->GetOutput());
-  largest->SetLowerThreshold(1);
-  largest->SetUpperThreshold(1);
-  largest->SetInsideValue(m_ForegroundValue);
-  largest->SetOutsideValue(NumericTraits<MaskPixelType>::ZeroValue());
-  largest->SetNumberOfWorkUnits(this->GetNumberOfWorkUnits());
-  largest->SetReleaseDataFlag(true);
-  progress->RegisterInternalFilter(largest, 0.05f);
-  largest->Update();
+  // The largest component (of equal ones, the first in label order) becomes the mask.
+  const typename LabelMapType::LabelObjectType * largest = nullptr;
+  for (SizeValueType n = 0; n < labelMap->GetNumberOfLabelObjects(); ++n)
+  {
+    const auto * object = labelMap->GetNthLabelObject(n);
+    if (largest == nullptr || object->Size() > largest->Size())
+    {
+      largest = object;
+    }
+  }
+  auto body = MaskImageType::New();
+  body->CopyInformation(this->GetInput());
+  body->SetRegions(this->GetInput()->GetLargestPossibleRegion());
+  body->Allocate();
+  body->FillBuffer(NumericTraits<MaskPixelType>::ZeroValue());
+  // A run lies along index axis 0, which is contiguous in the buffer.
+  for (SizeValueType line = 0; line < largest->GetNumberOfLines(); ++line)
+  {
+    const auto & run = largest->GetLine(line);
+    std::fill_n(body->GetBufferPointer() + body->ComputeOffset(run.GetIndex()), run.GetLength(), m_ForegroundValue);
+  }
+  components->GetOutput()->ClearLabels();
   this->ThrowIfAborted();
 
   // Holes are background regions that do not reach the image border through face neighbours; the
@@ -202,7 +205,7 @@ ReContrastForegroundMaskImageFilter<TInputImage, TMaskImage>::GenerateData()
   {
     using FillType = BinaryFillholeImageFilter<MaskImageType>;
     auto fill = FillType::New();
-    fill->SetInput(largest->GetOutput());
+    fill->SetInput(body);
     fill->SetForegroundValue(m_ForegroundValue);
     fill->SetFullyConnected(false);
     fill->SetNumberOfWorkUnits(this->GetNumberOfWorkUnits());
@@ -222,7 +225,7 @@ ReContrastForegroundMaskImageFilter<TInputImage, TMaskImage>::GenerateData()
     auto sliceBySlice = SliceBySliceType::New();
     sliceBySlice->SetFilter(sliceFill);
     sliceBySlice->SetDimension(m_SliceAxis);
-    sliceBySlice->SetInput(largest->GetOutput());
+    sliceBySlice->SetInput(body);
     sliceBySlice->SetNumberOfWorkUnits(this->GetNumberOfWorkUnits());
     progress->RegisterInternalFilter(sliceBySlice, 0.4f);
     sliceBySlice->GraftOutput(this->GetOutput());

@@ -29,11 +29,20 @@ class ReContrastITK_EXPORT ReContrastScanSlices
 public:
   struct Settings
   {
+    /** An MR preset that arrives fitted keeps its bounds: the caller fitted it on the whole scan of
+     * which these slices are a slab (ReContrastAnomalyImageFilter). Otherwise it is fitted here. */
     ReContrastIntensityPreset preset = ReContrastIntensityPreset::FromString("mr");
     /** 2.5-D: previous, current and next slice as the three channels (grey scans only). */
     bool context = false;
     double minimumForegroundFraction = 0.05;
   };
+
+  /** The slices along sliceAxis of a scan of the given size whose foreground (one byte per voxel,
+   * image buffer order; nullptr = everything) covers at least minimumForegroundFraction of the slice
+   * and at least one voxel, in increasing order. */
+  static std::vector<SizeValueType> UsableSlices(const unsigned char * foreground,
+                                                 const std::array<SizeValueType, 3> & size, unsigned int sliceAxis,
+                                                 double minimumForegroundFraction);
 
   /** @param values    voxels x components floats, image buffer order
    *  @param size      size along the three index axes (2-D: third = 1)
@@ -59,6 +68,10 @@ public:
   /** Resamples a modelSize x modelSize map of slice k onto the slice grid and writes it into a
    * whole-scan buffer (one float per voxel, image buffer order); voxels outside the foreground get 0. */
   void WriteSliceMap(SizeValueType k, const float * squareMap, unsigned int modelSize, float * scanMap) const;
+  /** As WriteSliceMap, when these slices are the slab of a larger scan that starts at slice
+   * slabStart along the slice axis: scanMap is that scan's buffer and scanSize its size. */
+  void WriteSliceMap(SizeValueType k, const float * squareMap, unsigned int modelSize, float * scanMap,
+                     const std::array<SizeValueType, 3> & scanSize, SizeValueType slabStart) const;
 
 private:
   SizeValueType Offset(SizeValueType x, SizeValueType y, SizeValueType k) const

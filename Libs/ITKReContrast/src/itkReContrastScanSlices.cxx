@@ -54,33 +54,43 @@ ReContrastScanSlices::ReContrastScanSlices(std::vector<float> values, unsigned i
     }
   }
   // One intensity mapping for the whole scan: per-slice statistics would make slices incomparable.
-  if (components == 1)
+  // A fitted MR preset was fitted on the whole scan these slices are a slab of.
+  if (!(m_Preset.RequiresFit() && m_Preset.IsFitted()))
   {
-    m_Preset.Fit(m_Values.data(), m_Foreground.data(), m_Values.size());
+    m_Preset.Fit(m_Values.data(), components == 1 ? m_Foreground.data() : nullptr, m_Values.size());
   }
-  else
-  {
-    m_Preset.Fit(m_Values.data(), nullptr, m_Values.size());
-  }
+  m_Usable = UsableSlices(m_Foreground.data(), m_Size, m_Axis, settings.minimumForegroundFraction);
+}
 
-  const SizeValueType width = m_Size[m_U];
-  const SizeValueType height = m_Size[m_V];
-  for (SizeValueType k = 0; k < m_Size[m_Axis]; ++k)
+std::vector<SizeValueType>
+ReContrastScanSlices::UsableSlices(const unsigned char * foreground, const std::array<SizeValueType, 3> & size,
+                                   unsigned int sliceAxis, double minimumForegroundFraction)
+{
+  const std::array<SizeValueType, 3> stride{ { 1, size[0], size[0] * size[1] } };
+  const unsigned int u = sliceAxis == 0 ? 1 : 0;
+  const unsigned int v = sliceAxis == 2 ? 1 : 2;
+  const SizeValueType area = size[u] * size[v];
+  std::vector<SizeValueType> usable;
+  for (SizeValueType k = 0; k < size[sliceAxis]; ++k)
   {
-    SizeValueType count = 0;
-    for (SizeValueType y = 0; y < height; ++y)
+    SizeValueType count = area;
+    if (foreground != nullptr)
     {
-      for (SizeValueType x = 0; x < width; ++x)
+      count = 0;
+      for (SizeValueType y = 0; y < size[v]; ++y)
       {
-        count += m_Foreground[Offset(x, y, k)] ? 1 : 0;
+        for (SizeValueType x = 0; x < size[u]; ++x)
+        {
+          count += foreground[x * stride[u] + y * stride[v] + k * stride[sliceAxis]] ? 1 : 0;
+        }
       }
     }
-    if (count > 0 &&
-        static_cast<double>(count) >= settings.minimumForegroundFraction * static_cast<double>(width * height))
+    if (count > 0 && static_cast<double>(count) >= minimumForegroundFraction * static_cast<double>(area))
     {
-      m_Usable.push_back(k);
+      usable.push_back(k);
     }
   }
+  return usable;
 }
 
 const ReContrastSliceResampler &
@@ -132,6 +142,22 @@ void
 ReContrastScanSlices::WriteSliceMap(SizeValueType k, const float * squareMap, unsigned int modelSize,
                                     float * scanMap) const
 {
+  WriteSliceMap(k, squareMap, modelSize, scanMap, m_Size, 0);
+}
+
+void
+ReContrastScanSlices::WriteSliceMap(SizeValueType k, const float * squareMap, unsigned int modelSize, float * scanMap,
+                                    const std::array<SizeValueType, 3> & scanSize, SizeValueType slabStart) const
+{
+  for (unsigned int axis = 0; axis < 3; ++axis)
+  {
+    const SizeValueType extent = axis == m_Axis ? slabStart + m_Size[axis] : m_Size[axis];
+    if (extent > scanSize[axis])
+    {
+      itkGenericExceptionMacro("The slab of slices does not fit into the scan it is written to.");
+    }
+  }
+  const std::array<SizeValueType, 3> scanStride{ { 1, scanSize[0], scanSize[0] * scanSize[1] } };
   const SizeValueType width = m_Size[m_U];
   const SizeValueType height = m_Size[m_V];
   std::vector<float> slice(static_cast<size_t>(width * height));
@@ -140,8 +166,8 @@ ReContrastScanSlices::WriteSliceMap(SizeValueType k, const float * squareMap, un
   {
     for (SizeValueType x = 0; x < width; ++x)
     {
-      const SizeValueType offset = Offset(x, y, k);
-      scanMap[offset] = m_Foreground[offset] ? slice[y * width + x] : 0.0f;
+      const SizeValueType scanOffset = x * scanStride[m_U] + y * scanStride[m_V] + (slabStart + k) * scanStride[m_Axis];
+      scanMap[scanOffset] = m_Foreground[Offset(x, y, k)] ? slice[y * width + x] : 0.0f;
     }
   }
 }

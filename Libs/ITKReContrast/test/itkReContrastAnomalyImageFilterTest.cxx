@@ -8,6 +8,7 @@
 #include "itkRGBPixel.h"
 #include "itkReContrastAnomalyImageFilter.h"
 #include "itkReContrastScanSampleSource.h"
+#include "itkReContrastScanSlices.h"
 #include "ReContrast/Predictor.h"
 #include "ReContrast/Trainer.h"
 
@@ -185,6 +186,107 @@ TEST_F(AnomalyFilter, ProgressIsMonotoneAndReachesOneAndAbortStopsBetweenBatches
   aborting->AddObserver(itk::ProgressEvent(), abortAfterOne);
   EXPECT_THROW(aborting->Update(), itk::ProcessAborted);
   EXPECT_EQ(batches, 1);
+  EXPECT_EQ(aborting->GetOutput()->GetBufferPointer(), nullptr) << "a half-filled output was left";
+}
+
+// The filter converts and prepares one slab of slices per batch; the map must be exactly the one of
+// the whole scan prepared at once (ReContrastScanSlices over every voxel, batches of the same slices).
+template <typename TImage>
+void
+ExpectSlabsGiveTheWholeScanMap(const TImage * image, const itk::Image<unsigned char, 3> * mask, unsigned int axis,
+                               bool context, const std::shared_ptr<recontrast::Predictor> & predictor)
+{
+  using FilterType = itk::ReContrastAnomalyImageFilter<TImage>;
+  auto filter = FilterType::New();
+  filter->SetInput(image);
+  filter->SetPredictor(predictor);
+  filter->SetMaskImage(mask);
+  filter->SetSliceAxis(static_cast<int>(axis));
+  filter->SetChannelMode(context ? FilterType::ChannelMode::Context : FilterType::ChannelMode::Replicated);
+  filter->Update();
+
+  const auto size = image->GetLargestPossibleRegion().GetSize();
+  const size_t voxels = image->GetLargestPossibleRegion().GetNumberOfPixels();
+  std::vector<float> values(image->GetBufferPointer(), image->GetBufferPointer() + voxels);
+  std::vector<unsigned char> foreground(mask->GetBufferPointer(), mask->GetBufferPointer() + voxels);
+  itk::ReContrastScanSlices::Settings settings;
+  settings.context = context;
+  const itk::ReContrastScanSlices scan(std::move(values),
+                                       1,
+                                       { { size[0], size[1], size[2] } },
+                                       { { 1.0, 1.0, 1.0 } },
+                                       axis,
+                                       std::move(foreground),
+                                       settings);
+  const auto & usable = scan.GetUsableSlices();
+  ASSERT_LT(usable.size(), scan.GetNumberOfSlices()) << "the test needs slices without foreground";
+  const unsigned int modelSize = static_cast<unsigned int>(predictor->ImageSize());
+  const size_t plane = static_cast<size_t>(modelSize) * modelSize;
+  const size_t batchSize = static_cast<size_t>(predictor->Options().batchSize);
+  std::vector<float> expected(voxels, 0.0f);
+  for (size_t first = 0; first < usable.size(); first += batchSize)
+  {
+    const size_t n = std::min(batchSize, usable.size() - first);
+    std::vector<float> input(n * 3 * plane);
+    for (size_t b = 0; b < n; ++b)
+    {
+      scan.MakeModelInput(usable[first + b], modelSize, input.data() + b * 3 * plane);
+    }
+    const auto predictions = predictor->Predict(input.data(), n);
+    for (size_t b = 0; b < n; ++b)
+    {
+      scan.WriteSliceMap(usable[first + b], predictions[b].map.data(), modelSize, expected.data());
+      EXPECT_EQ(filter->GetSliceScores()[usable[first + b]], predictions[b].score);
+    }
+  }
+  const float * actual = filter->GetOutput()->GetBufferPointer();
+  float largest = 0.0f;
+  for (size_t i = 0; i < voxels; ++i)
+  {
+    largest = std::max(largest, std::abs(actual[i] - expected[i]));
+  }
+  EXPECT_EQ(largest, 0.0f) << "axis " << axis << (context ? ", context" : ", replicated");
+}
+
+TEST_F(AnomalyFilter, SlabsOfSlicesGiveTheWholeScanMap)
+{
+  using ImageType = itk::Image<short, 3>;
+  using MaskType = itk::Image<unsigned char, 3>;
+  const ImageType::SizeType size{ { 26, 22, 15 } };
+  auto image = MakeVolume<ImageType>(size, 400.0);
+  // A mask with empty slices along every axis, so that batches span skipped slices.
+  auto mask = MaskType::New();
+  mask->SetRegions(MaskType::RegionType(size));
+  mask->Allocate();
+  itk::ImageRegionIterator<MaskType> it(mask, mask->GetLargestPossibleRegion());
+  for (it.GoToBegin(); !it.IsAtEnd(); ++it)
+  {
+    const auto index = it.GetIndex();
+    it.Set(index[0] % 7 != 3 && index[1] % 6 != 2 && index[2] % 5 != 1 ? 1 : 0);
+  }
+
+  // A second tiny model trained on 2.5-D context slices.
+  itk::ReContrastScanSampleSource::Settings sourceSettings;
+  sourceSettings.slices.context = true;
+  itk::ReContrastScanSampleSource source({ (s_Folder / "normal.nii.gz").string() }, sourceSettings);
+  recontrast::TrainingOptions options;
+  options.backbone = recontrast::Backbone::ResNet18;
+  options.imageSize = 32;
+  options.iterations = 2;
+  options.batchSize = 4;
+  options.calibrationFraction = 0.0;
+  options.modelProperties = { { "channel_mode", "context" } };
+  const std::string contextModel = (s_Folder / "context.rcm").string();
+  recontrast::Trainer(options).Train(source, contextModel);
+  recontrast::PredictorOptions predictorOptions;
+  predictorOptions.batchSize = 3;
+  const auto contextPredictor = std::make_shared<recontrast::Predictor>(contextModel, predictorOptions);
+
+  for (unsigned int axis = 0; axis < 3; ++axis)
+  {
+    ExpectSlabsGiveTheWholeScanMap<ImageType>(image, mask, axis, false, s_Predictor);
+    ExpectSlabsGiveTheWholeScanMap<ImageType>(image, mask, axis, true, contextPredictor);
+  }
 }
 
 TEST_F(AnomalyFilter, TwoDimensionalGreyAndColourImagesWork)
