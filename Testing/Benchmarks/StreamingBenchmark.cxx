@@ -104,6 +104,7 @@ main(int argc, char ** argv)
     const size_t size = static_cast<size_t>(predictor->ImageSize());
     double seconds = 0.0;
     nlohmann::json stages = nlohmann::json::object();
+    nlohmann::json stagePeaks = nlohmann::json::object();
     if (mode == "model")
     {
       // The inputs are prepared before the clock starts: this is the model's time alone.
@@ -138,13 +139,17 @@ main(int argc, char ** argv)
       // The stages one after another, so that each one's share shows.
       reader->Update();
       const auto read = Clock::now();
+      const double readPeak = PeakResidentMegabytes();
       filter->Update();
       const auto filtered = Clock::now();
+      const double filterPeak = PeakResidentMegabytes();
       writer->Update();
       seconds = std::chrono::duration<double>(Clock::now() - begin).count();
       stages = { { "read", std::chrono::duration<double>(read - begin).count() },
                  { "filter", std::chrono::duration<double>(filtered - read).count() },
                  { "write", std::chrono::duration<double>(Clock::now() - filtered).count() } };
+      // The process's peak after each stage: where the memory goes.
+      stagePeaks = { { "read", readPeak }, { "filter", filterPeak }, { "write", PeakResidentMegabytes() } };
       const auto & scored = filter->GetScoredSlices();
       const auto count = static_cast<unsigned int>(std::count(scored.begin(), scored.end(), true));
       if (count != slices)
@@ -153,10 +158,13 @@ main(int argc, char ** argv)
         return 1;
       }
     }
-    const nlohmann::json result{
-      { "mode", mode },         { "slices", slices },        { "seconds", seconds },
-      { "load_seconds", load }, { "stage_seconds", stages }, { "peak_rss_mb", PeakResidentMegabytes() }
-    };
+    const nlohmann::json result{ { "mode", mode },
+                                 { "slices", slices },
+                                 { "seconds", seconds },
+                                 { "load_seconds", load },
+                                 { "stage_seconds", stages },
+                                 { "stage_peak_rss_mb", stagePeaks },
+                                 { "peak_rss_mb", PeakResidentMegabytes() } };
     std::printf("%s\n", result.dump().c_str());
   }
   catch (const std::exception & e)

@@ -47,7 +47,7 @@ def main():
         model = import_torchvision_model(recontrast, args.backbone, work, image_size=256)
         print(f"{args.backbone}, 256 px, batch 8, every core; volumes 256 x 256 x N int16")
         print(f"{'precision':>9} {'slices':>6} {'model s':>8} {'pipeline s':>10} {'ratio':>6} {'model RSS MB':>12} "
-              f"{'pipeline RSS MB':>15}  pipeline stages (read / filter / write s)")
+              f"{'pipeline RSS MB':>15}  pipeline stages (read / filter / write s)  peak RSS after each (MB)")
         for slices in args.slices:
             volume = os.path.join(work, f"volume{slices}.nii.gz")
             subprocess.run([tool, "--model", model, "--mode", "make-volume", "--slices", str(slices),
@@ -60,7 +60,9 @@ def main():
                 print(f"{precision:>9} {slices:>6} {reference['seconds']:>8.1f} {pipeline['seconds']:>10.1f} "
                       f"{pipeline['seconds'] / reference['seconds']:>6.2f} {reference['peak_rss_mb']:>12.0f} "
                       f"{pipeline['peak_rss_mb']:>15.0f}  {pipeline['stage_seconds']['read']:.1f} / "
-                      f"{pipeline['stage_seconds']['filter']:.1f} / {pipeline['stage_seconds']['write']:.1f}",
+                      f"{pipeline['stage_seconds']['filter']:.1f} / {pipeline['stage_seconds']['write']:.1f}  "
+                      f"{pipeline['stage_peak_rss_mb']['read']:.0f} / {pipeline['stage_peak_rss_mb']['filter']:.0f} / "
+                      f"{pipeline['stage_peak_rss_mb']['write']:.0f}",
                       flush=True)
             os.remove(volume)
 
