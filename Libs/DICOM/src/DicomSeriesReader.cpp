@@ -404,6 +404,18 @@ SortAndCheck(std::vector<SliceHeader> & stack)
   return geometry;
 }
 
+// Whether the pixel data of a transfer syntax is stored in fragments (to be decoded to native first).
+// DCMTK 3.6.9 deprecated isEncapsulated(), which there also asks for compression.
+bool
+UsesEncapsulatedPixels(E_TransferSyntax syntax)
+{
+#if PACKAGE_VERSION_NUMBER >= 369
+  return DcmXfer(syntax).usesEncapsulatedFormat();
+#else
+  return DcmXfer(syntax).isEncapsulated();
+#endif
+}
+
 // Copies every frame of one file that belongs to the volume into it.
 void
 ReadPixels(const std::string & path, const std::vector<std::pair<unsigned long, size_t>> & framesToSlices,
@@ -411,7 +423,7 @@ ReadPixels(const std::string & path, const std::vector<std::pair<unsigned long, 
 {
   DcmDataset * dataset = header.dicom->getDataset();
   const E_TransferSyntax original = dataset->getOriginalXfer();
-  if (DcmXfer(original).isEncapsulated())
+  if (UsesEncapsulatedPixels(original))
   {
     const OFCondition status = dataset->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
     if (status.bad() || !dataset->canWriteXfer(EXS_LittleEndianExplicit))

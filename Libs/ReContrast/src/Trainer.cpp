@@ -19,6 +19,8 @@
 #include <filesystem>
 #include <numeric>
 #include <random>
+#include <sstream>
+#include <type_traits>
 
 namespace recontrast
 {
@@ -90,6 +92,25 @@ SplitSamples(size_t count, double calibrationFraction, uint64_t seed, std::vecto
   std::sort(training.begin(), training.end());
 }
 
+// The key of a parameter in an optimizer's state: LibTorch 1.x uses the address of its TensorImpl as
+// text, 2.x the address itself.
+template <typename TState>
+typename TState::key_type
+OptimizerStateKey(const TState &, const torch::Tensor & parameter)
+{
+  using Key = typename TState::key_type;
+  if constexpr (std::is_same_v<Key, std::string>)
+  {
+    std::ostringstream text;
+    text << parameter.unsafeGetTensorImpl();
+    return text.str();
+  }
+  else
+  {
+    return static_cast<Key>(parameter.unsafeGetTensorImpl());
+  }
+}
+
 // AdamW moments of each parameter, stored in checkpoints so that a resumed run continues exactly.
 void
 SaveOptimizer(torch::optim::AdamW & optimizer, const std::vector<std::pair<std::string, torch::Tensor>> & parameters,
@@ -97,7 +118,7 @@ SaveOptimizer(torch::optim::AdamW & optimizer, const std::vector<std::pair<std::
 {
   for (const auto & [name, parameter] : parameters)
   {
-    auto found = optimizer.state().find(c10::guts::to_string(parameter.unsafeGetTensorImpl()));
+    auto found = optimizer.state().find(OptimizerStateKey(optimizer.state(), parameter));
     if (found == optimizer.state().end())
     {
       continue;
@@ -126,7 +147,7 @@ RestoreOptimizer(torch::optim::AdamW & optimizer, const std::vector<std::pair<st
     state->step(step->second.item<int64_t>());
     state->exp_avg(average->second.to(parameter.device()).clone());
     state->exp_avg_sq(squares->second.to(parameter.device()).clone());
-    optimizer.state()[c10::guts::to_string(parameter.unsafeGetTensorImpl())] = std::move(state);
+    optimizer.state()[OptimizerStateKey(optimizer.state(), parameter)] = std::move(state);
   }
 }
 
