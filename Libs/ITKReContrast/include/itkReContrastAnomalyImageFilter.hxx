@@ -222,6 +222,12 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::GenerateData()
       foregroundImage = maskFilter->GetOutput();
     }
   }
+  // The buffers are read directly, in the image's own order: they must hold the whole scan.
+  if (input->GetBufferedRegion() != region ||
+      (foregroundImage && foregroundImage->GetBufferedRegion() != foregroundImage->GetLargestPossibleRegion()))
+  {
+    itkExceptionMacro("The scan or its mask holds only part of its image in memory; the filter needs all of it.");
+  }
   const unsigned char * foreground = foregroundImage ? foregroundImage->GetBufferPointer() : nullptr;
 
   std::array<SizeValueType, 3> size3{ { size[0], size[1], 1 } };

@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <ostream>
 
 namespace
 {
@@ -87,6 +88,13 @@ struct Configuration
   std::string encoderBn;
   std::string alpha;
 };
+
+// Test names and failure messages show the configuration, not its bytes.
+void
+PrintTo(const Configuration & configuration, std::ostream * out)
+{
+  *out << configuration.backbone << ", encoder BN " << configuration.encoderBn << ", alpha " << configuration.alpha;
+}
 
 class NetworkFidelity : public ::testing::TestWithParam<Configuration>
 {
