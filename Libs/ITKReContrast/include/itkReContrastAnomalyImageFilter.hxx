@@ -284,16 +284,11 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::GenerateData()
         }
       }
     }
-    if (nonFinite > 0)
+    ReContrastIntensityPreset::RejectNonFinite(nonFinite, static_cast<size_t>(voxels) * components);
+    if (fit)
     {
-      itkExceptionMacro("The scan contains NaN or infinite intensities (" << nonFinite << " of " << voxels * components
-                                                                          << " values), so it cannot be normalised.");
+      settings.preset.Fit(std::move(fitValues));
     }
-    if (fit && fitValues.empty())
-    {
-      itkExceptionMacro("The scan has no usable foreground intensities (the foreground mask is empty).");
-    }
-    settings.preset.Fit(fitValues.data(), nullptr, fitValues.size());
   }
 
   const unsigned int modelSize = static_cast<unsigned int>(m_Predictor->ImageSize());

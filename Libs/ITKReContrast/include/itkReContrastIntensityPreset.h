@@ -136,6 +136,14 @@ public:
    */
   void Fit(const float * values, const unsigned char * foreground, size_t count);
 
+  /** Fit() from intensities the caller has already selected (an MR preset's foreground values),
+   * taken over rather than copied; the same checks and sentences. */
+  void Fit(std::vector<float> selectedValues);
+
+  /** Throws Fit()'s sentence when nonFinite of count values are NaN or infinite (nothing when 0),
+   * for callers that check a scan's values without passing all of them to Fit(). */
+  static void RejectNonFinite(size_t nonFinite, size_t count);
+
   /** (value - lower) / (upper - lower) clamped to [0, 1]; NaN maps to 0. Throws if an MR preset is not fitted. */
   float Apply(float value) const
   {
@@ -180,6 +188,9 @@ private:
   }
 
   void SetBounds(double lower, double upper);
+
+  /** The MR percentiles of the selected foreground values; scanHasVoxels picks the empty-case sentence. */
+  void FitSelected(std::vector<float> selected, bool scanHasVoxels);
 
   [[noreturn]] static void ThrowNotFitted();
 

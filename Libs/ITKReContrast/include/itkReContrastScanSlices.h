@@ -30,7 +30,8 @@ public:
   struct Settings
   {
     /** An MR preset that arrives fitted keeps its bounds: the caller fitted it on the whole scan of
-     * which these slices are a slab (ReContrastAnomalyImageFilter). Otherwise it is fitted here. */
+     * which these slices are a slab, and checked that scan's values (ReContrastAnomalyImageFilter).
+     * Otherwise it is fitted here, which also rejects NaN and infinite values. */
     ReContrastIntensityPreset preset = ReContrastIntensityPreset::FromString("mr");
     /** 2.5-D: previous, current and next slice as the three channels (grey scans only). */
     bool context = false;

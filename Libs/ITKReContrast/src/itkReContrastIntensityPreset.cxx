@@ -388,17 +388,12 @@ ReContrastIntensityPreset::Fit(const float * values, const unsigned char * foreg
   {
     nonFinite += std::isfinite(values[i]) ? 0 : 1;
   }
-  if (nonFinite > 0)
-  {
-    itkGenericExceptionMacro(<< "The scan contains NaN or infinite intensities (" << nonFinite << " of " << count
-                             << " voxels), so it cannot be normalised.");
-  }
+  RejectNonFinite(nonFinite, count);
   if (m_Kind != KindEnum::MR)
   {
     return;
   }
 
-  m_Fitted = false;
   std::vector<float> selected;
   if (foreground == nullptr)
   {
@@ -414,10 +409,39 @@ ReContrastIntensityPreset::Fit(const float * values, const unsigned char * foreg
       }
     }
   }
+  FitSelected(std::move(selected), count > 0);
+}
+
+void
+ReContrastIntensityPreset::Fit(std::vector<float> selectedValues)
+{
+  RejectNonFinite(static_cast<size_t>(std::count_if(
+                    selectedValues.begin(), selectedValues.end(), [](float v) { return !std::isfinite(v); })),
+                  selectedValues.size());
+  if (m_Kind == KindEnum::MR)
+  {
+    FitSelected(std::move(selectedValues), true);
+  }
+}
+
+void
+ReContrastIntensityPreset::RejectNonFinite(size_t nonFinite, size_t count)
+{
+  if (nonFinite > 0)
+  {
+    itkGenericExceptionMacro(<< "The scan contains NaN or infinite intensities (" << nonFinite << " of " << count
+                             << " voxels), so it cannot be normalised.");
+  }
+}
+
+void
+ReContrastIntensityPreset::FitSelected(std::vector<float> selected, bool scanHasVoxels)
+{
+  m_Fitted = false;
   if (selected.empty())
   {
     itkGenericExceptionMacro(<< "The scan has no usable foreground intensities ("
-                             << (count == 0 ? "it has no voxels" : "the foreground mask is empty") << ").");
+                             << (scanHasVoxels ? "the foreground mask is empty" : "it has no voxels") << ").");
   }
   const auto extremes = std::minmax_element(selected.begin(), selected.end());
   if (*extremes.first == *extremes.second)

@@ -46,15 +46,9 @@ ReContrastScanSlices::ReContrastScanSlices(std::vector<float> values, unsigned i
     itkGenericExceptionMacro("The foreground mask has " << m_Foreground.size() << " voxels; the scan has " << voxels
                                                         << '.');
   }
-  for (float v : m_Values)
-  {
-    if (!std::isfinite(v))
-    {
-      itkGenericExceptionMacro("The scan contains NaN or infinite values.");
-    }
-  }
   // One intensity mapping for the whole scan: per-slice statistics would make slices incomparable.
-  // A fitted MR preset was fitted on the whole scan these slices are a slab of.
+  // Fit() also rejects NaN and infinite values. A fitted MR preset was fitted on the whole scan these
+  // slices are a slab of, whose values the caller has checked.
   if (!(m_Preset.RequiresFit() && m_Preset.IsFitted()))
   {
     m_Preset.Fit(m_Values.data(), components == 1 ? m_Foreground.data() : nullptr, m_Values.size());

@@ -54,6 +54,26 @@ MakeVolume(const typename TImage::SizeType & size, double lesionValue = 0.0)
   return image;
 }
 
+// A tiny model (resnet18, 32 px, a few iterations) trained on folder/normal.nii.gz with grey slices
+// replicated or as 2.5-D context, recording the channel mode as `recontrast train` does.
+std::string
+TrainTinyModel(const fs::path & folder, const std::string & name, bool context, int iterations)
+{
+  itk::ReContrastScanSampleSource::Settings settings;
+  settings.slices.context = context;
+  itk::ReContrastScanSampleSource source({ (folder / "normal.nii.gz").string() }, settings);
+  recontrast::TrainingOptions options;
+  options.backbone = recontrast::Backbone::ResNet18;
+  options.imageSize = 32;
+  options.iterations = iterations;
+  options.batchSize = 4;
+  options.calibrationFraction = 0.0;
+  options.modelProperties = { { "channel_mode", context ? "context" : "replicated" } };
+  const std::string model = (folder / name).string();
+  recontrast::Trainer(options).Train(source, model);
+  return model;
+}
+
 class AnomalyFilter : public ::testing::Test
 {
 protected:
@@ -67,17 +87,7 @@ protected:
     writer->SetFileName((s_Folder / "normal.nii.gz").string());
     writer->Update();
 
-    itk::ReContrastScanSampleSource::Settings settings;
-    itk::ReContrastScanSampleSource source({ (s_Folder / "normal.nii.gz").string() }, settings);
-    recontrast::TrainingOptions options;
-    options.backbone = recontrast::Backbone::ResNet18;
-    options.imageSize = 32;
-    options.iterations = 3;
-    options.batchSize = 4;
-    options.calibrationFraction = 0.0;
-    options.modelProperties = { { "channel_mode", "replicated" } }; // as `recontrast train` records it
-    s_Model = (s_Folder / "model.rcm").string();
-    recontrast::Trainer(options).Train(source, s_Model);
+    s_Model = TrainTinyModel(s_Folder, "model.rcm", false, 3);
     recontrast::PredictorOptions predictorOptions;
     predictorOptions.batchSize = 4;
     s_Predictor = std::make_shared<recontrast::Predictor>(s_Model, predictorOptions);
@@ -266,18 +276,7 @@ TEST_F(AnomalyFilter, SlabsOfSlicesGiveTheWholeScanMap)
   }
 
   // A second tiny model trained on 2.5-D context slices.
-  itk::ReContrastScanSampleSource::Settings sourceSettings;
-  sourceSettings.slices.context = true;
-  itk::ReContrastScanSampleSource source({ (s_Folder / "normal.nii.gz").string() }, sourceSettings);
-  recontrast::TrainingOptions options;
-  options.backbone = recontrast::Backbone::ResNet18;
-  options.imageSize = 32;
-  options.iterations = 2;
-  options.batchSize = 4;
-  options.calibrationFraction = 0.0;
-  options.modelProperties = { { "channel_mode", "context" } };
-  const std::string contextModel = (s_Folder / "context.rcm").string();
-  recontrast::Trainer(options).Train(source, contextModel);
+  const std::string contextModel = TrainTinyModel(s_Folder, "context.rcm", true, 2);
   recontrast::PredictorOptions predictorOptions;
   predictorOptions.batchSize = 3;
   const auto contextPredictor = std::make_shared<recontrast::Predictor>(contextModel, predictorOptions);
