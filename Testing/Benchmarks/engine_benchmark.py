@@ -18,7 +18,9 @@ times, each in a fresh process so that peak memory is per measurement:
     against eager PyTorch's time for the same number of scored slices (its median per batch of 4,
     times the number of batches);
   * one training step at the chosen batch: eager PyTorch (official step: forward, two global cosine
-    hard-mining losses, backward, two AdamW steps) vs the engine's Trainer.
+    hard-mining losses, backward, two AdamW steps) vs the engine's Trainer; `--train-rounds N`
+    alternates the two processes N times and pools their steps (`--train-only` skips the rest):
+    /usr/bin/python3 Testing/Benchmarks/engine_benchmark.py --build build --train-only --train-rounds 3
 It prints medians, the ratio engine / PyTorch (below 1 means the engine is faster), the effective
 GFLOP/s and the peak resident memory of each process.
 """
@@ -119,6 +121,27 @@ def volume_benchmark(args, build, recontrast, model, state, work):
     return [(py["median_s"] * batches, scored)] + rows
 
 
+def pooled_rounds(torch_command, engine_command, rounds):
+    """Runs the two commands alternately `rounds` times; the median over all their timed steps."""
+    results = {"torch": [], "engine": []}
+    for _ in range(rounds):
+        results["torch"].append(run_json(torch_command))
+        results["engine"].append(run_json(engine_command))
+    pooled = []
+    for name in ("torch", "engine"):
+        times = sorted(t for r in results[name] for t in r["runs"])
+        n = len(times)
+        median = times[n // 2] if n % 2 else 0.5 * (times[n // 2 - 1] + times[n // 2])
+        pooled.append({"median_s": median, "peak_rss_mb": max(r["peak_rss_mb"] for r in results[name])})
+    if rounds > 1:
+        for k in range(rounds):
+            py, cc = results["torch"][k], results["engine"][k]
+            steps = [", ".join(f"{t:.2f}" for t in r["runs"]) for r in (py, cc)]
+            print(f"training round {k + 1}: PyTorch {py['median_s']:.2f} s ({steps[0]}), engine "
+                  f"{cc['median_s']:.2f} s ({steps[1]}), speed-up {py['median_s'] / cc['median_s']:.2f}x")
+    return pooled
+
+
 def run_json(command):
     result = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -135,6 +158,10 @@ def main():
     parser.add_argument("--train-runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--no-train", action="store_true", help="time inference only")
+    parser.add_argument("--train-only", action="store_true", help="time the training step only")
+    parser.add_argument("--train-rounds", type=int, default=1,
+                        help="alternate PyTorch and engine training processes this many times and pool "
+                             "their steps (single steps vary by +-15 %% on this machine kind)")
     parser.add_argument("--volume-slices", type=int, default=None,
                         help="slices of the end-to-end volume (default 150, --quick 0; 0 skips it)")
     parser.add_argument("--worker", choices=["infer", "train"], help=argparse.SUPPRESS)
@@ -168,18 +195,22 @@ def main():
 
         import numpy as np
         rows = []
-        measurements = [("infer", 1, args.runs, 2)]
+        measurements = [] if args.train_only else [("infer", 1, args.runs, 2)]
         if not args.no_train:
             measurements.append(("train", args.train_batch, args.train_runs, 1))
-        volume_rows = volume_benchmark(args, build, recontrast, model, state, work) if args.volume_slices else []
+        volume_rows = (volume_benchmark(args, build, recontrast, model, state, work)
+                       if args.volume_slices and not args.train_only else [])
         for mode, batch, runs, warmup in measurements:
             common = ["--runs", str(runs), "--warmup", str(warmup), "--batch", str(batch),
                       "--threads", str(args.threads)]
-            py = run_json([sys.executable, os.path.abspath(__file__), "--worker", mode, "--state", state,
-                           "--backbone", args.backbone, "--image-size", str(args.image_size)] + common)
+            torch_command = [sys.executable, os.path.abspath(__file__), "--worker", mode, "--state", state,
+                             "--backbone", args.backbone, "--image-size", str(args.image_size)] + common
             if mode == "train":
-                rows.append(("training step", batch, py, run_json([engine, "--model", model, "--mode", mode] + common), None))
+                py, cc = pooled_rounds(torch_command, [engine, "--model", model, "--mode", mode] + common,
+                                       args.train_rounds)
+                rows.append(("training step", batch, py, cc, None))
                 continue
+            py = run_json(torch_command)
             exact_maps = None
             for precision in ("exact", "fp32", "bf16"):
                 maps = os.path.join(work, precision + ".raw")
@@ -207,7 +238,7 @@ def main():
         diff = f"{difference:>11.1e}" if difference is not None else f"{'':>11}"
         print(f"{label:<28}{py['median_s']:>13.3f} s{cc['median_s']:>10.3f} s{speedup:>9.2f}x"
               f"{py['peak_rss_mb']:>11.0f} MB{cc['peak_rss_mb']:>10.0f} MB{diff}{flops}")
-    if args.backbone == "wide_resnet50_2":
+    if args.backbone == "wide_resnet50_2" and rows and rows[0][0].startswith("inference"):
         print(f"PyTorch eager inference: {gflop / rows[0][2]['median_s']:.0f} GFLOP/s. GFLOP/s = the official "
               f"forward's {gflop:.1f} GFLOP per image / time (the optimised paths skip part of that work); "
               "measured peaks on this machine kind: ~350 (oneDNN fp32 3x3 conv), ~650 (bf16).")

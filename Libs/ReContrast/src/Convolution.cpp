@@ -10,7 +10,24 @@ namespace recontrast
 namespace
 {
 thread_local bool uninitializedParameters = false;
+
+// A 2x2 stride-2 transposed convolution: its windows do not overlap, so each output pixel is one
+// input pixel times one kernel tap, and it equals a 1x1 convolution to 4 x out channels followed by
+// a pixel shuffle.
+bool
+IsNonOverlappingUpsampling(const ConvolutionOptions & o)
+{
+  return o.transposed && o.kernel == 2 && o.stride == 2 && o.padding == 0;
 }
+
+// The 1x1 weight of that form: out[n, c, 2i + a, 2j + b] = sum_k x[n, k, i, j] W[k, c, a, b], and
+// pixel_shuffle reads channel c * 4 + a * 2 + b as (c, a, b).
+torch::Tensor
+ShuffleWeightOf(const torch::Tensor & weight, const ConvolutionOptions & o)
+{
+  return weight.permute({ 1, 2, 3, 0 }).reshape({ o.outputChannels * 4, o.inputChannels, 1, 1 }).contiguous();
+}
+} // namespace
 
 UninitializedParametersScope::UninitializedParametersScope()
   : m_Previous(uninitializedParameters)
@@ -96,21 +113,34 @@ void
 ConvolutionImpl::UsePixelShuffleForm()
 {
   const ConvolutionOptions & o = m_Options;
-  if (!o.transposed || o.kernel != 2 || o.stride != 2 || o.padding != 0 || m_ShuffleWeight.defined())
+  if (!IsNonOverlappingUpsampling(o) || m_ShuffleWeight.defined())
   {
     return;
   }
   torch::NoGradGuard noGrad;
-  // out[n, c, 2i + a, 2j + b] = sum_k x[n, k, i, j] W[k, c, a, b]; pixel_shuffle reads channel
-  // c * 4 + a * 2 + b as (c, a, b).
-  m_ShuffleWeight = register_buffer(
-    "shuffle_weight",
-    weight.permute({ 1, 2, 3, 0 }).reshape({ o.outputChannels * 4, o.inputChannels, 1, 1 }).contiguous());
+  m_ShuffleWeight = register_buffer("shuffle_weight", ShuffleWeightOf(weight, o));
   if (bias.defined())
   {
     m_ShuffleBias = register_buffer("shuffle_bias", bias.repeat_interleave(4));
   }
   weight.set_data(torch::empty({ 0 }, weight.options())); // not used any more
+}
+
+torch::Tensor
+ConvolutionImpl::UpsampleByMatrixProduct(const torch::Tensor & x) const
+{
+  const ConvolutionOptions & o = m_Options;
+  const int64_t n = x.size(0);
+  const int64_t h = x.size(2);
+  const int64_t w = x.size(3);
+  // [pixels, in] x [in, (out, a, b)]: the GEMM LibTorch's transposed convolution runs, then each
+  // pixel's row goes to its 2x2 output block by reshaping instead of col2im.
+  const torch::Tensor rows = x.permute({ 0, 2, 3, 1 }).reshape({ n * h * w, o.inputChannels });
+  torch::Tensor y = torch::mm(rows, weight.reshape({ o.inputChannels, o.outputChannels * 4 }))
+                      .view({ n, h, w, o.outputChannels, 2, 2 })
+                      .permute({ 0, 3, 1, 4, 2, 5 })
+                      .reshape({ n, o.outputChannels, 2 * h, 2 * w });
+  return bias.defined() ? y + bias.view({ 1, -1, 1, 1 }) : y;
 }
 
 void
@@ -163,6 +193,10 @@ ConvolutionImpl::forward(const torch::Tensor & x)
   if (m_ShuffleWeight.defined())
   {
     return torch::pixel_shuffle(torch::conv2d(x, m_ShuffleWeight, m_ShuffleBias), 2);
+  }
+  if (o.transposed && is_training() && IsNonOverlappingUpsampling(o))
+  {
+    return UpsampleByMatrixProduct(x);
   }
   if (o.transposed)
   {

@@ -32,6 +32,18 @@ ConcatenateViews(const std::vector<torch::Tensor> & trainable, const std::vector
 FeaturePairs
 ReContrastNetworkImpl::forward(const torch::Tensor & x)
 {
+  return Forward(x, HeadWork::AllHeads);
+}
+
+FeaturePairs
+ReContrastNetworkImpl::ForwardKeptHeadsOnly(const torch::Tensor & x)
+{
+  return Forward(x, HeadWork::KeptHeadsOnly);
+}
+
+FeaturePairs
+ReContrastNetworkImpl::Forward(const torch::Tensor & x, HeadWork headWork)
+{
   const int64_t batch = x.size(0);
   std::vector<torch::Tensor> trainable = encoder->forward(x);
   std::vector<torch::Tensor> frozen;
@@ -48,27 +60,11 @@ ReContrastNetworkImpl::forward(const torch::Tensor & x)
     for (int k = 0; k < 3; ++k)
     {
       // Head set 0 keeps the half decoded from the trainable view, set 1 the frozen view's half.
-      pairs.decoder.push_back(decoder->Head(set, k, body[k]).narrow(0, set * batch, batch));
-    }
-  }
-  return pairs;
-}
-
-FeaturePairs
-ReContrastNetworkImpl::ForwardKeptHeadsOnly(const torch::Tensor & x)
-{
-  const int64_t batch = x.size(0);
-  std::vector<torch::Tensor> trainable = encoder->forward(x);
-  std::vector<torch::Tensor> frozen = encoderFrozen->forward(x);
-  const auto body = decoder->Body(bottleneck->forward(ConcatenateViews(trainable, frozen)));
-
-  FeaturePairs pairs;
-  pairs.encoder = { frozen[0], frozen[1], frozen[2], trainable[0], trainable[1], trainable[2] };
-  for (int set = 0; set < 2; ++set)
-  {
-    for (int k = 0; k < 3; ++k)
-    {
-      pairs.decoder.push_back(decoder->Head(set, k, body[k].narrow(0, set * batch, batch)));
+      // The heads are per-sample 1x1 convolutions, so narrowing before or after gives the same values
+      // and the same gradients; the official code narrows after.
+      pairs.decoder.push_back(headWork == HeadWork::AllHeads
+                                ? decoder->Head(set, k, body[k]).narrow(0, set * batch, batch)
+                                : decoder->Head(set, k, body[k].narrow(0, set * batch, batch)));
     }
   }
   return pairs;

@@ -30,11 +30,13 @@ public:
   explicit ReContrastNetworkImpl(Backbone backbone);
 
   /** The forward exactly as the official code runs it: both head sets on the concatenated 2B batch,
-   * half of each kept. Used in training and by the exact inference path. */
+   * half of each kept. Used by the exact inference path and as the reference in tests. */
   FeaturePairs forward(const torch::Tensor & x);
 
-  /** Same result in eval mode with half the head work: head set 0 only on the first half and head
-   * set 1 only on the second (eval-mode BatchNorm is per sample, spec §9.5). */
+  /** The same pairs, values and gradients with half the head work: head set 0 only on the first half
+   * of the decoded batch and head set 1 only on the second (spec §9.5). Exact in training too: the
+   * body still decodes the whole 2B batch (its BatchNorm statistics), and the heads are per-sample 1x1
+   * convolutions. Used in training and by the optimised inference paths. */
   FeaturePairs ForwardKeptHeadsOnly(const torch::Tensor & x);
 
   /** Inference only: eval mode, BatchNorms folded into convolutions, deconvolutions in their
@@ -58,6 +60,14 @@ public:
   ResNetEncoder encoderFrozen{ nullptr };
   FeatureFusion bottleneck{ nullptr };
   ResNetDecoder decoder{ nullptr };
+
+private:
+  enum class HeadWork
+  {
+    AllHeads,
+    KeptHeadsOnly
+  };
+  FeaturePairs Forward(const torch::Tensor & x, HeadWork headWork);
 };
 TORCH_MODULE(ReContrastNetwork);
 

@@ -4,6 +4,7 @@
 #include "CheckpointImport.h"
 #include "Device.h"
 #include "GlobalCosineLoss.h"
+#include "TrainingStep.h"
 #include "Inference.h"
 #include "ModelFile.h"
 #include "NetworkState.h"
@@ -328,12 +329,8 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
       const ImageBatch batch = loader.Take(iteration);
       const torch::Tensor images = NormalizedBatch(batch.pixels.data(), batch.count, description.config, device);
       network->SetTrainingMode(true, o.encoderBatchNorm == EncoderBatchNormMode::Train);
-      const FeaturePairs pairs = network->forward(images);
       const double alpha = HardMiningAlpha(iteration, o.iterations, o.alphaRampFraction);
-      const torch::Tensor loss = ReContrastLoss(pairs.encoder, pairs.decoder, alpha);
-      decoderOptimizer.zero_grad();
-      encoderOptimizer.zero_grad();
-      loss.backward();
+      const torch::Tensor loss = ComputeGradients(network, images, alpha);
       decoderOptimizer.step();
       encoderOptimizer.step();
       const double lossValue = loss.item<double>();

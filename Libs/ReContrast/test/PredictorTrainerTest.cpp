@@ -290,6 +290,39 @@ TEST(FastInference, FoldedConvolutionsEqualConvolutionThenBatchNorm)
   }
 }
 
+// In training mode a 2x2 stride-2 deconvolution runs as one matrix product and a reshape: the
+// values and the gradients (input, weight, bias) must be the transposed convolution's.
+TEST(TrainingForm, DeconvolutionMatchesTransposedConvolutionWithGradients)
+{
+  torch::manual_seed(4);
+  for (const bool bias : { false, true })
+  {
+    recontrast::Convolution conv(recontrast::ConvolutionOptions{ 6, 5, 2, 2, 0, bias, true });
+    ASSERT_TRUE(conv->is_training());
+    const torch::Tensor x = torch::randn({ 3, 6, 7, 9 }, torch::requires_grad());
+    const torch::Tensor upstream = torch::randn({ 3, 5, 14, 18 });
+
+    const torch::Tensor expected = torch::conv_transpose2d(x, conv->weight, conv->bias, { 2, 2 });
+    const auto expectedGradients = torch::autograd::grad(
+      { expected },
+      bias ? std::vector<torch::Tensor>{ x, conv->weight, conv->bias } : std::vector<torch::Tensor>{ x, conv->weight },
+      { upstream });
+    const torch::Tensor actual = conv->forward(x);
+    const auto actualGradients = torch::autograd::grad({ actual },
+                                                       bias ? std::vector<torch::Tensor>{ x, conv->weight, conv->bias }
+                                                            : std::vector<torch::Tensor>{ x, conv->weight },
+                                                       { upstream });
+
+    ASSERT_EQ(actual.sizes(), expected.sizes());
+    EXPECT_LT((actual - expected).abs().max().item<double>(), 1e-5) << "bias " << bias;
+    for (size_t k = 0; k < expectedGradients.size(); ++k)
+    {
+      EXPECT_LT((actualGradients[k] - expectedGradients[k]).abs().max().item<double>(), 1e-4)
+        << "gradient " << k << ", bias " << bias;
+    }
+  }
+}
+
 TEST(Precision, NamesRoundTripAndUnknownNamesAreRefused)
 {
   for (const auto precision : { recontrast::Precision::Exact,

@@ -1,0 +1,24 @@
+#include "TrainingStep.h"
+
+#include "GlobalCosineLoss.h"
+
+#include <torch/torch.h>
+
+namespace recontrast
+{
+
+torch::Tensor
+ComputeGradients(ReContrastNetwork & network, const torch::Tensor & images, double alpha,
+                 std::vector<torch::Tensor> * hardMasks)
+{
+  for (torch::Tensor & parameter : network->parameters())
+  {
+    parameter.mutable_grad() = torch::Tensor();
+  }
+  const FeaturePairs pairs = network->ForwardKeptHeadsOnly(images);
+  torch::Tensor loss = ReContrastLoss(pairs.encoder, pairs.decoder, alpha, 0.0, hardMasks);
+  loss.backward();
+  return loss.detach();
+}
+
+} // namespace recontrast
