@@ -421,6 +421,9 @@ def make_golden(backbone="resnet18", image_size=64, batch=2, seed=0, alpha=-1.0,
       train.loss_term0/1         0-d, GCHM value of each view (unscaled)
       train.hm_mask.<j>          j = 0..5, [B,1,h,w], 1 = hard (gradient kept)
       train.grad.<param name>    gradient after backward (zeros where none)
+      train.grad_rounding.<param name>
+                                 0-d float64: max |that gradient - the same step's in float64|,
+                                 how far float32 rounding alone moves it in this configuration
       after.<state_dict key>     state after both AdamW steps (incl. updated BN stats)
     """
     torch.manual_seed(seed)
@@ -445,6 +448,14 @@ def make_golden(backbone="resnet18", image_size=64, batch=2, seed=0, alpha=-1.0,
     golden["eval.amap"] = smoothed
     golden["eval.score_max"] = image_score_max(smoothed)
 
+    # The same step in float64 first (from the same state), to measure float32's own rounding.
+    model64 = copy.deepcopy(model).double()
+    train_mode(model64, encoder_bn_train)
+    en64, de64 = model64(x.double())
+    recontrast_loss(en64, de64, alpha).backward()
+    grads64 = {name: p.grad for name, p in model64.named_parameters()}
+    del model64, en64, de64
+
     # One official training step from the same initial state (eval forward changed nothing).
     train_mode(model, encoder_bn_train)
     opt_decoder, opt_encoder = make_optimizers(model)
@@ -467,6 +478,8 @@ def make_golden(backbone="resnet18", image_size=64, batch=2, seed=0, alpha=-1.0,
     for name, param in model.named_parameters():
         grad = param.grad
         golden[f"train.grad.{name}"] = torch.zeros_like(param) if grad is None else grad.clone()
+        if grad is not None and grads64[name] is not None:
+            golden[f"train.grad_rounding.{name}"] = (grad.double() - grads64[name]).abs().max()
 
     opt_decoder.step()
     opt_encoder.step()

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <iostream>
 #include <map>
 #include <ostream>
 
@@ -49,6 +50,7 @@ public:
     }
     return found->second;
   }
+  bool Has(const std::string & name) const { return m_Tensors.count(name) > 0; }
   recontrast::NamedTensors WithPrefix(const std::string & prefix) const
   {
     recontrast::NamedTensors selected;
@@ -161,6 +163,8 @@ TEST_P(NetworkFidelity, TrainingStepMatchesPyTorch)
     // A position exactly at the threshold may flip with rounding; allow a handful.
     const double differing = (masks[j] != golden["train.hm_mask." + std::to_string(j)]).sum().item<double>();
     EXPECT_LE(differing, 2.0) << "hard-mining mask " << j;
+    std::cout << "hard-mining mask " << j << ": " << differing << " of " << masks[j].numel()
+              << " positions differ from PyTorch's\n";
   }
 
   torch::optim::AdamW decoderOptimizer(
@@ -175,16 +179,36 @@ TEST_P(NetworkFidelity, TrainingStepMatchesPyTorch)
     const torch::Tensor expected = golden["train.grad." + item.key()];
     const torch::Tensor actual = item.value().grad().defined() ? item.value().grad() : torch::zeros_like(expected);
     const double scale = std::max(1.0, expected.abs().max().item<double>());
-    EXPECT_LT(MaxAbsDifference(actual, expected) / scale, 1e-4) << "gradient of " << item.key();
+    // Within 1e-4, or within twice what float32 rounding alone does to this gradient (PyTorch's float32
+    // step against its float64 step): deep in a train-mode network the early encoder's gradients are
+    // ill-conditioned (resnet50 here: 5 % for encoder.conv1), and the engine's different operation
+    // order for the same sums may move them as much as rounding does.
+    const std::string rounding = "train.grad_rounding." + item.key();
+    const double tolerance = std::max(1e-4 * scale, golden.Has(rounding) ? 2.0 * golden[rounding].item<double>() : 0.0);
+    EXPECT_LE(MaxAbsDifference(actual, expected), tolerance) << "gradient of " << item.key();
     ++compared;
   }
   EXPECT_GT(compared, 100u);
 
+  // The optimiser steps from PyTorch's gradients. AdamW's first step moves a weight by about
+  // lr * g / (|g| + eps), whose sensitivity to g is lr / eps near g = 0: a gradient of 1e-8 that differs
+  // by rounding (checked above, within 1e-4 of the largest) would move the weight differently by up to
+  // lr. From the same gradients the step must agree everywhere, BatchNorm statistics included.
+  {
+    torch::NoGradGuard noGrad;
+    for (auto & item : network->named_parameters())
+    {
+      if (item.key().rfind("encoder_freeze.", 0) != 0)
+      {
+        item.value().mutable_grad() = golden["train.grad." + item.key()].clone();
+      }
+    }
+  }
   decoderOptimizer.step();
   encoderOptimizer.step();
   for (const auto & [name, tensor] : recontrast::StateOf(*network))
   {
-    EXPECT_LT(MaxAbsDifference(tensor, golden["after." + name]), 1e-4) << "after the step: " << name;
+    EXPECT_LT(MaxAbsDifference(tensor, golden["after." + name]), 1e-5) << "after the step: " << name;
   }
 }
 
