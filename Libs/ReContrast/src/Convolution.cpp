@@ -194,7 +194,7 @@ ConvolutionImpl::forward(const torch::Tensor & x)
   {
     return torch::pixel_shuffle(torch::conv2d(x, m_ShuffleWeight, m_ShuffleBias), 2);
   }
-  if (o.transposed && is_training() && IsNonOverlappingUpsampling(o))
+  if (o.transposed && is_training() && IsNonOverlappingUpsampling(o) && x.device().is_cpu())
   {
     return UpsampleByMatrixProduct(x);
   }

@@ -4,11 +4,11 @@
 #include "CheckpointImport.h"
 #include "Device.h"
 #include "GlobalCosineLoss.h"
-#include "TrainingStep.h"
 #include "Inference.h"
 #include "ModelFile.h"
 #include "NetworkState.h"
 #include "Timestamp.h"
+#include "TrainingStep.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/Version.h"
 
