@@ -27,6 +27,7 @@ GFLOP/s and the peak resident memory of each process.
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -77,11 +78,9 @@ def torch_worker(args):
             optimizer2.step()
             if i >= args.warmup:
                 times.append(time.perf_counter() - start)
-    times.sort()
-    n = len(times)
-    median = times[n // 2] if n % 2 else 0.5 * (times[n // 2 - 1] + times[n // 2])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(json.dumps({"median_s": median, "min_s": times[0], "runs": times, "peak_rss_mb": peak}))
+    print(json.dumps({"median_s": statistics.median(times), "min_s": min(times), "runs": times,
+                      "peak_rss_mb": peak}))
 
 
 def run_with_peak(command):
@@ -129,10 +128,9 @@ def pooled_rounds(torch_command, engine_command, rounds):
         results["engine"].append(run_json(engine_command))
     pooled = []
     for name in ("torch", "engine"):
-        times = sorted(t for r in results[name] for t in r["runs"])
-        n = len(times)
-        median = times[n // 2] if n % 2 else 0.5 * (times[n // 2 - 1] + times[n // 2])
-        pooled.append({"median_s": median, "peak_rss_mb": max(r["peak_rss_mb"] for r in results[name])})
+        times = [t for r in results[name] for t in r["runs"]]
+        pooled.append({"median_s": statistics.median(times),
+                       "peak_rss_mb": max(r["peak_rss_mb"] for r in results[name])})
     if rounds > 1:
         for k in range(rounds):
             py, cc = results["torch"][k], results["engine"][k]

@@ -406,7 +406,7 @@ def _state_copy(model):
 
 
 def make_golden(backbone="resnet18", image_size=64, batch=2, seed=0, alpha=-1.0,
-                encoder_bn_train=True):
+                encoder_bn_train=True, gradient_rounding=False):
     """Build the golden dict.
 
     Keys (float32 unless noted; BN ``num_batches_tracked`` entries keep int64):
@@ -422,8 +422,8 @@ def make_golden(backbone="resnet18", image_size=64, batch=2, seed=0, alpha=-1.0,
       train.hm_mask.<j>          j = 0..5, [B,1,h,w], 1 = hard (gradient kept)
       train.grad.<param name>    gradient after backward (zeros where none)
       train.grad_rounding.<param name>
-                                 0-d float64: max |that gradient - the same step's in float64|,
-                                 how far float32 rounding alone moves it in this configuration
+                                 0-d float64, with gradient_rounding only: max |that gradient - the
+                                 same step's in float64|, how far float32 rounding alone moves it
       after.<state_dict key>     state after both AdamW steps (incl. updated BN stats)
     """
     torch.manual_seed(seed)
@@ -449,12 +449,14 @@ def make_golden(backbone="resnet18", image_size=64, batch=2, seed=0, alpha=-1.0,
     golden["eval.score_max"] = image_score_max(smoothed)
 
     # The same step in float64 first (from the same state), to measure float32's own rounding.
-    model64 = copy.deepcopy(model).double()
-    train_mode(model64, encoder_bn_train)
-    en64, de64 = model64(x.double())
-    recontrast_loss(en64, de64, alpha).backward()
-    grads64 = {name: p.grad for name, p in model64.named_parameters()}
-    del model64, en64, de64
+    grads64 = {}
+    if gradient_rounding:
+        model64 = copy.deepcopy(model).double()
+        train_mode(model64, encoder_bn_train)
+        en64, de64 = model64(x.double())
+        recontrast_loss(en64, de64, alpha).backward()
+        grads64 = {name: p.grad for name, p in model64.named_parameters()}
+        del model64, en64, de64
 
     # One official training step from the same initial state (eval forward changed nothing).
     train_mode(model, encoder_bn_train)
@@ -478,7 +480,7 @@ def make_golden(backbone="resnet18", image_size=64, batch=2, seed=0, alpha=-1.0,
     for name, param in model.named_parameters():
         grad = param.grad
         golden[f"train.grad.{name}"] = torch.zeros_like(param) if grad is None else grad.clone()
-        if grad is not None and grads64[name] is not None:
+        if grad is not None and grads64.get(name) is not None:
             golden[f"train.grad_rounding.{name}"] = (grad.double() - grads64[name]).abs().max()
 
     opt_decoder.step()
@@ -641,7 +643,8 @@ def self_check(verbose=True):
 def cmd_golden(args):
     start = time.time()
     golden = make_golden(args.backbone, args.image_size, args.batch, args.seed, args.alpha,
-                         encoder_bn_train=(args.encoder_bn == "train"))
+                         encoder_bn_train=(args.encoder_bn == "train"),
+                         gradient_rounding=args.gradient_rounding)
     torch.save(golden, args.out)
     print(f"golden: wrote {len(golden)} tensors to {args.out} "
           f"(backbone {args.backbone}, {args.image_size}^2, batch {args.batch}, seed {args.seed}, "
@@ -693,6 +696,8 @@ def main(argv=None):
     golden.add_argument("--alpha", type=float, default=-1.0, help="hard-mining alpha")
     golden.add_argument("--encoder-bn", choices=("train", "eval"), default="train",
                         help="trainable encoder BN mode during the training step")
+    golden.add_argument("--gradient-rounding", action="store_true",
+                        help="also run the training step in float64 and record float32's rounding per gradient")
     golden.add_argument("--out", default="recontrast_golden.pt")
     golden.set_defaults(func=cmd_golden)
 

@@ -19,14 +19,6 @@ IsNonOverlappingUpsampling(const ConvolutionOptions & o)
 {
   return o.transposed && o.kernel == 2 && o.stride == 2 && o.padding == 0;
 }
-
-// The 1x1 weight of that form: out[n, c, 2i + a, 2j + b] = sum_k x[n, k, i, j] W[k, c, a, b], and
-// pixel_shuffle reads channel c * 4 + a * 2 + b as (c, a, b).
-torch::Tensor
-ShuffleWeightOf(const torch::Tensor & weight, const ConvolutionOptions & o)
-{
-  return weight.permute({ 1, 2, 3, 0 }).reshape({ o.outputChannels * 4, o.inputChannels, 1, 1 }).contiguous();
-}
 } // namespace
 
 UninitializedParametersScope::UninitializedParametersScope()
@@ -118,7 +110,11 @@ ConvolutionImpl::UsePixelShuffleForm()
     return;
   }
   torch::NoGradGuard noGrad;
-  m_ShuffleWeight = register_buffer("shuffle_weight", ShuffleWeightOf(weight, o));
+  // out[n, c, 2i + a, 2j + b] = sum_k x[n, k, i, j] W[k, c, a, b]; pixel_shuffle reads channel
+  // c * 4 + a * 2 + b as (c, a, b).
+  m_ShuffleWeight = register_buffer(
+    "shuffle_weight",
+    weight.permute({ 1, 2, 3, 0 }).reshape({ o.outputChannels * 4, o.inputChannels, 1, 1 }).contiguous());
   if (bias.defined())
   {
     m_ShuffleBias = register_buffer("shuffle_bias", bias.repeat_interleave(4));
@@ -194,7 +190,7 @@ ConvolutionImpl::forward(const torch::Tensor & x)
   {
     return torch::pixel_shuffle(torch::conv2d(x, m_ShuffleWeight, m_ShuffleBias), 2);
   }
-  if (o.transposed && is_training() && IsNonOverlappingUpsampling(o) && x.device().is_cpu())
+  if (is_training() && IsNonOverlappingUpsampling(o) && x.device().is_cpu())
   {
     return UpsampleByMatrixProduct(x);
   }
