@@ -36,6 +36,9 @@ set(SUPERBUILD_TOPLEVEL_PROJECT inner)
 
 find_package(Slicer REQUIRED)
 include(${Slicer_USE_FILE})
+# The project's libraries go to Slicer's library folder (lib/Slicer-X.Y), which Slicer puts on
+# the library path of an installed extension; set before GNUInstallDirs is included.
+set(CMAKE_INSTALL_LIBDIR "${Slicer_THIRDPARTY_LIB_DIR}")
 if(COMMAND mark_as_superbuild)
   mark_as_superbuild(Slicer_DIR)
 endif()

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs every Debian 12 package the project needs to build, test and run its demo.
 # With --slicer-check, also Qt 5's development files for the compile check of the Slicer module
-# against Slicer's and CTK's source trees (Testing/Slicer/check_module_syntax.py; not part of CI).
+# against Slicer's and CTK's source trees (Testing/Slicer/check_module_syntax.py; not part of CI);
+# with --slicer, those and what the module's tests in a Slicer build need (X server, OpenGL).
 # Idempotent: when everything is present it only says so. Runs as root or through sudo.
 set -eu
 
@@ -15,8 +16,13 @@ PACKAGES="
   python3 python3-numpy python3-scipy python3-torch python3-torchvision python3-sklearn python3-skimage python3-pydicom
   mricron-data insighttoolkit5-examples
 "
-if [ "${1:-}" = "--slicer-check" ]; then
+if [ "${1:-}" = "--slicer-check" ] || [ "${1:-}" = "--slicer" ]; then
   PACKAGES="$PACKAGES qtbase5-dev qtbase5-dev-tools libqt5svg5-dev"
+fi
+if [ "${1:-}" = "--slicer" ]; then
+  # The module's tests in a Slicer build (Documentation/DeveloperGuide.md, "The Slicer extension"):
+  # a virtual X server and Mesa's software OpenGL for the application test and its screenshots.
+  PACKAGES="$PACKAGES xvfb xauth libgl1-mesa-dri libglx-mesa0"
 fi
 
 missing=""

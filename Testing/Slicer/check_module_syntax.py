@@ -40,9 +40,9 @@ CONFIGURE_HEADERS = {
     "vtkMRMLConfigure.h": "",
     "vtkSegmentationCoreConfigure.h": "",
     "vtkAddonConfigure.h": "",
-    "vtkSlicerVersionConfigure.h": "#define Slicer_VERSION \"5.12.3\"\n",
-    "vtkSlicerVersionConfigureMinimal.h": "#define Slicer_VERSION_MAJOR 5\n#define Slicer_VERSION_MINOR 12\n"
-                                          "#define Slicer_VERSION_PATCH 3\n",
+    "vtkSlicerVersionConfigure.h": "#include \"vtkSlicerVersionConfigureMinimal.h\"\n",
+    "vtkSlicerVersionConfigureMinimal.h": "#define Slicer_VERSION \"5.12.3\"\n#define Slicer_VERSION_MAJOR 5\n"
+                                          "#define Slicer_VERSION_MINOR 12\n#define Slicer_VERSION_PATCH 3\n",
     "qSlicerBaseQTCoreConfigure.h": "",
     "qSlicerBaseQTGUIConfigure.h": "",
     "ctkConfig.h": "",

@@ -13,6 +13,9 @@
 #include <QFileInfo>
 #include <QTimer>
 
+// STD includes
+#include <vector>
+
 // Slicer includes
 #include <qMRMLPlotView.h>
 #include <qMRMLPlotWidget.h>
@@ -61,8 +64,10 @@ public:
   void updateDeviceChoices(const vtkSlicerAnomalyDetectionLogic::ModelInfo& info);
   /// The threshold slider's range: the map's values when there is a map, otherwise [0, 1].
   void updateThresholdRange();
-  /// Shows the model's description and offers what this computer can run it on.
+  /// Shows the model's description and offers what this computer can run it on, at once when it
+  /// is known, otherwise when the logic has read it (onModelDescribed).
   void describeModel(const QString& path);
+  void showModelDescription(const vtkSlicerAnomalyDetectionLogic::ModelInfo& info);
   /// Shows a run's progress and state; returns its status.
   static int showRunStatus(vtkMRMLCommandLineModuleNode* run, QProgressBar* progressBar, QLabel* statusLabel, const QString& doneText, const QString& cancelledText);
 
@@ -125,9 +130,19 @@ void qSlicerAnomalyDetectionModuleWidgetPrivate::describeModel(const QString& pa
                                                         : qSlicerAnomalyDetectionModuleWidget::tr("There is no file at this path."));
     return;
   }
-  QApplication::setOverrideCursor(QCursor(Qt::BusyCursor));
-  const vtkSlicerAnomalyDetectionLogic::ModelInfo info = this->logic()->DescribeModel(path.toStdString(), this->ParametersNode);
-  QApplication::restoreOverrideCursor();
+  // Never waits: an unknown file is read in the background and shown by onModelDescribed().
+  vtkSlicerAnomalyDetectionLogic::ModelInfo info;
+  if (!this->logic()->RequestModelDescription(path.toStdString(), this->ParametersNode, info))
+  {
+    this->ModelDescriptionLabel->setText(qSlicerAnomalyDetectionModuleWidget::tr("Reading the model file..."));
+    return;
+  }
+  this->showModelDescription(info);
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidgetPrivate::showModelDescription(const vtkSlicerAnomalyDetectionLogic::ModelInfo& info)
+{
   if (!info.Valid)
   {
     this->ModelDescriptionLabel->setText(qSlicerAnomalyDetectionModuleWidget::tr("Not usable: %1").arg(QString::fromStdString(info.Error)));
@@ -162,7 +177,11 @@ int qSlicerAnomalyDetectionModuleWidgetPrivate::showRunStatus(vtkMRMLCommandLine
   }
   else
   {
+#if ANOMALYDETECTION_SLICER_AT_LEAST(5, 6)
     statusLabel->setText(QString::fromStdString(run->GetDisplayableStatusString()));
+#else
+    statusLabel->setText(QString::fromUtf8(run->GetStatusString()));
+#endif
   }
   return status;
 }
@@ -219,6 +238,7 @@ void qSlicerAnomalyDetectionModuleWidget::setup()
 
   connect(d->TrainingDataDirectoryButton, SIGNAL(directoryChanged(QString)), this, SLOT(onTrainingDataDirectoryChanged(QString)));
   connect(d->TrainButton, SIGNAL(clicked()), this, SLOT(onTrainOrCancel()));
+  qvtkConnect(d->logic(), vtkSlicerAnomalyDetectionLogic::ModelDescribedEvent, this, SLOT(onModelDescribed()));
 
   // A click on a point of the slice-score plot jumps to that slice. Plot views exist only in
   // layouts that have one (the logic switches to such a layout), so connect whenever it changes.
@@ -276,7 +296,18 @@ void qSlicerAnomalyDetectionModuleWidget::onMRMLSceneEndBatchProcessEvent()
   {
     return;
   }
-  vtkMRMLNode* node = scene->GetFirstNodeByClass("vtkMRMLAnomalyDetectionParametersNode");
+  // A loaded scene brings its own parameter node next to the empty one made when the previous scene
+  // closed: show the one that has a scan (the latest), as the user left it.
+  std::vector<vtkMRMLNode*> nodes;
+  scene->GetNodesByClass("vtkMRMLAnomalyDetectionParametersNode", nodes);
+  vtkMRMLNode* node = nodes.empty() ? nullptr : nodes.front();
+  for (vtkMRMLNode* candidate : nodes)
+  {
+    if (vtkMRMLAnomalyDetectionParametersNode::SafeDownCast(candidate)->GetInputVolumeNode())
+    {
+      node = candidate;
+    }
+  }
   if (!node)
   {
     node = scene->AddNewNodeByClass("vtkMRMLAnomalyDetectionParametersNode");
@@ -410,6 +441,16 @@ void qSlicerAnomalyDetectionModuleWidget::onModelPathChanged(const QString& path
   d->ParametersNode->SetModelPath(path.toStdString());
   // A new model brings its own recommended threshold.
   d->ParametersNode->SetThreshold(-1.0);
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidget::onModelDescribed()
+{
+  Q_D(qSlicerAnomalyDetectionModuleWidget);
+  // The file shown may have changed since the request: describe what is shown now (known, or a
+  // new request).
+  d->describeModel(d->ModelPathLineEdit->currentPath());
+  this->updateWidgetFromMRML();
 }
 
 //-----------------------------------------------------------------------------

@@ -48,6 +48,7 @@ protected slots:
 
   void onInputVolumeChanged(vtkMRMLNode* node);
   void onModelPathChanged(const QString& path);
+  void onModelDescribed();
   void onDeviceChanged(int index);
   void onPrecisionChanged(int index);
 

@@ -51,6 +51,7 @@
 
 // STD includes
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -94,12 +95,17 @@ struct vtkSlicerAnomalyDetectionLogic::PendingRunInfo
   {
     Detection,
     Regions,
-    Training
+    Training,
+    ModelDescription
   };
   Kind RunKind{ Detection };
   std::string ParametersNodeID;
   std::string ReportPath;
   std::string LabelMapNodeID;
+  std::string ModelPath; ///< ModelDescription: the file described.
+  /// Detection: the map node this run made (none when it reuses the previous run's); removed
+  /// again when the run fails or is cancelled, so that no empty map is left behind.
+  std::string CreatedMapNodeID;
 };
 
 class vtkSlicerAnomalyDetectionLogic::vtkInternal
@@ -111,6 +117,11 @@ public:
   std::string DescribedPath;
   std::filesystem::file_time_type DescribedTime;
   ModelInfo Described;
+  /// The file of the latest RequestModelDescription() that started a run; older runs' answers are
+  /// cached but not announced.
+  std::string RequestedPath;
+  /// Finished description runs, removed at the next request (never inside their own event).
+  std::vector<std::string> FinishedDescriptionNodeIDs;
 };
 
 //----------------------------------------------------------------------------
@@ -195,19 +206,97 @@ vtkSlicerAnomalyDetectionLogic::ModelInfo vtkSlicerAnomalyDetectionLogic::Descri
     info.Error = "Choose a model file.";
     return info;
   }
-  std::error_code noThrow;
-  const std::filesystem::file_time_type modified = std::filesystem::last_write_time(modelPath, noThrow);
-  if (!noThrow && modelPath == this->Internal->DescribedPath && modified == this->Internal->DescribedTime)
+  if (const ModelInfo* cached = this->CachedModelInfo(modelPath))
   {
-    info = this->Internal->Described;
+    info = *cached;
   }
   else
   {
     info = this->RunModelInfo(modelPath);
-    this->Internal->DescribedPath = info.Valid && !noThrow ? modelPath : std::string();
-    this->Internal->DescribedTime = modified;
-    this->Internal->Described = info;
+    this->CacheModelInfo(modelPath, info);
   }
+  StoreCalibration(parameters, info);
+  return info;
+}
+
+//----------------------------------------------------------------------------
+bool vtkSlicerAnomalyDetectionLogic::RequestModelDescription(const std::string& modelPath, vtkMRMLAnomalyDetectionParametersNode* parameters, ModelInfo& info)
+{
+  vtkMRMLScene* scene = this->GetMRMLScene();
+  for (const std::string& nodeID : this->Internal->FinishedDescriptionNodeIDs)
+  {
+    this->RemoveNodeByID(nodeID);
+  }
+  this->Internal->FinishedDescriptionNodeIDs.clear();
+  info = ModelInfo();
+  if (modelPath.empty())
+  {
+    info.Error = "Choose a model file.";
+    return true;
+  }
+  if (const ModelInfo* cached = this->CachedModelInfo(modelPath))
+  {
+    info = *cached;
+    StoreCalibration(parameters, info);
+    return true;
+  }
+  if (modelPath == this->Internal->RequestedPath)
+  {
+    for (const auto& entry : this->Internal->Runs)
+    {
+      if (entry.second.RunKind == PendingRunInfo::ModelDescription && entry.second.ModelPath == modelPath)
+      {
+        return false; // already being read
+      }
+    }
+  }
+  vtkMRMLCommandLineModuleNode* cliNode = scene ? this->CreateCLINode(ModelInfoModule) : nullptr;
+  if (!cliNode)
+  {
+    info.Error = scene ? this->LastError : "There is no scene.";
+    return true;
+  }
+  cliNode->SetParameterAsString("model", modelPath);
+  PendingRunInfo run;
+  run.RunKind = PendingRunInfo::ModelDescription;
+  run.ParametersNodeID = parameters && parameters->GetID() ? parameters->GetID() : "";
+  run.ModelPath = modelPath;
+  this->Internal->RequestedPath = modelPath;
+  if (!this->ApplyObserved(ModelInfoModule, cliNode, run))
+  {
+    info.Error = this->LastError;
+    return true;
+  }
+  return false;
+}
+
+//----------------------------------------------------------------------------
+const vtkSlicerAnomalyDetectionLogic::ModelInfo* vtkSlicerAnomalyDetectionLogic::CachedModelInfo(const std::string& modelPath)
+{
+  std::error_code noThrow;
+  const std::filesystem::file_time_type modified = std::filesystem::last_write_time(modelPath, noThrow);
+  if (!noThrow && !modelPath.empty() && modelPath == this->Internal->DescribedPath && modified == this->Internal->DescribedTime)
+  {
+    return &this->Internal->Described;
+  }
+  return nullptr;
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::CacheModelInfo(const std::string& modelPath, const ModelInfo& info)
+{
+  // Failures are kept too, with the file's time: a file being copied changes its time and is
+  // asked again.
+  std::error_code noThrow;
+  const std::filesystem::file_time_type modified = std::filesystem::last_write_time(modelPath, noThrow);
+  this->Internal->DescribedPath = !noThrow ? modelPath : std::string();
+  this->Internal->DescribedTime = modified;
+  this->Internal->Described = info;
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::StoreCalibration(vtkMRMLAnomalyDetectionParametersNode* parameters, const ModelInfo& info)
+{
   if (parameters && info.Valid)
   {
     MRMLNodeModifyBlocker blocker(parameters);
@@ -215,7 +304,6 @@ vtkSlicerAnomalyDetectionLogic::ModelInfo vtkSlicerAnomalyDetectionLogic::Descri
     parameters->SetNormalScore(info.NormalScore);
     parameters->SetRecommendedThreshold(info.RecommendedThreshold);
   }
-  return info;
 }
 
 //----------------------------------------------------------------------------
@@ -230,32 +318,46 @@ vtkSlicerAnomalyDetectionLogic::ModelInfo vtkSlicerAnomalyDetectionLogic::RunMod
   }
   vtkSlicerCLIModuleLogic* cliLogic = vtkSlicerCLIModuleLogic::SafeDownCast(this->GetModuleLogic(ModelInfoModule));
   cliNode->SetParameterAsString("model", modelPath);
-  // About 2 s (measured 1.8 s for an 85 MB model, 0.75 s of it starting the process): it reads only
-  // the file's header. Waiting keeps the panel simple.
+  // ApplyAndWait loads the return parameters; the status says whether the run failed.
   cliLogic->ApplyAndWait(cliNode, false);
-  // ApplyAndWait has loaded the return parameters; the status says whether the run failed.
+  info = ModelInfoFromRun(cliNode);
+  this->GetMRMLScene()->RemoveNode(cliNode);
+  return info;
+}
+
+//----------------------------------------------------------------------------
+vtkSlicerAnomalyDetectionLogic::ModelInfo vtkSlicerAnomalyDetectionLogic::ModelInfoFromRun(vtkMRMLCommandLineModuleNode* cliNode)
+{
+  ModelInfo info;
   const int status = cliNode->GetStatus();
   if ((status & vtkMRMLCommandLineModuleNode::ErrorsMask) || status == vtkMRMLCommandLineModuleNode::Cancelled || cliNode->GetParameterAsString("backbone").empty())
   {
+    // The CLI module's one-sentence error is its last line.
     info.Error = cliNode->GetErrorText();
+    while (!info.Error.empty() && std::isspace(static_cast<unsigned char>(info.Error.back())))
+    {
+      info.Error.pop_back();
+    }
+    const size_t lastLine = info.Error.rfind('\n');
+    if (lastLine != std::string::npos)
+    {
+      info.Error = info.Error.substr(lastLine + 1);
+    }
     if (info.Error.empty())
     {
       info.Error = "The model file could not be read.";
     }
+    return info;
   }
-  else
-  {
-    info.Valid = true;
-    info.Summary = cliNode->GetParameterAsString("summary");
-    info.Backbone = cliNode->GetParameterAsString("backbone");
-    info.ImageSize = std::atoi(cliNode->GetParameterAsString("imageSize").c_str());
-    info.Calibrated = cliNode->GetParameterAsString("calibrated") == "true";
-    info.RecommendedThreshold = std::atof(cliNode->GetParameterAsString("recommendedThreshold").c_str());
-    info.NormalScore = std::atof(cliNode->GetParameterAsString("normalScoreMean").c_str());
-    info.CudaAvailable = cliNode->GetParameterAsString("cudaAvailable") == "true";
-    info.BFloat16Available = cliNode->GetParameterAsString("bf16Available") == "true";
-  }
-  this->GetMRMLScene()->RemoveNode(cliNode);
+  info.Valid = true;
+  info.Summary = cliNode->GetParameterAsString("summary");
+  info.Backbone = cliNode->GetParameterAsString("backbone");
+  info.ImageSize = std::atoi(cliNode->GetParameterAsString("imageSize").c_str());
+  info.Calibrated = cliNode->GetParameterAsString("calibrated") == "true";
+  info.RecommendedThreshold = std::atof(cliNode->GetParameterAsString("recommendedThreshold").c_str());
+  info.NormalScore = std::atof(cliNode->GetParameterAsString("normalScoreMean").c_str());
+  info.CudaAvailable = cliNode->GetParameterAsString("cudaAvailable") == "true";
+  info.BFloat16Available = cliNode->GetParameterAsString("bf16Available") == "true";
   return info;
 }
 
@@ -273,6 +375,14 @@ bool vtkSlicerAnomalyDetectionLogic::ApplyObserved(const char* moduleName, vtkMR
     this->Internal->Runs.erase(cliNode);
     vtkUnObserveMRMLNodeMacro(cliNode);
     this->RemoveNodeByID(run.LabelMapNodeID);
+    if (!run.CreatedMapNodeID.empty())
+    {
+      if (vtkMRMLAnomalyDetectionParametersNode* parameters = this->ParametersOf(run))
+      {
+        parameters->SetAnomalyMapNodeID(nullptr);
+      }
+      this->RemoveNodeByID(run.CreatedMapNodeID);
+    }
     this->GetMRMLScene()->RemoveNode(cliNode);
     this->LastError = std::string("Slicer could not start ") + moduleName + ".";
     return false;
@@ -333,15 +443,16 @@ vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::StartDetection(vtk
   }
 
   // The map node is reused by later runs on the same scan, so its display settings stay.
+  PendingRunInfo run;
   vtkMRMLScalarVolumeNode* map = parameters->GetAnomalyMapNode();
   if (!map)
   {
     const std::string name = std::string(input->GetName() ? input->GetName() : "Scan") + " anomaly map";
     map = vtkMRMLScalarVolumeNode::SafeDownCast(scene->AddNewNodeByClass("vtkMRMLScalarVolumeNode", name));
     parameters->SetAnomalyMapNodeID(map->GetID());
+    run.CreatedMapNodeID = map->GetID();
   }
 
-  PendingRunInfo run;
   run.RunKind = PendingRunInfo::Detection;
   run.ParametersNodeID = parameters->GetID();
   run.ReportPath = this->TemporaryFilePath(std::string("ReContrast-") + cliNode->GetID() + "-report.json");
@@ -453,6 +564,12 @@ void vtkSlicerAnomalyDetectionLogic::ProcessMRMLNodesEvents(vtkObject* caller, u
   this->Internal->Runs.erase(found);
   vtkUnObserveMRMLNodeMacro(cliNode);
 
+  if (run.RunKind == PendingRunInfo::ModelDescription)
+  {
+    // Failed descriptions are answers too (the panel shows why).
+    this->OnModelDescriptionFinished(cliNode, run);
+    return;
+  }
   if (cliNode->GetStatus() == vtkMRMLCommandLineModuleNode::Completed)
   {
     switch (run.RunKind)
@@ -460,7 +577,17 @@ void vtkSlicerAnomalyDetectionLogic::ProcessMRMLNodesEvents(vtkObject* caller, u
       case PendingRunInfo::Detection: this->OnDetectionCompleted(cliNode, run); break;
       case PendingRunInfo::Regions: this->OnRegionUpdateCompleted(run); break;
       case PendingRunInfo::Training: this->OnTrainingCompleted(cliNode, run); break;
+      case PendingRunInfo::ModelDescription: break;
     }
+  }
+  else if (!run.CreatedMapNodeID.empty())
+  {
+    // A first run that failed or was cancelled leaves the scene as it found it.
+    if (vtkMRMLAnomalyDetectionParametersNode* parameters = this->ParametersOf(run))
+    {
+      parameters->SetAnomalyMapNodeID(nullptr);
+    }
+    this->RemoveNodeByID(run.CreatedMapNodeID);
   }
   // The label map that received the regions has been turned into the segmentation, or, when the
   // run was cancelled or failed, is not needed.
@@ -516,7 +643,30 @@ void vtkSlicerAnomalyDetectionLogic::OnTrainingCompleted(vtkMRMLCommandLineModul
   MRMLNodeModifyBlocker blocker(parameters);
   parameters->SetModelPath(modelPath);
   parameters->SetThreshold(-1.0);
-  this->DescribeModel(modelPath, parameters);
+  // The panel describes the new model (in the background) when it shows the finished run.
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::OnModelDescriptionFinished(vtkMRMLCommandLineModuleNode* cliNode, const PendingRunInfo& run)
+{
+  this->Internal->FinishedDescriptionNodeIDs.push_back(cliNode->GetID());
+  if (cliNode->GetStatus() == vtkMRMLCommandLineModuleNode::Cancelled)
+  {
+    if (run.ModelPath == this->Internal->RequestedPath)
+    {
+      this->Internal->RequestedPath.clear();
+    }
+    return;
+  }
+  const ModelInfo info = ModelInfoFromRun(cliNode);
+  this->CacheModelInfo(run.ModelPath, info);
+  if (run.ModelPath != this->Internal->RequestedPath)
+  {
+    return; // superseded by a later request
+  }
+  this->Internal->RequestedPath.clear();
+  StoreCalibration(this->ParametersOf(run), info);
+  this->InvokeEvent(ModelDescribedEvent, const_cast<char*>(run.ModelPath.c_str()));
 }
 
 //----------------------------------------------------------------------------

@@ -13,6 +13,9 @@
 
 #include "vtkSlicerAnomalyDetectionModuleLogicExport.h"
 
+// VTK includes
+#include <vtkCommand.h>
+
 // STD includes
 #include <string>
 
@@ -54,10 +57,24 @@ public:
     bool BFloat16Available{ false };
   };
 
+  /// Invoked on the logic when a description started by RequestModelDescription() is known; the
+  /// call data is the model path (const char*).
+  enum
+  {
+    ModelDescribedEvent = vtkCommand::UserEvent + 701
+  };
+
   /// Describes a model file with the ReContrastModelInfo CLI module (reads the file, never runs the
-  /// model; about 2 s; the last answer is kept while the file is unchanged). Also stores the
-  /// calibration in the parameter node when one is given.
+  /// model; about 2 s, most of it starting the process) and waits for it. The last answer is kept
+  /// while the file is unchanged. Also stores the calibration in the parameter node when one is given.
   ModelInfo DescribeModel(const std::string& modelPath, vtkMRMLAnomalyDetectionParametersNode* parameters = nullptr);
+
+  /// The panel's way to describe a model: never waits. Returns true with `info` filled when the
+  /// description is known (the file is unchanged since it was last described); otherwise starts
+  /// ReContrastModelInfo in the background and returns false, and ModelDescribedEvent follows, after
+  /// which this returns true for the same file. A newer request supersedes an older one. The
+  /// parameter node, when given, receives the calibration as DescribeModel() gives it.
+  bool RequestModelDescription(const std::string& modelPath, vtkMRMLAnomalyDetectionParametersNode* parameters, ModelInfo& info);
 
   /// Starts scoring the parameter node's input volume with its model, in the background. Returns
   /// the CLI node to observe (status, progress, Cancel()), or nullptr with GetLastError() set.
@@ -96,6 +113,12 @@ protected:
 
   /// Runs ReContrastModelInfo and waits for its return parameters.
   ModelInfo RunModelInfo(const std::string& modelPath);
+  /// The description a finished ReContrastModelInfo run returned.
+  static ModelInfo ModelInfoFromRun(vtkMRMLCommandLineModuleNode* cliNode);
+  /// The cached description of `modelPath` when the file is unchanged since (nullptr otherwise).
+  const ModelInfo* CachedModelInfo(const std::string& modelPath);
+  void CacheModelInfo(const std::string& modelPath, const ModelInfo& info);
+  static void StoreCalibration(vtkMRMLAnomalyDetectionParametersNode* parameters, const ModelInfo& info);
 
   /// A run in progress: the parameter node it belongs to and where its outputs go.
   struct PendingRunInfo;
@@ -106,6 +129,7 @@ protected:
   void OnDetectionCompleted(vtkMRMLCommandLineModuleNode* cliNode, const PendingRunInfo& run);
   void OnRegionUpdateCompleted(const PendingRunInfo& run);
   void OnTrainingCompleted(vtkMRMLCommandLineModuleNode* cliNode, const PendingRunInfo& run);
+  void OnModelDescriptionFinished(vtkMRMLCommandLineModuleNode* cliNode, const PendingRunInfo& run);
 
   /// Region table and segmentation from a report's JSON text and a label map node.
   void LoadRegions(vtkMRMLAnomalyDetectionParametersNode* parameters, const std::string& reportJson, const char* labelMapNodeID);

@@ -33,7 +33,9 @@ vtkMRMLNodeNewMacro(vtkMRMLAnomalyDetectionParametersNode);
 //----------------------------------------------------------------------------
 vtkMRMLAnomalyDetectionParametersNode::vtkMRMLAnomalyDetectionParametersNode()
 {
+#if ANOMALYDETECTION_SLICER_AT_LEAST(5, 10)
   this->TypeDisplayName = vtkMRMLTr("vtkMRMLAnomalyDetectionParametersNode", "Anomaly Detection Parameters");
+#endif
   this->HideFromEditors = 1;
 
   this->AddNodeReferenceRole(InputVolumeRole, "inputVolumeNodeID");

@@ -11,6 +11,14 @@
 // MRML includes
 #include <vtkMRMLNode.h>
 
+// Slicer includes
+#include <vtkSlicerVersionConfigure.h> // Slicer_VERSION_MAJOR, Slicer_VERSION_MINOR
+
+/// True when building against Slicer major.minor or later: the module builds against every Slicer
+/// from 5.2 (the oldest on Debian 12's VTK 9.1) to the current one.
+#define ANOMALYDETECTION_SLICER_AT_LEAST(major, minor) \
+  (Slicer_VERSION_MAJOR > (major) || (Slicer_VERSION_MAJOR == (major) && Slicer_VERSION_MINOR >= (minor)))
+
 #include "vtkSlicerAnomalyDetectionModuleMRMLExport.h"
 
 class vtkMRMLPlotChartNode;
@@ -35,6 +43,10 @@ public:
   void WriteXML(ostream& of, int indent) override;
   vtkMRMLCopyContentMacro(vtkMRMLAnomalyDetectionParametersNode);
   const char* GetNodeTagName() override { return "AnomalyDetectionParameters"; }
+#if !ANOMALYDETECTION_SLICER_AT_LEAST(5, 10)
+  // Slicer 5.10 made the type's display name a translatable member set in the constructor.
+  const char* GetTypeDisplayName() override { return "Anomaly Detection Parameters"; }
+#endif
 
   /// The scan to examine.
   void SetInputVolumeNodeID(const char* nodeID);
