@@ -24,6 +24,18 @@ set(RECONTRAST_ITK_COMPONENTS
   ITKConnectedComponents ITKLabelMap ITKSmoothing ITKIONIFTI ITKIONRRD ITKIOMeta ITKIOPNG ITKIOJPEG
   ITKIOGDCM ITKIOTransformBase ITKTestKernel)
 find_package(ITK 5.2 REQUIRED COMPONENTS ${RECONTRAST_ITK_COMPONENTS})
+# ITK's use file for a folder whose targets read or write images, with ITK's image IO factory
+# registration on: ITK registers its image IO factories in every program that links such a target.
+# A Slicer extension's configuration turns the registration off (Slicer registers the factories
+# itself, in its own process); the project's executables and CLI modules run in processes of their
+# own and need it back.
+macro(recontrast_use_itk)
+  unset(ITK_NO_IO_FACTORY_REGISTER_MANAGER)
+  unset(ITK_NO_IMAGEIO_FACTORY_REGISTER_MANAGER)
+  unset(ITK_NO_MESHIO_FACTORY_REGISTER_MANAGER)
+  unset(ITK_NO_TRANSFORMIO_FACTORY_REGISTER_MANAGER)
+  include(${ITK_USE_FILE})
+endmacro()
 # VTK for pictures (overlays, montages, plots) rendered off-screen.
 find_package(VTK 9.1 REQUIRED COMPONENTS
   CommonCore CommonDataModel CommonExecutionModel IOImage RenderingCore RenderingFreeType)

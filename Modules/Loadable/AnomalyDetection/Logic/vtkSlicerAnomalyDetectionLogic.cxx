@@ -122,6 +122,8 @@ public:
   std::string RequestedPath;
   /// Finished description runs, removed at the next request (never inside their own event).
   std::vector<std::string> FinishedDescriptionNodeIDs;
+  /// The run whose status event is being handled: it must outlive its own event.
+  vtkMRMLCommandLineModuleNode* NotifyingRun{ nullptr };
 };
 
 //----------------------------------------------------------------------------
@@ -223,11 +225,18 @@ vtkSlicerAnomalyDetectionLogic::ModelInfo vtkSlicerAnomalyDetectionLogic::Descri
 bool vtkSlicerAnomalyDetectionLogic::RequestModelDescription(const std::string& modelPath, vtkMRMLAnomalyDetectionParametersNode* parameters, ModelInfo& info)
 {
   vtkMRMLScene* scene = this->GetMRMLScene();
+  std::vector<std::string> keep;
   for (const std::string& nodeID : this->Internal->FinishedDescriptionNodeIDs)
   {
+    vtkMRMLNode* node = scene ? scene->GetNodeByID(nodeID) : nullptr;
+    if (node && node == this->Internal->NotifyingRun)
+    {
+      keep.push_back(nodeID); // asked from the run's own event (the panel showing the answer)
+      continue;
+    }
     this->RemoveNodeByID(nodeID);
   }
-  this->Internal->FinishedDescriptionNodeIDs.clear();
+  this->Internal->FinishedDescriptionNodeIDs = keep;
   info = ModelInfo();
   if (modelPath.empty())
   {
@@ -567,7 +576,9 @@ void vtkSlicerAnomalyDetectionLogic::ProcessMRMLNodesEvents(vtkObject* caller, u
   if (run.RunKind == PendingRunInfo::ModelDescription)
   {
     // Failed descriptions are answers too (the panel shows why).
+    this->Internal->NotifyingRun = cliNode;
     this->OnModelDescriptionFinished(cliNode, run);
+    this->Internal->NotifyingRun = nullptr;
     return;
   }
   if (cliNode->GetStatus() == vtkMRMLCommandLineModuleNode::Completed)

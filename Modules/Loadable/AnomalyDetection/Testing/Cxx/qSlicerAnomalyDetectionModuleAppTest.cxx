@@ -11,7 +11,7 @@
 // xvfb-run by ctest (Testing/Cxx/CMakeLists.txt).
 //
 // Usage: qSlicerAnomalyDetectionModuleAppTest <scan> <model> <bad-model> <work-dir> <module-path>...
-//   [--screenshots <dir>] [--memory-runs N]
+//   [--screenshots <dir>] [--memory-runs N] [--centre I J K]
 // <scan> is a volume with a lesion, <model> a small model trained on the normal scan with a
 // calibration share (so that it recommends a threshold), <bad-model> a file that is not a model.
 // The test links none of the module's libraries: it sees the module only as Slicer loaded it, and
@@ -46,6 +46,7 @@
 #include <vtkMRMLScene.h>
 #include <vtkMRMLSegmentationNode.h>
 #include <vtkMRMLSliceCompositeNode.h>
+#include <vtkMRMLSliceNode.h>
 #include <vtkMRMLTableNode.h>
 
 // Segmentation core includes
@@ -54,7 +55,9 @@
 // VTK includes
 #include <vtkImageData.h>
 #include <vtkMatrix4x4.h>
+#include <vtkDataArray.h>
 #include <vtkNew.h>
+#include <vtkPointData.h>
 #include <vtkTable.h>
 
 // Qt includes
@@ -70,6 +73,7 @@
 #include <QTimer>
 
 // STD includes
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -208,6 +212,10 @@ struct Panel
   bool Find(QWidget* widget)
   {
     this->Widget = widget;
+    if (!widget)
+    {
+      return false;
+    }
     this->Input = widget->findChild<qMRMLNodeComboBox*>("InputVolumeComboBox");
     this->ModelPath = widget->findChild<ctkPathLineEdit*>("ModelPathLineEdit");
     this->ModelDescription = widget->findChild<QLabel*>("ModelDescriptionLabel");
@@ -250,6 +258,20 @@ double TotalRegionSize(vtkMRMLTableNode* table)
     }
   }
   return total;
+}
+
+/// The value below which `fraction` of the map's voxels lie.
+double Percentile(vtkMRMLScalarVolumeNode* map, double fraction)
+{
+  vtkDataArray* scalars = map->GetImageData()->GetPointData()->GetScalars();
+  std::vector<double> values(static_cast<size_t>(scalars->GetNumberOfTuples()));
+  for (size_t i = 0; i < values.size(); ++i)
+  {
+    values[i] = scalars->GetTuple1(static_cast<vtkIdType>(i));
+  }
+  const size_t k = std::min(values.size() - 1, static_cast<size_t>(fraction * static_cast<double>(values.size())));
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
+  return values[k];
 }
 
 bool SameGeometry(vtkMRMLScalarVolumeNode* a, vtkMRMLScalarVolumeNode* b)
@@ -314,6 +336,7 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
   const QString screenshots = screenshotsAt >= 0 ? arguments.value(screenshotsAt + 1) : QString();
   const int memoryAt = arguments.indexOf("--memory-runs");
   const int memoryRuns = memoryAt >= 0 ? arguments.value(memoryAt + 1).toInt() : 5;
+  const int centreAt = arguments.indexOf("--centre");
   const double runSeconds = 600.0;
   QDir().mkpath(workDir);
   if (!screenshots.isEmpty())
@@ -347,7 +370,7 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
   app.layoutManager()->setCurrentModule("AnomalyDetection");
   WaitFor([]() { return false; }, 0.5);
   Panel panel;
-  if (!panel.Find(qobject_cast<QWidget*>(module->widgetRepresentation())))
+  if (!panel.Find(dynamic_cast<QWidget*>(module->widgetRepresentation())))
   {
     std::cerr << "FAILED: the module panel lacks one of its widgets" << std::endl;
     return 1;
@@ -415,7 +438,7 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
   const int segments = segmentation ? segmentation->GetSegmentation()->GetNumberOfSegments() : 0;
   const vtkIdType regionRows = regionTable ? regionTable->GetNumberOfRows() : 0;
   std::cout << "regions: " << segments << " segments, " << regionRows << " table rows, recommended threshold " << parameters.Number("recommendedThreshold") << std::endl;
-  APP_CHECK(segments >= 1, "the segmentation holds no region");
+  APP_CHECK(segmentation && regionTable, "the run made no segmentation or region table");
   APP_CHECK(regionRows == segments, "the region table has " << regionRows << " rows for " << segments << " segments");
   APP_CHECK(panel.RegionTable->mrmlTableNode() == regionTable, "the panel's table does not show the region table");
   vtkMRMLTableNode* sliceScores = parameters.SliceScoreTable();
@@ -429,21 +452,51 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
     chartShown = chartShown || (viewNode && viewNode->GetPlotChartNodeID() && std::string(viewNode->GetPlotChartNodeID()) == chart->GetID() && plotWidget->isVisible());
   }
   APP_CHECK(chartShown, "the slice-score plot is not shown in a plot view");
+  if (centreAt >= 0)
+  {
+    // The views through a voxel of interest (the pictures: the lesion's centre).
+    vtkNew<vtkMatrix4x4> ijkToRAS;
+    scan->GetIJKToRASMatrix(ijkToRAS.GetPointer());
+    const double ijk[4] = { arguments.value(centreAt + 1).toDouble(), arguments.value(centreAt + 2).toDouble(), arguments.value(centreAt + 3).toDouble(), 1.0 };
+    double ras[4];
+    ijkToRAS->MultiplyPoint(ijk, ras);
+    std::vector<vtkMRMLNode*> sliceNodes;
+    scene->GetNodesByClass("vtkMRMLSliceNode", sliceNodes);
+    for (vtkMRMLNode* node : sliceNodes)
+    {
+      vtkMRMLSliceNode::SafeDownCast(node)->JumpSliceByCentering(ras[0], ras[1], ras[2]);
+    }
+  }
   Screenshot(window, screenshots, "slicer-module-overlay.png");
 
-  // 3. Moving the threshold changes the regions (a run of ReContrastAnomalousRegions).
-  const double sizeBefore = TotalRegionSize(regionTable);
-  double range[2] = { 0.0, 0.0 };
-  map->GetImageData()->GetScalarRange(range);
-  const double higher = parameters.Number("recommendedThreshold") + 0.5 * (range[1] - parameters.Number("recommendedThreshold"));
-  panel.Threshold->setValue(higher);
-  APP_CHECK(std::abs(parameters.Number("threshold") - higher) < 2e-3 * (range[1] - range[0]), "the threshold slider does not set the parameter node");
-  APP_CHECK(std::abs(display->GetLowerThreshold() - parameters.Number("threshold")) < 1e-9, "the overlay does not follow the threshold");
-  WaitFor([&]() { return TotalRegionSize(regionTable) != sizeBefore; }, 120.0);
-  const double sizeAfter = TotalRegionSize(regionTable);
-  std::cout << "region size at the recommended threshold " << sizeBefore << ", at " << parameters.Number("threshold") << ": " << sizeAfter << std::endl;
-  APP_CHECK(sizeAfter < sizeBefore, "a higher threshold did not shrink the regions");
+  // 3. Moving the threshold changes the overlay at once and the regions when released (a run of
+  // ReContrastAnomalousRegions): down to the map's 99th percentile, then up to its 99.9th.
+  const double lowThreshold = Percentile(map, 0.99);
+  const double highThreshold = Percentile(map, 0.999);
+  std::cout << "thresholds: 99th percentile " << lowThreshold << ", 99.9th percentile " << highThreshold << std::endl;
+  const double sizeAtRecommended = TotalRegionSize(regionTable);
+  panel.Threshold->setValue(lowThreshold);
+  APP_CHECK(std::abs(parameters.Number("threshold") - lowThreshold) < 1e-3 * std::abs(lowThreshold) + 1e-3,
+            "the threshold slider does not set the parameter node: " << parameters.Attribute("threshold"));
+  APP_CHECK(std::abs(display->GetLowerThreshold() - parameters.Number("threshold")) < 1e-4 * std::abs(lowThreshold) + 1e-6,
+            "the overlay does not follow the threshold");
+  WaitFor([&]() { return TotalRegionSize(regionTable) != sizeAtRecommended; }, 120.0);
+  const double sizeLow = TotalRegionSize(regionTable);
+  const int segmentsLow = segmentation->GetSegmentation()->GetNumberOfSegments();
+  std::cout << "regions at the 99th percentile: " << segmentsLow << " segments, " << regionTable->GetNumberOfRows() << " rows, " << sizeLow
+            << " mm3 in all" << std::endl;
+  APP_CHECK(segmentsLow >= 1, "the segmentation holds no region at the 99th percentile");
+  APP_CHECK(regionTable->GetNumberOfRows() == segmentsLow, "the segmentation does not follow the region table");
+  Screenshot(window, screenshots, "slicer-regions.png");
+  panel.Threshold->setValue(highThreshold);
+  WaitFor([&]() { return TotalRegionSize(regionTable) != sizeLow; }, 120.0);
+  const double sizeHigh = TotalRegionSize(regionTable);
+  std::cout << "regions at the 99.9th percentile: " << segmentation->GetSegmentation()->GetNumberOfSegments() << " segments, " << sizeHigh
+            << " mm3 in all" << std::endl;
+  APP_CHECK(sizeHigh < sizeLow, "a higher threshold did not shrink the regions");
   APP_CHECK(segmentation->GetSegmentation()->GetNumberOfSegments() == regionTable->GetNumberOfRows(), "the segmentation does not follow the region table");
+  APP_CHECK(std::abs(display->GetLowerThreshold() - parameters.Number("threshold")) < 1e-4 * std::abs(highThreshold) + 1e-6,
+            "the overlay does not follow the threshold");
   Screenshot(window, screenshots, "slicer-threshold.png");
 
   // 4. Apply again on the same scan: the same nodes are reused, none piles up.
@@ -452,8 +505,8 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
   APP_CHECK(again == "Done.", "the second run did not complete: " << again.toStdString());
   APP_CHECK(parameters.Map() == map && parameters.Segmentation() == segmentation && parameters.RegionTable() == regionTable,
             "a second run replaced the result nodes instead of reusing them");
-  APP_CHECK(SameNodesButRuns(afterFirst, CountNodes(scene)), "a second run added nodes: before " << Describe(afterFirst) << "after " << Describe(CountNodes(scene)));
-  APP_CHECK(scene->GetNumberOfNodesByClass("vtkMRMLCommandLineModuleNode") <= 2, "finished CLI runs pile up in the scene");
+  // CLI runs included: the panel keeps only its last run of each kind.
+  APP_CHECK(afterFirst == CountNodes(scene), "a second run added nodes: before " << Describe(afterFirst) << "after " << Describe(CountNodes(scene)));
 
   // 5. Cancel during a run: the previous results stay, no node is added.
   const std::map<std::string, int> beforeCancel = CountNodes(scene);
@@ -472,6 +525,7 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
   const double mapBytes = static_cast<double>(map->GetImageData()->GetNumberOfPoints()) * sizeof(float);
   const double segmentationBytes = static_cast<double>(map->GetImageData()->GetNumberOfPoints()) * sizeof(unsigned char);
   panel.ApplyAndWait(runSeconds);
+  const std::map<std::string, int> beforeRepeats = CountNodes(scene);
   const double residentStart = ResidentBytes();
   for (int run = 0; run < memoryRuns; ++run)
   {
@@ -483,6 +537,7 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
             << " MB (growth " << (residentEnd - residentStart) / 1e6 << " MB; allowed: map " << mapBytes / 1e6 << " MB + segmentation "
             << segmentationBytes / 1e6 << " MB)" << std::endl;
   APP_CHECK(residentEnd - residentStart <= mapBytes + segmentationBytes, "the process grows with repeated runs");
+  APP_CHECK(beforeRepeats == CountNodes(scene), "repeated runs added nodes: before " << Describe(beforeRepeats) << "after " << Describe(CountNodes(scene)));
 
   // 7. The scene saved as a Medical Reality Bundle and loaded again: the parameter node keeps its
   // settings and its references, and the results come back with it.
@@ -497,7 +552,13 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
   APP_CHECK(app.ioManager()->saveNodes("SceneFile", saveProperties), "the scene could not be saved as " << bundle.toStdString());
   APP_CHECK(QFileInfo(bundle).size() > 0, "no scene bundle was written");
   scene->Clear(false);
-  APP_CHECK(!scene->GetFirstNodeByClass("vtkMRMLAnomalyDetectionParametersNode"), "closing the scene kept the parameter node");
+  std::vector<vtkMRMLNode*> leftOver;
+  scene->GetNodesByClass("vtkMRMLAnomalyDetectionParametersNode", leftOver);
+  for (vtkMRMLNode* node : leftOver)
+  {
+    // The panel starts a new scene with an empty parameter node.
+    APP_CHECK(!node->GetNodeReference("inputVolume") && !node->GetNodeReference("anomalyMap"), "closing the scene kept the results");
+  }
   APP_CHECK(app.ioManager()->loadScene(bundle), "the scene bundle could not be loaded");
   WaitFor([]() { return false; }, 1.0);
   // (The panel made an empty parameter node when the scene closed; the loaded one has the scan.)
