@@ -22,7 +22,7 @@ set(EXTENSION_CATEGORY "Quantification")
 set(EXTENSION_CONTRIBUTORS "ReContrast for Slicer and ITK developers")
 set(EXTENSION_DESCRIPTION "Unsupervised anomaly detection: a model trained on normal scans only shows where a new scan is unusual, as a heat-map overlay, regions and per-slice scores (ReContrast, NeurIPS 2023).")
 set(EXTENSION_ICONURL "${PROJECT_HOMEPAGE_URL}/raw/main/Modules/Loadable/AnomalyDetection/Resources/Icons/AnomalyDetection.png")
-set(EXTENSION_SCREENSHOTURLS "${PROJECT_HOMEPAGE_URL}/raw/main/Documentation/images/slicer-overlay.png")
+set(EXTENSION_SCREENSHOTURLS "${PROJECT_HOMEPAGE_URL}/raw/main/Documentation/images/slicer-module-overlay.png")
 set(EXTENSION_DEPENDS "NA")
 # The superbuild's inner build lives in inner-build/ of the outer build tree, which the outer build
 # passes down as EXTENSION_SUPERBUILD_BINARY_DIR (SuperBuild/SuperBuild.cmake); a plain configure is

@@ -9,6 +9,7 @@
 #include <QApplication>
 #include <QLabel>
 #include <QProgressBar>
+#include <QRegularExpression>
 #include <QCursor>
 #include <QFileInfo>
 #include <QTimer>
@@ -167,9 +168,10 @@ int qSlicerAnomalyDetectionModuleWidgetPrivate::showRunStatus(vtkMRMLCommandLine
   }
   else if (status == vtkMRMLCommandLineModuleNode::CompletedWithErrors)
   {
-    // The CLI module's one-sentence error (its last line), not its whole log.
-    const QString error = QString::fromStdString(run->GetErrorText()).trimmed();
-    statusLabel->setText(qSlicerAnomalyDetectionModuleWidget::tr("Failed: %1").arg(error.section('\n', -1)));
+    // The CLI module's one-sentence error (its last line, without the program's name), not its whole log.
+    QString error = QString::fromStdString(run->GetErrorText()).trimmed().section('\n', -1);
+    error.remove(QRegularExpression("^ReContrast[A-Za-z]+: "));
+    statusLabel->setText(qSlicerAnomalyDetectionModuleWidget::tr("Failed: %1").arg(error));
   }
   else if (status == vtkMRMLCommandLineModuleNode::Cancelled)
   {

@@ -352,6 +352,12 @@ vtkSlicerAnomalyDetectionLogic::ModelInfo vtkSlicerAnomalyDetectionLogic::ModelI
     {
       info.Error = info.Error.substr(lastLine + 1);
     }
+    // The panel says which file; the program's name in front of the sentence is noise there.
+    const std::string prefix = std::string(ModelInfoModule) + ": ";
+    if (info.Error.rfind(prefix, 0) == 0)
+    {
+      info.Error = info.Error.substr(prefix.size());
+    }
     if (info.Error.empty())
     {
       info.Error = "The model file could not be read.";

@@ -643,8 +643,8 @@ int main(int argc, char* argv[])
   WaitFor([]() { return false; }, 1.0);
 
   const int result = RunTest(app, window.data(), testArguments);
+  // Leave as Slicer's own main does: the window goes first, then the application and its scene.
+  window.reset();
   std::cout << (result == 0 ? "Slicer application test passed" : "Slicer application test FAILED") << std::endl;
-  // The scene may hold runs' nodes; leave as Slicer leaves.
-  app.mrmlScene()->Clear(true);
   return result;
 }
