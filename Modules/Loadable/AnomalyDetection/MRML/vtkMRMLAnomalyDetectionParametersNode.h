@@ -16,8 +16,7 @@
 
 /// True when building against Slicer major.minor or later: the module builds against every Slicer
 /// from 5.2 (the oldest on Debian 12's VTK 9.1) to the current one.
-#define ANOMALYDETECTION_SLICER_AT_LEAST(major, minor) \
-  (Slicer_VERSION_MAJOR > (major) || (Slicer_VERSION_MAJOR == (major) && Slicer_VERSION_MINOR >= (minor)))
+#define ANOMALYDETECTION_SLICER_AT_LEAST(major, minor) (Slicer_VERSION_MAJOR > (major) || (Slicer_VERSION_MAJOR == (major) && Slicer_VERSION_MINOR >= (minor)))
 
 #include "vtkSlicerAnomalyDetectionModuleMRMLExport.h"
 
@@ -45,7 +44,10 @@ public:
   const char* GetNodeTagName() override { return "AnomalyDetectionParameters"; }
 #if !ANOMALYDETECTION_SLICER_AT_LEAST(5, 10)
   // Slicer 5.10 made the type's display name a translatable member set in the constructor.
-  const char* GetTypeDisplayName() override { return "Anomaly Detection Parameters"; }
+  const char* GetTypeDisplayName() override
+  {
+    return "Anomaly Detection Parameters";
+  }
 #endif
 
   /// The scan to examine.

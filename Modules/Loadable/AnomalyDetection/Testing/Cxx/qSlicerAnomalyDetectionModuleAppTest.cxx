@@ -87,15 +87,15 @@ namespace
 {
 int Failures = 0;
 
-#define APP_CHECK(condition, message)                                                                                  \
-  do                                                                                                                   \
-  {                                                                                                                    \
-    if (!(condition))                                                                                                  \
-    {                                                                                                                  \
-      std::cerr << "FAILED (line " << __LINE__ << "): " << message << std::endl;                                      \
-      ++Failures;                                                                                                      \
-    }                                                                                                                  \
-  } while (false)
+#define APP_CHECK(condition, message)                                         \
+ do                                                                           \
+ {                                                                            \
+  if (!(condition))                                                           \
+  {                                                                           \
+   std::cerr << "FAILED (line " << __LINE__ << "): " << message << std::endl; \
+   ++Failures;                                                                \
+  }                                                                           \
+ } while (false)
 
 /// Runs the event loop until `done` holds or `seconds` pass; false on timeout.
 bool WaitFor(const std::function<bool()>& done, double seconds)
@@ -136,9 +136,17 @@ double ResidentBytes()
 std::map<std::string, int> CountNodes(vtkMRMLScene* scene)
 {
   std::map<std::string, int> counts;
-  for (const char* nodeClass : { "vtkMRMLScalarVolumeNode", "vtkMRMLLabelMapVolumeNode", "vtkMRMLSegmentationNode", "vtkMRMLTableNode",
-                                 "vtkMRMLPlotChartNode", "vtkMRMLPlotSeriesNode", "vtkMRMLColorTableNode", "vtkMRMLScalarVolumeDisplayNode",
-                                 "vtkMRMLAnomalyDetectionParametersNode", "vtkMRMLVolumeArchetypeStorageNode", "vtkMRMLCommandLineModuleNode" })
+  for (const char* nodeClass : { "vtkMRMLScalarVolumeNode",
+                                 "vtkMRMLLabelMapVolumeNode",
+                                 "vtkMRMLSegmentationNode",
+                                 "vtkMRMLTableNode",
+                                 "vtkMRMLPlotChartNode",
+                                 "vtkMRMLPlotSeriesNode",
+                                 "vtkMRMLColorTableNode",
+                                 "vtkMRMLScalarVolumeDisplayNode",
+                                 "vtkMRMLAnomalyDetectionParametersNode",
+                                 "vtkMRMLVolumeArchetypeStorageNode",
+                                 "vtkMRMLCommandLineModuleNode" })
   {
     counts[nodeClass] = scene->GetNumberOfNodesByClass(nodeClass);
   }
@@ -224,8 +232,7 @@ struct Panel
     this->Threshold = widget->findChild<ctkSliderWidget*>("ThresholdSliderWidget");
     this->Opacity = widget->findChild<ctkSliderWidget*>("OpacitySliderWidget");
     this->RegionTable = widget->findChild<qMRMLTableView*>("RegionTableView");
-    return this->Input && this->ModelPath && this->ModelDescription && this->Apply && this->Status && this->Threshold && this->Opacity &&
-           this->RegionTable;
+    return this->Input && this->ModelPath && this->ModelDescription && this->Apply && this->Status && this->Threshold && this->Opacity && this->RegionTable;
   }
 
   /// Chooses a model file as a user does, and waits for its description; true when the panel
@@ -478,25 +485,21 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
   panel.Threshold->setValue(lowThreshold);
   APP_CHECK(std::abs(parameters.Number("threshold") - lowThreshold) < 1e-3 * std::abs(lowThreshold) + 1e-3,
             "the threshold slider does not set the parameter node: " << parameters.Attribute("threshold"));
-  APP_CHECK(std::abs(display->GetLowerThreshold() - parameters.Number("threshold")) < 1e-4 * std::abs(lowThreshold) + 1e-6,
-            "the overlay does not follow the threshold");
+  APP_CHECK(std::abs(display->GetLowerThreshold() - parameters.Number("threshold")) < 1e-4 * std::abs(lowThreshold) + 1e-6, "the overlay does not follow the threshold");
   WaitFor([&]() { return TotalRegionSize(regionTable) != sizeAtRecommended; }, 120.0);
   const double sizeLow = TotalRegionSize(regionTable);
   const int segmentsLow = segmentation->GetSegmentation()->GetNumberOfSegments();
-  std::cout << "regions at the 99th percentile: " << segmentsLow << " segments, " << regionTable->GetNumberOfRows() << " rows, " << sizeLow
-            << " mm3 in all" << std::endl;
+  std::cout << "regions at the 99th percentile: " << segmentsLow << " segments, " << regionTable->GetNumberOfRows() << " rows, " << sizeLow << " mm3 in all" << std::endl;
   APP_CHECK(segmentsLow >= 1, "the segmentation holds no region at the 99th percentile");
   APP_CHECK(regionTable->GetNumberOfRows() == segmentsLow, "the segmentation does not follow the region table");
   Screenshot(window, screenshots, "slicer-regions.png");
   panel.Threshold->setValue(highThreshold);
   WaitFor([&]() { return TotalRegionSize(regionTable) != sizeLow; }, 120.0);
   const double sizeHigh = TotalRegionSize(regionTable);
-  std::cout << "regions at the 99.9th percentile: " << segmentation->GetSegmentation()->GetNumberOfSegments() << " segments, " << sizeHigh
-            << " mm3 in all" << std::endl;
+  std::cout << "regions at the 99.9th percentile: " << segmentation->GetSegmentation()->GetNumberOfSegments() << " segments, " << sizeHigh << " mm3 in all" << std::endl;
   APP_CHECK(sizeHigh < sizeLow, "a higher threshold did not shrink the regions");
   APP_CHECK(segmentation->GetSegmentation()->GetNumberOfSegments() == regionTable->GetNumberOfRows(), "the segmentation does not follow the region table");
-  APP_CHECK(std::abs(display->GetLowerThreshold() - parameters.Number("threshold")) < 1e-4 * std::abs(highThreshold) + 1e-6,
-            "the overlay does not follow the threshold");
+  APP_CHECK(std::abs(display->GetLowerThreshold() - parameters.Number("threshold")) < 1e-4 * std::abs(highThreshold) + 1e-6, "the overlay does not follow the threshold");
   Screenshot(window, screenshots, "slicer-threshold.png");
 
   // 4. Apply again on the same scan: the same nodes are reused, none piles up.
@@ -533,9 +536,8 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
     APP_CHECK(memoryStatus == "Done.", "memory run " << run << " did not complete: " << memoryStatus.toStdString());
   }
   const double residentEnd = ResidentBytes();
-  std::cout << "resident memory after the first run " << residentStart / 1e6 << " MB, after " << memoryRuns << " more runs " << residentEnd / 1e6
-            << " MB (growth " << (residentEnd - residentStart) / 1e6 << " MB; allowed: map " << mapBytes / 1e6 << " MB + segmentation "
-            << segmentationBytes / 1e6 << " MB)" << std::endl;
+  std::cout << "resident memory after the first run " << residentStart / 1e6 << " MB, after " << memoryRuns << " more runs " << residentEnd / 1e6 << " MB (growth "
+            << (residentEnd - residentStart) / 1e6 << " MB; allowed: map " << mapBytes / 1e6 << " MB + segmentation " << segmentationBytes / 1e6 << " MB)" << std::endl;
   APP_CHECK(residentEnd - residentStart <= mapBytes + segmentationBytes, "the process grows with repeated runs");
   APP_CHECK(beforeRepeats == CountNodes(scene), "repeated runs added nodes: before " << Describe(beforeRepeats) << "after " << Describe(CountNodes(scene)));
 
@@ -581,8 +583,7 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
     APP_CHECK(std::abs(restored.Number("threshold") - thresholdBefore) < 1e-9, "the threshold did not round-trip");
     APP_CHECK(std::abs(restored.Number("opacity") - opacityBefore) < 1e-9, "the opacity did not round-trip");
     APP_CHECK(restored.Input() && restored.Input()->GetImageData(), "the scan did not come back");
-    APP_CHECK(restored.Map() && SameGeometry(restored.Map(), restored.Input()),
-              "the anomaly map did not come back with the scan's geometry");
+    APP_CHECK(restored.Map() && SameGeometry(restored.Map(), restored.Input()), "the anomaly map did not come back with the scan's geometry");
     APP_CHECK(restored.Segmentation() && restored.Segmentation()->GetSegmentation()->GetNumberOfSegments() == segmentsBefore,
               "the segmentation did not come back with its regions");
     APP_CHECK(restored.RegionTable() && restored.RegionTable()->GetNumberOfRows() == segmentsBefore, "the region table did not come back");
