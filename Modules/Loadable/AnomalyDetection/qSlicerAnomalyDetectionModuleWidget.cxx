@@ -77,6 +77,8 @@ public:
   vtkWeakPointer<vtkMRMLCommandLineModuleNode> RegionRun;
   vtkWeakPointer<vtkMRMLCommandLineModuleNode> TrainingRun;
   bool RegionUpdatePending{ false };
+  /// Whether the chosen file has been described as a usable model (Apply needs one).
+  bool ModelUsable{ false };
 };
 
 //-----------------------------------------------------------------------------
@@ -125,6 +127,7 @@ void qSlicerAnomalyDetectionModuleWidgetPrivate::updateDeviceChoices(const vtkSl
 //-----------------------------------------------------------------------------
 void qSlicerAnomalyDetectionModuleWidgetPrivate::describeModel(const QString& path)
 {
+  this->ModelUsable = false;
   if (!QFileInfo(path).isFile())
   {
     this->ModelDescriptionLabel->setText(path.isEmpty() ? qSlicerAnomalyDetectionModuleWidget::tr("Choose a model file.")
@@ -150,6 +153,7 @@ void qSlicerAnomalyDetectionModuleWidgetPrivate::showModelDescription(const vtkS
     return;
   }
   this->ModelDescriptionLabel->setText(QString::fromStdString(info.Summary));
+  this->ModelUsable = true;
   this->updateDeviceChoices(info);
 }
 
@@ -397,7 +401,9 @@ void qSlicerAnomalyDetectionModuleWidget::updateWidgetFromMRML()
 
   const bool detecting = d->DetectionRun && d->DetectionRun->IsBusy();
   d->ApplyButton->setText(detecting ? tr("Cancel") : tr("Apply"));
-  d->ApplyButton->setEnabled(detecting || (p->GetInputVolumeNode() && !p->GetModelPath().empty()));
+  // A model file is usable once its description says so (a file that is not a model has its
+  // sentence under the path, and Apply stays off).
+  d->ApplyButton->setEnabled(detecting || (p->GetInputVolumeNode() && !p->GetModelPath().empty() && d->ModelUsable));
   d->RegionTableView->setMRMLTableNode(p->GetRegionTableNode());
   if (p->GetAnomalyMapNode())
   {
@@ -437,6 +443,7 @@ void qSlicerAnomalyDetectionModuleWidget::onModelPathChanged(const QString& path
   d->describeModel(path);
   if (!QFileInfo(path).isFile() || path.toStdString() == d->ParametersNode->GetModelPath())
   {
+    this->updateWidgetFromMRML(); // Apply follows whether the file shown is a usable model
     return;
   }
   MRMLNodeModifyBlocker blocker(d->ParametersNode);

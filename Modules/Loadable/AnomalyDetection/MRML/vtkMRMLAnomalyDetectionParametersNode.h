@@ -15,7 +15,7 @@
 #include <vtkSlicerVersionConfigure.h> // Slicer_VERSION_MAJOR, Slicer_VERSION_MINOR
 
 /// True when building against Slicer major.minor or later: the module builds against every Slicer
-/// from 5.2 (the oldest on Debian 12's VTK 9.1) to the current one.
+/// from 5.2 (the newest release built on VTK 9.1, Debian 12's) to the current one.
 #define ANOMALYDETECTION_SLICER_AT_LEAST(major, minor) (Slicer_VERSION_MAJOR > (major) || (Slicer_VERSION_MAJOR == (major) && Slicer_VERSION_MINOR >= (minor)))
 
 #include "vtkSlicerAnomalyDetectionModuleMRMLExport.h"
