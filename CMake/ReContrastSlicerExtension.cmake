@@ -35,6 +35,9 @@ endif()
 set(SUPERBUILD_TOPLEVEL_PROJECT inner)
 
 find_package(Slicer REQUIRED)
+# Without a build type the project builds Release, as outside Slicer (Slicer's use file would pick its
+# own default, Debug, which SlicerConfig.cmake sets).
+set(Slicer_DEFAULT_BUILD_TYPE Release)
 include(${Slicer_USE_FILE})
 # The project's libraries go to Slicer's library folder (lib/Slicer-X.Y), which Slicer puts on
 # the library path of an installed extension; set before GNUInstallDirs is included.
