@@ -20,7 +20,7 @@ if [ "${1:-}" = "--slicer-check" ] || [ "${1:-}" = "--slicer" ]; then
   PACKAGES="$PACKAGES qtbase5-dev qtbase5-dev-tools libqt5svg5-dev"
 fi
 if [ "${1:-}" = "--slicer" ]; then
-  # The module's tests in a Slicer build (Documentation/DeveloperGuide.md, "The Slicer extension"):
+  # The module's tests in a Slicer build (Documentation/DeveloperGuide.md, "Building and testing in a real Slicer"):
   # a virtual X server and Mesa's software OpenGL for the application test and its screenshots.
   PACKAGES="$PACKAGES xvfb xauth libgl1-mesa-dri libglx-mesa0"
 fi

@@ -17,8 +17,8 @@ images="${2:-$here/../Documentation/images}"
 normal=/usr/share/mricron/templates/ch2bet.nii.gz
 out="$build/screenshots"
 version_dir=$(cd "$build/lib" && ls -d Slicer-* | head -1)
-launcher=$(sed -n 's/^Slicer_LAUNCHER_EXECUTABLE:[A-Z]*=//p' "$build/CMakeCache.txt")
-[ -n "$launcher" ] || launcher=$(sed -n 's/^Slicer_DIR:PATH=//p' "$build/CMakeCache.txt")/Slicer
+# Slicer's launcher, at the top of the Slicer build tree the extension was configured with.
+launcher=$(sed -n 's/^Slicer_DIR:PATH=//p' "$build/CMakeCache.txt")/Slicer
 mkdir -p "$out/normal"
 if [ ! -f "$out/model.rcm" ]; then
   ln -sf "$normal" "$out/normal/ch2bet.nii.gz"

@@ -2,8 +2,9 @@
 # A real scan end to end through the executables: a small model trained on Debian's Colin27 brain
 # (mricron-data) with a slab of axial slices held out, then a synthetic dark lesion (radius 15 mm) put
 # into that slab. Against the same scan without the lesion, scored by the same model, the lesion scan
-# must score higher, its map must rise most at the lesion, and a region above the lesion-free scan's
-# maximum must lie at the lesion (check_lesion_detection.py). The encoder
+# must score higher, its map must rise inside the lesion at least 3 times as much as over the rest of
+# the brain, and a region above the lesion-free scan's maximum must lie at the lesion
+# (check_lesion_detection.py). The encoder
 # starts from random weights (no ImageNet weights on this machine): the lesion is large and
 # conspicuous, as such a model needs. About 4 minutes on two cores.
 # Usage: VolumeLesionDetection.sh <recontrast-bin-dir> <work-dir>

@@ -239,10 +239,10 @@ PaintSlice(Canvas & canvas, int left, int top, const SliceView & slice, int widt
       const double grey = std::isnan(scan) ? 0.0 : Unit((scan - window[0]) / (window[1] - window[0]));
       std::array<double, 3> colour = { grey, grey, grey };
       const double heat = value(slice.map, column, row);
-      if (heat >= style.mapLower && heat >= style.hideBelow) // false for NaN
+      if (heat >= style.mapLower) // false for NaN
       {
         const double t = Unit((heat - style.mapLower) / (style.mapUpper - style.mapLower));
-        const double alpha = style.opacityRamp ? style.opacity * t : style.opacity;
+        const double alpha = style.opacity * t;
         const std::array<double, 3> tint = colorMap(t);
         for (std::size_t c = 0; c < 3; ++c)
         {

@@ -256,28 +256,6 @@ TEST_F(VisualizationTest, HeatBelowTheLowerBoundIsTransparent)
   EXPECT_TRUE(picture.IsGrey(80, 30));
 }
 
-TEST_F(VisualizationTest, ThresholdedDisplayDrawsVisibleHeatAtFullOpacity)
-{
-  // Heat 0.3 is just above mapLower: with the ramp it is faint; as a thresholded viewer shows it
-  // (no ramp) it has the full opacity; below hideBelow it is not drawn at all.
-  const SyntheticSlice slice(128, 96, 80, 30, 0.3f);
-  OverlayStyle style = HeatStyle();
-  const std::string ramp = File("ramp.png");
-  WriteOverlayPng(slice.View(), style, ramp);
-  style.opacityRamp = false;
-  const std::string flat = File("flat.png");
-  WriteOverlayPng(slice.View(), style, flat);
-  style.hideBelow = 0.5;
-  const std::string hidden = File("hidden.png");
-  WriteOverlayPng(slice.View(), style, hidden);
-  const Picture withRamp = ReadPng(ramp);
-  const Picture withoutRamp = ReadPng(flat);
-  const Picture belowThreshold = ReadPng(hidden);
-  const auto tint = [](const Picture & picture) { return picture.At(80, 30)[0] - picture.At(80, 30)[2]; };
-  EXPECT_GT(tint(withoutRamp), tint(withRamp) + 50);
-  EXPECT_TRUE(belowThreshold.IsGrey(80, 30));
-}
-
 TEST_F(VisualizationTest, RainbowHeatIsColoured)
 {
   const SyntheticSlice slice(128, 96, 80, 30, 0.9f);

@@ -6,11 +6,8 @@
 ==============================================================================*/
 
 // Qt includes
-#include <QApplication>
 #include <QLabel>
 #include <QProgressBar>
-#include <QRegularExpression>
-#include <QCursor>
 #include <QFileInfo>
 #include <QTimer>
 
@@ -172,10 +169,8 @@ int qSlicerAnomalyDetectionModuleWidgetPrivate::showRunStatus(vtkMRMLCommandLine
   }
   else if (status == vtkMRMLCommandLineModuleNode::CompletedWithErrors)
   {
-    // The CLI module's one-sentence error (its last line, without the program's name), not its whole log.
-    QString error = QString::fromStdString(run->GetErrorText()).trimmed().section('\n', -1);
-    error.remove(QRegularExpression("^ReContrast[A-Za-z]+: "));
-    statusLabel->setText(qSlicerAnomalyDetectionModuleWidget::tr("Failed: %1").arg(error));
+    // The CLI module's one-sentence error, not its whole log.
+    statusLabel->setText(qSlicerAnomalyDetectionModuleWidget::tr("Failed: %1").arg(QString::fromStdString(vtkSlicerAnomalyDetectionLogic::ErrorSentence(run))));
   }
   else if (status == vtkMRMLCommandLineModuleNode::Cancelled)
   {
@@ -587,7 +582,7 @@ void qSlicerAnomalyDetectionModuleWidget::onRegionRunModified()
   }
   if (run->GetStatus() == vtkMRMLCommandLineModuleNode::CompletedWithErrors)
   {
-    d->StatusLabel->setText(tr("Regions failed: %1").arg(QString::fromStdString(run->GetErrorText()).trimmed().section('\n', -1)));
+    d->StatusLabel->setText(tr("Regions failed: %1").arg(QString::fromStdString(vtkSlicerAnomalyDetectionLogic::ErrorSentence(run))));
   }
   if (d->RegionUpdatePending)
   {

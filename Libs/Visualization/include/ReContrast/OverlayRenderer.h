@@ -54,12 +54,6 @@ struct OverlayStyle
   double mapUpper = 1;
   /** Opacity of saturated heat, in [0, 1]. */
   double opacity = 0.5;
-  /** false: every heat pixel is drawn at `opacity` instead of `opacity * t` (as a viewer that hides
-   * the map below a threshold and blends the rest shows it). */
-  bool opacityRamp = true;
-  /** No heat where the map is below this value (in addition to mapLower): a viewer's lower
-   * threshold, while the colours still run from mapLower. */
-  double hideBelow = -1e308;
   /** "hot" (black - red - yellow - white) or "rainbow" (jet-like: blue - cyan - green - yellow -
    * red; "jet" is accepted as another name for it). */
   std::string colorMap = "hot";

@@ -200,28 +200,6 @@ std::string vtkSlicerAnomalyDetectionLogic::TemporaryFilePath(const std::string&
 }
 
 //----------------------------------------------------------------------------
-vtkSlicerAnomalyDetectionLogic::ModelInfo vtkSlicerAnomalyDetectionLogic::DescribeModel(const std::string& modelPath, vtkMRMLAnomalyDetectionParametersNode* parameters)
-{
-  ModelInfo info;
-  if (modelPath.empty())
-  {
-    info.Error = "Choose a model file.";
-    return info;
-  }
-  if (const ModelInfo* cached = this->CachedModelInfo(modelPath))
-  {
-    info = *cached;
-  }
-  else
-  {
-    info = this->RunModelInfo(modelPath);
-    this->CacheModelInfo(modelPath, info);
-  }
-  StoreCalibration(parameters, info);
-  return info;
-}
-
-//----------------------------------------------------------------------------
 bool vtkSlicerAnomalyDetectionLogic::RequestModelDescription(const std::string& modelPath, vtkMRMLAnomalyDetectionParametersNode* parameters, ModelInfo& info)
 {
   vtkMRMLScene* scene = this->GetMRMLScene();
@@ -316,22 +294,26 @@ void vtkSlicerAnomalyDetectionLogic::StoreCalibration(vtkMRMLAnomalyDetectionPar
 }
 
 //----------------------------------------------------------------------------
-vtkSlicerAnomalyDetectionLogic::ModelInfo vtkSlicerAnomalyDetectionLogic::RunModelInfo(const std::string& modelPath)
+//----------------------------------------------------------------------------
+std::string vtkSlicerAnomalyDetectionLogic::ErrorSentence(vtkMRMLCommandLineModuleNode* cliNode)
 {
-  ModelInfo info;
-  vtkMRMLCommandLineModuleNode* cliNode = this->CreateCLINode(ModelInfoModule);
-  if (!cliNode)
+  // The project's CLI modules end their error output with one sentence, "<program>: <sentence>".
+  std::string text = cliNode ? cliNode->GetErrorText() : std::string();
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
   {
-    info.Error = this->LastError;
-    return info;
+    text.pop_back();
   }
-  vtkSlicerCLIModuleLogic* cliLogic = vtkSlicerCLIModuleLogic::SafeDownCast(this->GetModuleLogic(ModelInfoModule));
-  cliNode->SetParameterAsString("model", modelPath);
-  // ApplyAndWait loads the return parameters; the status says whether the run failed.
-  cliLogic->ApplyAndWait(cliNode, false);
-  info = ModelInfoFromRun(cliNode);
-  this->GetMRMLScene()->RemoveNode(cliNode);
-  return info;
+  const size_t lastLine = text.rfind('\n');
+  if (lastLine != std::string::npos)
+  {
+    text = text.substr(lastLine + 1);
+  }
+  const size_t colon = text.find(": ");
+  if (text.rfind("ReContrast", 0) == 0 && colon != std::string::npos && text.find(' ') > colon)
+  {
+    text = text.substr(colon + 2);
+  }
+  return text;
 }
 
 //----------------------------------------------------------------------------
@@ -341,23 +323,7 @@ vtkSlicerAnomalyDetectionLogic::ModelInfo vtkSlicerAnomalyDetectionLogic::ModelI
   const int status = cliNode->GetStatus();
   if ((status & vtkMRMLCommandLineModuleNode::ErrorsMask) || status == vtkMRMLCommandLineModuleNode::Cancelled || cliNode->GetParameterAsString("backbone").empty())
   {
-    // The CLI module's one-sentence error is its last line.
-    info.Error = cliNode->GetErrorText();
-    while (!info.Error.empty() && std::isspace(static_cast<unsigned char>(info.Error.back())))
-    {
-      info.Error.pop_back();
-    }
-    const size_t lastLine = info.Error.rfind('\n');
-    if (lastLine != std::string::npos)
-    {
-      info.Error = info.Error.substr(lastLine + 1);
-    }
-    // The panel says which file; the program's name in front of the sentence is noise there.
-    const std::string prefix = std::string(ModelInfoModule) + ": ";
-    if (info.Error.rfind(prefix, 0) == 0)
-    {
-      info.Error = info.Error.substr(prefix.size());
-    }
+    info.Error = ErrorSentence(cliNode);
     if (info.Error.empty())
     {
       info.Error = "The model file could not be read.";

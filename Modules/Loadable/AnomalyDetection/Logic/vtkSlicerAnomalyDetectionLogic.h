@@ -65,15 +65,11 @@ public:
   };
 
   /// Describes a model file with the ReContrastModelInfo CLI module (reads the file, never runs the
-  /// model; about 2 s, most of it starting the process) and waits for it. The last answer is kept
-  /// while the file is unchanged. Also stores the calibration in the parameter node when one is given.
-  ModelInfo DescribeModel(const std::string& modelPath, vtkMRMLAnomalyDetectionParametersNode* parameters = nullptr);
-
-  /// The panel's way to describe a model: never waits. Returns true with `info` filled when the
-  /// description is known (the file is unchanged since it was last described); otherwise starts
-  /// ReContrastModelInfo in the background and returns false, and ModelDescribedEvent follows, after
-  /// which this returns true for the same file. A newer request supersedes an older one. The
-  /// parameter node, when given, receives the calibration as DescribeModel() gives it.
+  /// model), never waiting: returns true with `info` filled when the description is known (the file
+  /// is unchanged since it was last described, successfully or not); otherwise starts the module in
+  /// the background and returns false, and ModelDescribedEvent follows, after which this returns
+  /// true for the same file. A newer request supersedes an older one. The parameter node, when
+  /// given, receives the model's calibration (calibrated, normal score, recommended threshold).
   bool RequestModelDescription(const std::string& modelPath, vtkMRMLAnomalyDetectionParametersNode* parameters, ModelInfo& info);
 
   /// Starts scoring the parameter node's input volume with its model, in the background. Returns
@@ -100,6 +96,10 @@ public:
   /// point that was clicked). Returns false when there is no map or the index is out of range.
   bool JumpToSlice(vtkMRMLAnomalyDetectionParametersNode* parameters, int sliceIndex);
 
+  /// The one-sentence reason a run of the project's CLI modules failed (the last line of its error
+  /// output, without the program's name), for the panel.
+  static std::string ErrorSentence(vtkMRMLCommandLineModuleNode* cliNode);
+
   /// The last error, one sentence for the user.
   std::string GetLastError() const { return this->LastError; }
 
@@ -111,8 +111,6 @@ protected:
   void SetMRMLSceneInternal(vtkMRMLScene* newScene) override;
   void ProcessMRMLNodesEvents(vtkObject* caller, unsigned long event, void* callData) override;
 
-  /// Runs ReContrastModelInfo and waits for its return parameters.
-  ModelInfo RunModelInfo(const std::string& modelPath);
   /// The description a finished ReContrastModelInfo run returned.
   static ModelInfo ModelInfoFromRun(vtkMRMLCommandLineModuleNode* cliNode);
   /// The cached description of `modelPath` when the file is unchanged since (nullptr otherwise).
