@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # Warnings and sanitizers for the project's own targets.
 #
 # recontrast_target_settings(<target>) applies them; third-party headers come in as SYSTEM
@@ -68,4 +69,19 @@ endfunction()
 # and ITK's idiom adds another, which -Wpedantic reports; everything else stays on.
 function(recontrast_itk_target_settings target)
   target_link_libraries(${target} PRIVATE $<BUILD_INTERFACE:ReContrast::CompileSettings>)
+endfunction()
+
+# A shared library of the project: `target`, also known as ReContrast::<exportName> (in the build and
+# to installed consumers), versioned with the project, installed into the ReContrastTargets export set.
+function(recontrast_add_library target exportName)
+  add_library(${target} SHARED ${ARGN})
+  add_library(ReContrast::${exportName} ALIAS ${target})
+  set_target_properties(${target} PROPERTIES
+    VERSION ${PROJECT_VERSION}
+    SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR}
+    EXPORT_NAME ${exportName})
+  install(TARGETS ${target} EXPORT ReContrastTargets
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 endfunction()

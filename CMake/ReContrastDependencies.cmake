@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # Finds the project's dependencies. On Debian 12 all of them are system packages
 # (Utilities/install-dependencies.sh); SuperBuild/ provides them otherwise and passes <Name>_DIR.
 

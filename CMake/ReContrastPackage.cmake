@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # The installable, relocatable CMake package: find_package(ReContrast) in a downstream project
 # gives the imported targets ReContrast::Engine (and the executables' locations).
 include(CMakePackageConfigHelpers)

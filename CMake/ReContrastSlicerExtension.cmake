@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # The project as a 3D Slicer extension (RECONTRAST_BUILD_SLICER_MODULE=ON with Slicer_DIR), in the
 # shape of Slicer's SuperBuild extension template (Utilities/Templates/Extensions/SuperBuild): the
 # outer build (RECONTRAST_SUPERBUILD=ON) builds what Slicer does not provide (LibTorch, DCMTK, ...)

@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # Configure-time check that LibTorch, the C++ compiler settings of this project and ITK agree on
 # libstdc++'s dual ABI (_GLIBCXX_USE_CXX11_ABI). A mismatch otherwise shows up late, as undefined
 # references to c10::Error with std::__cxx11::basic_string arguments.

@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # CLI11: command-line parsing of the `recontrast` command (header-only).
 recontrast_superbuild_use_system(CLI11 CLI11 2.1)
 if(NOT USE_SYSTEM_CLI11)

@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # DCMTK with the modules for Parametric Map and Segmentation objects (dcmiod, dcmfg, dcmpmap, dcmseg).
 set(proj DCMTK)
 recontrast_superbuild_use_system(DCMTK DCMTK NO_MODULE)

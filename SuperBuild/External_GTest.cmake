@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # GoogleTest: unit tests (only when RECONTRAST_BUILD_TESTING is ON).
 if(RECONTRAST_BUILD_TESTING OR DEFINED USE_SYSTEM_GTEST)
   recontrast_superbuild_use_system(GTest GTEST)

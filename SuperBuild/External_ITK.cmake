@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # ITK, with the IO and filtering modules the ITK layer uses (NIfTI, NRRD, MetaImage, PNG, JPEG, GDCM).
 set(proj ITK)
 recontrast_superbuild_use_system(ITK ITK 5.2)

@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # LibTorch: the official prebuilt archive (CPU, or one CUDA version), unpacked, nothing to build.
 # Archives are listed at https://pytorch.org/get-started/locally/ ("LibTorch", "cxx11 ABI").
 set(proj Torch)

@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # VTK, without rendering windows: the project only renders pictures off-screen.
 set(proj VTK)
 recontrast_superbuild_use_system(VTK VTK 9.1 COMPONENTS CommonCore CommonDataModel CommonExecutionModel IOImage RenderingCore RenderingFreeType)

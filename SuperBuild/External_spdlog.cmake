@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # spdlog (and the fmt it brings, bundled or external): logging of the command-line tools.
 recontrast_superbuild_use_system(spdlog SPDLOG)
 if(NOT USE_SYSTEM_SPDLOG)

@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # The outer build of the superbuild (configure with -DRECONTRAST_SUPERBUILD=ON), in the style of
 # Slicer's SuperBuild extensions: each dependency comes from the system when found
 # (USE_SYSTEM_<NAME>, default ON where found; <Name>_DIR points at a particular build) and is

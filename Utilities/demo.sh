@@ -1,4 +1,5 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # The demo of the README's first command: anomaly detection on a brain MR scan.
 #
 # The bundled normal data is Debian's mricron-data Colin27 brain (ch2bet.nii.gz). A model file

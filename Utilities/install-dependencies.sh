@@ -1,4 +1,5 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # Installs every Debian 12 package the project needs to build, test and run its demo.
 # With --slicer-check, also Qt 5's development files for the compile check of the Slicer module
 # against Slicer's and CTK's source trees (Testing/Slicer/check_module_syntax.py; not part of CI);

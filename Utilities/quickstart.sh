@@ -1,4 +1,5 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # The README's first command: install what is missing, build, and run anomaly detection on the
 # bundled sample scan with the bundled model.
 # Usage: Utilities/quickstart.sh            (build tree: ./build, or $RECONTRAST_BUILD_DIR)

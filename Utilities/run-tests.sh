@@ -1,4 +1,5 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # The whole test suite from a fresh clone: install what is missing, configure, build, run ctest.
 # Usage: Utilities/run-tests.sh            (build tree: ./build, or $RECONTRAST_BUILD_DIR)
 # The build uses warnings as errors for the project's own code, as CI does.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # Takes the pictures of Documentation/SlicerModule.md in the real Slicer main window, under a virtual
 # X server: the module's application test (Modules/Loadable/AnomalyDetection/Testing) run on Debian's
 # Colin27 brain (mricron-data) with a synthetic dark lesion (radius 15 mm, a fifth of the tissue's

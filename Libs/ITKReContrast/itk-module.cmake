@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # ITKReContrast: anomaly maps of scans with ReContrast models (an ITK module in the layout of
 # ITKModuleTemplate). In this repository it is built by CMakeLists.txt next to this file; as an
 # ITK remote module these are its dependencies.
@@ -15,7 +16,6 @@ itk_module(ITKReContrast
     ITKLabelMap
     ITKBinaryMathematicalMorphology
     ITKIOImageBase
-    ITKIOGDCM
   TEST_DEPENDS
     ITKTestKernel
   DESCRIPTION "${DOCUMENTATION}"

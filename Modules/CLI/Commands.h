@@ -1,5 +1,15 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The sub-commands of `recontrast`.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_CLI_Commands_h
 #define ReContrast_CLI_Commands_h
+
+#include "ReContrast/ModelConfig.h"
 
 #include <CLI/CLI.hpp>
 
@@ -35,7 +45,7 @@ private:
   CLI::App * m_Command;
   std::string m_Official;
   std::string m_Torchvision;
-  std::string m_Backbone = "wide_resnet50_2";
+  std::string m_Backbone = DefaultBackboneName(); ///< The engine's default.
   int m_ImageSize = 256;
   std::string m_Output;
 };
@@ -52,7 +62,7 @@ private:
   CLI::App * m_Command;
   std::string m_Data;
   std::string m_Output;
-  std::string m_Backbone = "wide_resnet50_2";
+  std::string m_Backbone = DefaultBackboneName(); ///< The engine's default.
   int m_ImageSize = 256;
   int m_Iterations = 2000;
   int m_BatchSize = 16;

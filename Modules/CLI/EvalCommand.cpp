@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  `recontrast eval`: metrics of a model on an MVTec-style test set.
+ *
+ *=========================================================================*/
 #include "Commands.h"
 
 #include "Inference.h"
@@ -211,6 +219,7 @@ EvalCommand::Run() const
   settings.slices.preset = preparation.preset;
   settings.slices.context = preparation.context;
   settings.slices.minimumForegroundFraction = 0.0; // every test image is scored
+  settings.seriesReader = DicomReader();
   const unsigned int size = static_cast<unsigned int>(predictor.ImageSize());
   const size_t planeSize = static_cast<size_t>(size) * size;
 

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  `recontrast import`: model files from official checkpoints or torchvision weights.
+ *
+ *=========================================================================*/
 #include "Commands.h"
 
 #include "ReContrast/Import.h"
@@ -18,8 +26,7 @@ ImportCommand::ImportCommand(CLI::App & app)
     m_Command->add_option("--official", m_Official, "A torch.save(model.state_dict()) file of the official code")
       ->check(CLI::ExistingFile);
   auto * torchvision =
-    m_Command
-      ->add_option("--torchvision", m_Torchvision, "torchvision ImageNet weights, e.g. wide_resnet50_2-95faca4d.pth")
+    m_Command->add_option("--torchvision", m_Torchvision, "torchvision ImageNet weights, e.g. resnet18-f37072fd.pth")
       ->check(CLI::ExistingFile);
   official->excludes(torchvision);
   m_Command->add_option("--backbone", m_Backbone, "Backbone of the checkpoint")

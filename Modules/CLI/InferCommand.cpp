@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  `recontrast infer`: anomaly maps, reports and pictures of scans.
+ *
+ *=========================================================================*/
 #include "Commands.h"
 
 #include "Inference.h"

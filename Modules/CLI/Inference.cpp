@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Scoring scans with one loaded model: what `recontrast infer` and the Slicer CLI module share.
+ *
+ *=========================================================================*/
 #include "Inference.h"
 
 #include "ReContrast/AtomicFile.h"
@@ -11,8 +19,9 @@
 #include "itkImageFileWriter.h"
 #include "itkRGBPixel.h"
 #include "itkReContrastAnomalyImageFilter.h"
+#include "itkReContrastImageSlices.h"
 #include "itkReContrastAnomalyRegionsImageFilter.h"
-#include "itkReContrastRegionTable.h"
+#include "RegionReport.h"
 #include "itkReContrastScanSampleSource.h"
 
 #include <spdlog/fmt/fmt.h>
@@ -20,10 +29,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <mutex>
 #include <numeric>
 #include <optional>
-#include <set>
 #include <type_traits>
 
 namespace recontrast::cli
@@ -57,13 +64,14 @@ WriteImageAtomically(const TImage * image, const std::string & path)
 // Reads the input; a DICOM folder (3-D) keeps what its DICOM results need in `series`.
 template <typename TImage>
 typename TImage::Pointer
-ReadImage(const std::string & path, const std::string & seriesUid, std::optional<dicom::Series> & series)
+ReadImage(const std::string & path, const dicom::SeriesFolderReader & dicomReader,
+          std::optional<dicom::Series> & series)
 {
   if constexpr (std::is_same_v<TImage, dicom::Series::VolumeType>)
   {
     if (fs::is_directory(path))
     {
-      series = ReadDicomScan(path, seriesUid);
+      series = dicomReader.Read(path);
       return series->volume;
     }
   }
@@ -73,46 +81,6 @@ ReadImage(const std::string & path, const std::string & seriesUid, std::optional
   return reader->GetOutput();
 }
 
-// A grey display plane of the scan for pictures: slice k along `axis` (2-D images: the image).
-template <typename TImage>
-std::vector<float>
-GreyPlane(const TImage * image, unsigned int axis, itk::SizeValueType k, int & width, int & height, double & sx,
-          double & sy)
-{
-  const auto size = image->GetLargestPossibleRegion().GetSize();
-  const unsigned int u = TImage::ImageDimension == 2 ? 0 : (axis == 0 ? 1 : 0);
-  const unsigned int v = TImage::ImageDimension == 2 ? 1 : (axis == 2 ? 1 : 2);
-  width = static_cast<int>(size[u]);
-  height = static_cast<int>(size[v]);
-  sx = image->GetSpacing()[u];
-  sy = image->GetSpacing()[v];
-  std::vector<float> plane(static_cast<size_t>(width) * static_cast<size_t>(height));
-  typename TImage::IndexType index;
-  index.Fill(0);
-  for (int y = 0; y < height; ++y)
-  {
-    for (int x = 0; x < width; ++x)
-    {
-      index[u] = x;
-      index[v] = y;
-      if constexpr (TImage::ImageDimension == 3)
-      {
-        index[axis] = static_cast<itk::IndexValueType>(k);
-      }
-      const auto pixel = image->GetPixel(index);
-      if constexpr (itk::ReContrastDetail::IsRGB<typename TImage::PixelType>::value)
-      {
-        plane[static_cast<size_t>(y) * width + x] = (pixel[0] + pixel[1] + pixel[2]) / 3.0f;
-      }
-      else
-      {
-        plane[static_cast<size_t>(y) * width + x] = static_cast<float>(pixel);
-      }
-    }
-  }
-  return plane;
-}
-
 struct ImageJob
 {
   const InferenceJob & job;
@@ -120,7 +88,7 @@ struct ImageJob
   const ScanPreparation & preparation;
   double threshold;
   ProgressReporter::Style progress;
-  const std::string & seriesUid;
+  const dicom::SeriesFolderReader & dicomReader;
 };
 
 // The Parametric Map and (with a threshold) the SEG of a DICOM input, in job.dicomOutput.
@@ -183,7 +151,7 @@ RunOnImage(const ImageJob & s)
   std::optional<dicom::Series> series;
   try
   {
-    image = ReadImage<TImage>(s.job.input, s.seriesUid, series);
+    image = ReadImage<TImage>(s.job.input, s.dicomReader, series);
   }
   catch (const itk::ExceptionObject & e)
   {
@@ -243,7 +211,7 @@ RunOnImage(const ImageJob & s)
     regionFilter->SetInput(map);
     regionFilter->SetThreshold(s.threshold);
     regionFilter->Update();
-    regions = nlohmann::json::parse(itk::ReContrastRegionTable::ToJSON(regionFilter->GetRegions()));
+    regions = RegionsJson(regionFilter->GetRegions());
     regionLabels = regionFilter->GetOutput();
   }
   report["regions"] = regions;
@@ -299,10 +267,13 @@ RunOnImage(const ImageJob & s)
     for (size_t i = 0; i < order.size(); ++i)
     {
       const unsigned int axis = filter->GetEffectiveSliceAxis();
-      scans.push_back(GreyPlane(
-        image.GetPointer(), axis, order[i], views[i].width, views[i].height, views[i].spacingX, views[i].spacingY));
-      maps.push_back(GreyPlane(
-        map.GetPointer(), axis, order[i], views[i].width, views[i].height, views[i].spacingX, views[i].spacingY));
+      itk::ReContrastImagePlane scan = itk::ReContrastExtractPlane(image.GetPointer(), axis, order[i]);
+      views[i].width = static_cast<int>(scan.width);
+      views[i].height = static_cast<int>(scan.height);
+      views[i].spacingX = scan.spacingX;
+      views[i].spacingY = scan.spacingY;
+      scans.push_back(std::move(scan.values));
+      maps.push_back(itk::ReContrastExtractPlane(map.GetPointer(), axis, order[i]).values);
       labels.push_back(fmt::format("slice {}  score {:.3f}", order[i], sliceScores[order[i]]));
     }
     for (size_t i = 0; i < views.size(); ++i)
@@ -323,80 +294,15 @@ RunOnImage(const ImageJob & s)
 }
 } // namespace
 
-dicom::Series
-ReadDicomScan(const std::string & folder, const std::string & seriesInstanceUid)
+std::shared_ptr<const dicom::SeriesFolderReader>
+DicomReader(const std::string & seriesInstanceUid)
 {
   dicom::SeriesReadOptions options;
   options.seriesInstanceUid = seriesInstanceUid;
-  dicom::Series series = dicom::ReadSeries(folder, options);
-  // Training reads a series more than once (its slice cache); say each thing once.
-  static std::mutex mutex;
-  static std::set<std::string> said;
-  const std::lock_guard<std::mutex> lock(mutex);
-  for (const std::string & note : series.notes)
-  {
-    if (said.insert(folder + note).second)
-    {
+  return std::make_shared<const dicom::SeriesFolderReader>(
+    options, [](const std::string & folder, const std::string & note) {
       std::fprintf(stderr, "recontrast: %s: %s\n", folder.c_str(), note.c_str());
-    }
-  }
-  return series;
-}
-
-std::function<itk::Image<float, 3>::Pointer(const std::string &)>
-DicomSeriesFolderReader()
-{
-  return [](const std::string & folder) -> itk::Image<float, 3>::Pointer {
-    try
-    {
-      return ReadDicomScan(folder).volume;
-    }
-    catch (const std::exception & e)
-    {
-      itkGenericExceptionMacro(<< e.what());
-    }
-  };
-}
-
-std::vector<std::pair<std::string, std::string>>
-RegionReturnParameters(const nlohmann::json & regions)
-{
-  double largest = 0.0;
-  for (const auto & region : regions)
-  {
-    largest = std::max(largest, region.value("volume_mm3", region.value("area_mm2", 0.0)));
-  }
-  return { { "regionCount", std::to_string(regions.size()) },
-           { "largestRegionVolume", fmt::format("{:.6g}", largest) } };
-}
-
-nlohmann::json
-RegionsOfMap(const std::string & mapPath, double threshold, const std::string & labelsPath)
-{
-  if (!(threshold >= 0.0))
-  {
-    throw Error(fmt::format("The threshold must be a number of at least 0 (got {}).", threshold));
-  }
-  using MapType = itk::Image<float, 3>;
-  using RegionFilterType = itk::ReContrastAnomalyRegionsImageFilter<MapType>;
-  auto reader = itk::ImageFileReader<MapType>::New();
-  reader->SetFileName(mapPath);
-  auto regionFilter = RegionFilterType::New();
-  regionFilter->SetInput(reader->GetOutput());
-  regionFilter->SetThreshold(threshold);
-  try
-  {
-    regionFilter->Update();
-  }
-  catch (const itk::ExceptionObject & e)
-  {
-    throw Error(fmt::format("Could not find the regions of the anomaly map '{}': {}", mapPath, e.GetDescription()));
-  }
-  if (!labelsPath.empty())
-  {
-    WriteImageAtomically(regionFilter->GetOutput(), labelsPath);
-  }
-  return nlohmann::json::parse(itk::ReContrastRegionTable::ToJSON(regionFilter->GetRegions()));
+    });
 }
 
 void
@@ -441,6 +347,7 @@ PreparationOf(const ModelDescription & model, const std::string & intensityOverr
 ScanInference::ScanInference(const Options & options)
   : m_Options(options)
   , m_Predictor(std::make_shared<Predictor>(options.model, options.predictor))
+  , m_DicomReader(DicomReader(options.series))
   , m_Preparation(PreparationOf(m_Predictor->Description(), options.intensity))
 {
   const ModelDescription & model = m_Predictor->Description();
@@ -484,7 +391,7 @@ ScanInference::Run(const InferenceJob & job) const
     components = io->GetNumberOfComponents();
   }
   // The model's own pre-processing (train chose "bytes" for colour pictures), as in training.
-  const ImageJob imageJob{ job, m_Predictor, m_Preparation, m_Threshold, m_Options.progress, m_Options.series };
+  const ImageJob imageJob{ job, m_Predictor, m_Preparation, m_Threshold, m_Options.progress, *m_DicomReader };
   if (dimension == 2 && (components == 3 || components == 4))
   {
     return RunOnImage<itk::Image<itk::RGBPixel<float>, 2>>(imageJob);

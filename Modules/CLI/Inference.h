@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Scoring scans with one loaded model: what `recontrast infer` and the Slicer CLI module share.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_CLI_Inference_h
 #define ReContrast_CLI_Inference_h
 
@@ -9,7 +17,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,24 +27,10 @@ namespace recontrast::cli
  * before any work starts (outputs are written at the end). */
 void RequireFolderOf(const std::string & path, const char * what);
 
-/** Reads a DICOM series folder with the project's DCMTK reader (the largest series, or the one
- * named by its Series Instance UID); its notes (files skipped, other series) go to stderr, each
- * once per process. Throws recontrast::Error. */
-dicom::Series ReadDicomScan(const std::string & folder, const std::string & seriesInstanceUid = "");
-
-/** ReadDicomScan as the ITK layer's reader of series folders in training data (throws
- * itk::ExceptionObject as that layer expects). */
-std::function<itk::Image<float, 3>::Pointer(const std::string &)> DicomSeriesFolderReader();
-
-/** The anomalous regions of an anomaly map already written (a volume file): the connected regions
- * above `threshold`, as the "regions" array of a report, with their label map written atomically to
- * `labelsPath` (when not empty). The same filters as a full run, without the model: for a viewer
- * that moves the threshold after the map was made. Throws recontrast::Error. */
-nlohmann::json RegionsOfMap(const std::string & mapPath, double threshold, const std::string & labelsPath);
-
-/** The Slicer CLI modules' output scalars of a report's "regions" array: regionCount and
- * largestRegionVolume (mm^3, or mm^2 for 2-D images; 0 when there is no region). */
-std::vector<std::pair<std::string, std::string>> RegionReturnParameters(const nlohmann::json & regions);
+/** The command's one DICOM series reader (the largest series of a folder, or the one named by its
+ * Series Instance UID), for training, evaluation and inference alike; its notes (files skipped,
+ * other series) go to stderr, each once. */
+std::shared_ptr<const dicom::SeriesFolderReader> DicomReader(const std::string & seriesInstanceUid = "");
 
 /** How a model wants its scans prepared, from the properties its training stored in the file. */
 struct ScanPreparation
@@ -92,6 +85,7 @@ public:
 private:
   Options m_Options;
   std::shared_ptr<Predictor> m_Predictor;
+  std::shared_ptr<const dicom::SeriesFolderReader> m_DicomReader;
   ScanPreparation m_Preparation;
   double m_Threshold = -1.0;
 };

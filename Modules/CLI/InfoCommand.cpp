@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  `recontrast info`: what a model file says about itself.
+ *
+ *=========================================================================*/
 #include "Commands.h"
 
 #include "ReContrast/ModelDescription.h"

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Progress on the console (a bar) or for Slicer (filter-progress tags).
+ *
+ *=========================================================================*/
 #ifndef ReContrast_CLI_ProgressReporter_h
 #define ReContrast_CLI_ProgressReporter_h
 

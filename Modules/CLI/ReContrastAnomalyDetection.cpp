@@ -1,10 +1,18 @@
-// The Slicer CLI module ReContrastAnomalyDetection: the anomaly map of one scan, with the
-// SlicerExecutionModel interface (--xml, positional images, --returnparameterfile, progress tags).
-// The work is `recontrast infer`'s (ScanInference); only the interface differs.
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The Slicer CLI module ReContrastAnomalyDetection: the anomaly map of one scan, with the
+ *  SlicerExecutionModel interface (--xml, positional images, --returnparameterfile, progress tags).
+ *  The work is `recontrast infer`'s (ScanInference); only the interface differs.
+ *
+ *=========================================================================*/
 #include "Inference.h"
+#include "RegionReport.h"
 #include "ReContrast/AtomicFile.h"
 #include "ReContrast/Error.h"
-#include "ReContrastAnomalyDetectionXML.h"
+#include "ReContrast/Predictor.h"
 #include "SlicerCliModule.h"
 
 #include <nlohmann/json.hpp>
@@ -15,6 +23,7 @@
 namespace
 {
 
+/** The module's parameters; their defaults are the description's (Describe). */
 struct Arguments
 {
   std::string inputVolume;
@@ -22,29 +31,100 @@ struct Arguments
   std::string model;
   std::string regionLabels;
   std::string report;
-  double threshold = -1.0;
-  std::string device = "cpu";
-  std::string precision = "fp32";
-  int threads = 0;
-  int batchSize = 4;
+  double threshold{};
+  std::string device;
+  std::string precision;
+  int threads{};
+  int batchSize{};
   std::string intensity;
 };
 
-void
-AddOptions(CLI::App & app, Arguments & a)
+recontrast::cli::SlicerCliDescription
+Describe(Arguments & a)
 {
-  app.add_option("inputVolume", a.inputVolume, "Input scan")->check(CLI::ExistingPath);
-  app.add_option("outputVolume", a.outputVolume, "Anomaly map to write");
-  app.add_option("--model", a.model, "Model file")->check(CLI::ExistingFile);
-  app.add_option("--labels", a.regionLabels, "Label map of the anomalous regions");
-  app.add_option("--report", a.report, "JSON report");
-  app.add_option("--threshold", a.threshold, "Threshold (negative: the model's recommended one)");
-  app.add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({ "cpu", "cuda" }));
-  app.add_option("--precision", a.precision, "fp32, bf16, fp16 or exact")
-    ->check(CLI::IsMember(recontrast::PrecisionNames()));
-  app.add_option("--threads", a.threads, "CPU threads (0: every core)")->check(CLI::NonNegativeNumber);
-  app.add_option("--batchSize", a.batchSize, "Slices per batch")->check(CLI::PositiveNumber);
-  app.add_option("--intensity", a.intensity, "Intensity preset override");
+  auto d = recontrast::cli::ProjectModuleDescription(
+    "Quantification.ReContrast",
+    "ReContrast Anomaly Detection",
+    "Computes an anomaly map of a scan with a ReContrast model trained on normal scans only. The map has the scan's "
+    "exact geometry: high values mark tissue the model does not recognise as normal. Optionally labels the regions "
+    "above a threshold and reports a volume score.");
+
+  auto & io = d.AddGroup("Input and output", "The scan, the model and the maps to write.");
+  io.AddImage("inputVolume", a.inputVolume)
+    .Index(0)
+    .Label("Input scan")
+    .Description("The scan to examine (a volume or a 2-D image).");
+  io.AddFile("model", a.model)
+    .LongFlag("model")
+    .FileExtensions(".rcm")
+    .Label("Model file")
+    .Description("A ReContrast model file made by 'recontrast train' or 'recontrast import'.");
+  io.AddImage("outputVolume", a.outputVolume)
+    .Index(1)
+    .Output()
+    .ImageType("scalar")
+    .Reference("inputVolume")
+    .Label("Anomaly map")
+    .Description("The anomaly map, with the input's geometry.");
+  io.AddImage("regionLabels", a.regionLabels)
+    .LongFlag("labels")
+    .Output()
+    .ImageType("label")
+    .Reference("inputVolume")
+    .Label("Anomalous regions")
+    .Description("Label map of the connected regions above the threshold (optional).");
+
+  auto & detection = d.AddGroup("Detection", "Where to cut normal from anomalous, and where to compute.");
+  detection.AddFloat("threshold", a.threshold, -1.0)
+    .LongFlag("threshold")
+    .Label("Threshold")
+    .Description("Map value above which voxels are anomalous. Negative: the model's recommended threshold, when the "
+                 "model is calibrated.");
+  recontrast::cli::AddDeviceParameter(detection, a.device, "Where the model runs: the CPU or an NVIDIA GPU.");
+  detection
+    .AddStringEnumeration(
+      "precision", a.precision, recontrast::PrecisionNames(), recontrast::ToString(recontrast::Precision::Fp32))
+    .LongFlag("precision")
+    .Label("Precision")
+    .Description("fp32: the optimised computation (same maps as exact to about 1e-6, faster); bf16: about twice as "
+                 "fast on CPUs with bfloat16 instructions (and on recent GPUs), maps within about 0.01; fp16: half "
+                 "precision on a GPU; exact: the paper-faithful reference computation. bf16 and fp16 fall back to "
+                 "fp32 where they do not run natively, with a warning.");
+  recontrast::cli::AddThreadsParameter(detection, a.threads);
+
+  auto & advanced = d.AddGroup("Advanced", "Settings that normally come from the model.", true);
+  advanced.AddInteger("batchSize", a.batchSize, 4)
+    .LongFlag("batchSize")
+    .Label("Slices per batch")
+    .Range(1, 64, 1)
+    .Description("Slices scored together; more is faster and uses more memory.");
+  advanced.AddString("intensity", a.intensity, "")
+    .LongFlag("intensity")
+    .Label("Intensity preset")
+    .Description("Overrides the model's intensity preset (mr, ct-brain, window:lower:upper, bytes, ...). Empty: the "
+                 "model's.");
+  advanced.AddFile("report", a.report)
+    .LongFlag("report")
+    .Output()
+    .FileExtensions(".json")
+    .Label("Report")
+    .Description("JSON report: scores, per-slice scores, regions and settings (optional).");
+
+  auto & results = d.AddGroup("Results", "What the run found.");
+  results.AddFloatResult("volumeScore")
+    .Label("Score")
+    .Description("The scan's score: the largest value of its anomaly map.");
+  results.AddFloatResult("calibratedScore")
+    .Label("Calibrated score")
+    .Description("The score in standard deviations above the normal scores the model was calibrated on (0 when the "
+                 "model is not calibrated).");
+  results.AddIntegerResult("regionCount")
+    .Label("Anomalous regions")
+    .Description("How many connected regions lie above the threshold.");
+  results.AddFloatResult("largestRegionVolume")
+    .Label("Largest region (mm³)")
+    .Description("Volume of the largest anomalous region, in cubic millimetres (square millimetres for 2-D images).");
+  return d;
 }
 
 std::vector<std::pair<std::string, std::string>>
@@ -102,9 +182,7 @@ main(int argc, char ** argv)
   Arguments a;
   recontrast::cli::SlicerCliModule module;
   module.name = "ReContrastAnomalyDetection";
-  module.description = "ReContrast Anomaly Detection (Slicer CLI module): the anomaly map of a scan.";
-  module.xml = recontrast::cli::ModuleDescriptionXML;
-  module.addOptions = [&](CLI::App & app) { AddOptions(app, a); };
+  module.description = Describe(a);
   module.run = [&] { return Run(a); };
   return recontrast::cli::RunSlicerCliModule(module, argc, argv);
 }

@@ -1,11 +1,17 @@
-// The Slicer CLI module ReContrastModelInfo: what a model file says about itself and what this
-// computer offers to run it, as return parameters. The Slicer module's panel describes the chosen
-// model with it, so that LibTorch is never loaded into Slicer's own process.
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The Slicer CLI module ReContrastModelInfo: what a model file says about itself and what this
+ *  computer offers to run it, as return parameters. The Slicer module's panel describes the chosen
+ *  model with it, so that LibTorch is never loaded into Slicer's own process.
+ *
+ *=========================================================================*/
 #include "ReContrast/Error.h"
 #include "ReContrast/ModelDescription.h"
 #include "ReContrast/Predictor.h"
 #include "ReContrast/Version.h"
-#include "ReContrastModelInfoXML.h"
 #include "SlicerCliModule.h"
 
 #include <spdlog/fmt/fmt.h>
@@ -55,6 +61,47 @@ Summary(const recontrast::ModelDescription & d)
   return text;
 }
 
+/** The module's one parameter, the model file, and what it reports. */
+recontrast::cli::SlicerCliDescription
+Describe(std::string & model)
+{
+  auto d = recontrast::cli::ProjectModuleDescription(
+    "Developer Tools.ReContrast",
+    "ReContrast Model Info",
+    "Describes a ReContrast model file (backbone, training data, calibration) and what this computer offers to run "
+    "it (GPU, bfloat16). The Anomaly Detection module uses it to describe the chosen model; the model is read, never "
+    "run.");
+
+  d.AddGroup("Model", "The model file to describe.")
+    .AddFile("model", model)
+    .Index(0)
+    .FileExtensions(".rcm")
+    .Label("Model file")
+    .Description("A ReContrast model file made by training or import.");
+
+  auto & results = d.AddGroup("Description", "What the model file says about itself, and what this computer can do.");
+  results.AddStringResult("summary").Label("Summary").Description(
+    "One line: backbone, input size, training data, calibration.");
+  results.AddStringResult("backbone").Label("Backbone").Description("The encoder network.");
+  results.AddIntegerResult("imageSize").Label("Image size").Description("The model's input size in pixels.");
+  results.AddBooleanResult("calibrated")
+    .Label("Calibrated")
+    .Description("Whether the model holds a calibration of normal scores (and so recommends a threshold).");
+  results.AddFloatResult("recommendedThreshold")
+    .Label("Recommended threshold")
+    .Description("The threshold the calibration recommends (0 when the model is not calibrated).");
+  results.AddFloatResult("normalScoreMean")
+    .Label("Normal score")
+    .Description("The mean score of the normal calibration scans (0 when the model is not calibrated).");
+  results.AddBooleanResult("cudaAvailable")
+    .Label("GPU available")
+    .Description("Whether an NVIDIA GPU can run the model on this computer.");
+  results.AddBooleanResult("bf16Available")
+    .Label("bfloat16 on the CPU")
+    .Description("Whether this CPU runs the bf16 precision natively (AVX-512 BF16 or AMX).");
+  return d;
+}
+
 std::vector<std::pair<std::string, std::string>>
 Run(const std::string & model)
 {
@@ -86,9 +133,7 @@ main(int argc, char ** argv)
   std::string model;
   recontrast::cli::SlicerCliModule module;
   module.name = "ReContrastModelInfo";
-  module.description = "ReContrast Model Info (Slicer CLI module): describes a model file.";
-  module.xml = recontrast::cli::ModuleDescriptionXML;
-  module.addOptions = [&](CLI::App & app) { app.add_option("model", model, "Model file")->check(CLI::ExistingFile); };
+  module.description = Describe(model);
   module.run = [&] { return Run(model); };
   return recontrast::cli::RunSlicerCliModule(module, argc, argv);
 }

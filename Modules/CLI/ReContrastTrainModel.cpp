@@ -1,10 +1,16 @@
-// The Slicer CLI module ReContrastTrainModel: trains a model on a folder of normal scans, with the
-// SlicerExecutionModel interface. The work is `recontrast train`'s (RunTraining); Slicer's Cancel
-// ends the process, and the model file is only ever renamed into place when training finished.
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The Slicer CLI module ReContrastTrainModel: trains a model on a folder of normal scans, with the
+ *  SlicerExecutionModel interface. The work is `recontrast train`'s (RunTraining); Slicer's Cancel
+ *  ends the process, and the model file is only ever renamed into place when training finished.
+ *
+ *=========================================================================*/
 #include "Inference.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/ModelConfig.h"
-#include "ReContrastTrainModelXML.h"
 #include "SlicerCliModule.h"
 #include "Training.h"
 
@@ -23,24 +29,93 @@ OnTerminate(int)
   g_Terminated = 1;
 }
 
-void
-AddOptions(CLI::App & app, recontrast::cli::TrainingRequest & r)
+/** The module's parameters bound to the training request; the defaults are the description's. */
+recontrast::cli::SlicerCliDescription
+Describe(recontrast::cli::TrainingRequest & r)
 {
-  app.add_option("--data", r.data, "Folder of normal scans")->check(CLI::ExistingPath);
-  app.add_option("--outputModel", r.output, "Model file to write");
-  app.add_option("--backbone", r.backbone, "Encoder backbone")->check(CLI::IsMember(recontrast::BackboneNames()));
-  app.add_option("--imageSize", r.imageSize, "Model input size (a multiple of 32)")->check(CLI::PositiveNumber);
-  app.add_option("--iterations", r.iterations, "Training iterations")->check(CLI::PositiveNumber);
-  app.add_option("--encoderWeights", r.encoderWeights, "torchvision ImageNet weights (.pth)")->check(CLI::ExistingFile);
-  app.add_option("--device", r.device, "cpu or cuda")->check(CLI::IsMember({ "cpu", "cuda" }));
-  app.add_option("--threads", r.threads, "CPU threads (0: every core)")->check(CLI::NonNegativeNumber);
-  app.add_option("--batchSize", r.batchSize, "Slices per training step")->check(CLI::PositiveNumber);
-  app.add_option("--intensity", r.intensity, "Intensity preset (empty: chosen from the data)");
-  // Slicer passes booleans as a bare flag.
-  app.add_flag("--context", r.context, "2.5-D: neighbouring slices as the colour channels");
-  app.add_option("--calibrationFraction", r.calibrationFraction, "Share of slices held out for calibration")
-    ->check(CLI::Range(0.0, 0.5));
-  app.add_option("--seed", r.seed, "Random seed");
+  auto d = recontrast::cli::ProjectModuleDescription(
+    "Quantification.ReContrast",
+    "ReContrast Train Model",
+    "Trains a ReContrast anomaly-detection model on a folder of normal scans (no annotations). The model file it "
+    "writes is what ReContrast Anomaly Detection needs; it records how it was trained and, with a calibration share "
+    "above 0, the threshold it recommends.");
+
+  auto & io = d.AddGroup("Data and model", "The normal scans to learn from and the model file to write.");
+  io.AddDirectory("trainingData", r.data)
+    .LongFlag("data")
+    .Label("Normal scans")
+    .Description("A folder of normal scans (NIfTI, NRRD, MetaImage, DICOM series folders) or pictures, or an "
+                 "MVTec-style folder with train/good/.");
+  io.AddFile("outputModel", r.output)
+    .LongFlag("outputModel")
+    .Output()
+    .FileExtensions(".rcm")
+    .Label("Model file")
+    .Description("The model file to write (with its training report and loss curve next to it).");
+
+  auto & training = d.AddGroup("Training", "The network and how long it learns.");
+  // The choices and the default are the engine's, so a new backbone needs no change here.
+  training.AddStringEnumeration("backbone", r.backbone, recontrast::BackboneNames(), recontrast::DefaultBackboneName())
+    .LongFlag("backbone")
+    .Label("Backbone")
+    .Description("The encoder network: the default is the paper's (the most accurate, and the slowest); resnet18 "
+                 "trains and runs several times faster.");
+  training.AddInteger("imageSize", r.imageSize, 256)
+    .LongFlag("imageSize")
+    .Label("Image size")
+    .Range(32, 1024, 32)
+    .Description("Slices are resized to this many pixels (a multiple of 32) before the network sees them.");
+  training.AddInteger("iterations", r.iterations, 2000)
+    .LongFlag("iterations")
+    .Label("Iterations")
+    .Range(1, 100000, 100)
+    .Description("Training steps; the paper uses 2000 to 3000.");
+  training.AddFile("encoderWeights", r.encoderWeights)
+    .LongFlag("encoderWeights")
+    .FileExtensions(".pth")
+    .Label("ImageNet weights")
+    .Description("torchvision ImageNet weights of the backbone (the .pth file torchvision downloads for it, e.g. "
+                 "resnet18-f37072fd.pth), as the paper starts from; empty: random initialisation (a much weaker "
+                 "detector).");
+  recontrast::cli::AddDeviceParameter(training, r.device, "Where the training runs: the CPU or an NVIDIA GPU.");
+  recontrast::cli::AddThreadsParameter(training, r.threads);
+
+  auto & advanced = d.AddGroup("Advanced", "Settings with good defaults.", true);
+  advanced.AddInteger("batchSize", r.batchSize, 16)
+    .LongFlag("batchSize")
+    .Label("Batch size")
+    .Range(1, 256, 1)
+    .Description("Slices per training step.");
+  advanced.AddString("intensity", r.intensity, "")
+    .LongFlag("intensity")
+    .Label("Intensity preset")
+    .Description("mr, ct-brain, ct-lung, window:lower:upper, bytes, ...; empty: bytes for colour pictures, mr "
+                 "otherwise.");
+  advanced.AddBoolean("context", r.context)
+    .LongFlag("context")
+    .Label("2.5-D context")
+    .Description("Give the network the neighbouring slices as colour channels instead of one grey slice three "
+                 "times.");
+  advanced.AddDouble("calibrationFraction", r.calibrationFraction, 0.1)
+    .LongFlag("calibrationFraction")
+    .Label("Calibration share")
+    .Range(0, 0.5, 0.05)
+    .Description("Share of the normal slices held out to calibrate scores and recommend a threshold (0: train on "
+                 "all, as the paper).");
+  advanced.AddInteger("seed", r.seed, 111)
+    .LongFlag("seed")
+    .Label("Random seed")
+    .Description("Seed of the initialisation and the data order.");
+
+  auto & results = d.AddGroup("Results", "What the training produced.");
+  results.AddFloatResult("finalLoss").Label("Final loss").Description("The training loss at the last iteration.");
+  results.AddIntegerResult("trainingSamples")
+    .Label("Training slices")
+    .Description("How many normal slices the model learnt from.");
+  results.AddFloatResult("recommendedThreshold")
+    .Label("Recommended threshold")
+    .Description("The threshold the calibration recommends (0 when the model is not calibrated).");
+  return d;
 }
 
 std::vector<std::pair<std::string, std::string>>
@@ -70,9 +145,7 @@ main(int argc, char ** argv)
   recontrast::cli::TrainingRequest request;
   recontrast::cli::SlicerCliModule module;
   module.name = "ReContrastTrainModel";
-  module.description = "ReContrast Train Model (Slicer CLI module): a model from normal scans.";
-  module.xml = recontrast::cli::ModuleDescriptionXML;
-  module.addOptions = [&](CLI::App & app) { AddOptions(app, request); };
+  module.description = Describe(request);
   module.run = [&] { return Run(request); };
   return recontrast::cli::RunSlicerCliModule(module, argc, argv);
 }

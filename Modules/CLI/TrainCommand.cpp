@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  `recontrast train`: a model from a folder of normal scans.
+ *
+ *=========================================================================*/
 #include "Commands.h"
 
 #include "ReContrast/ModelConfig.h"

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Training from a folder of scans: what `recontrast train` and the Slicer CLI module share.
+ *
+ *=========================================================================*/
 #include "Training.h"
 
 #include "Inference.h"
@@ -109,7 +117,7 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
   }
   settings.slices.context = r.context;
   settings.slices.minimumForegroundFraction = r.minimumForeground;
-  settings.seriesFolderReader = DicomSeriesFolderReader();
+  settings.seriesReader = DicomReader();
 
   std::fprintf(stderr, "recontrast: indexing the training data in %s\n", r.data.c_str());
   std::unique_ptr<itk::ReContrastScanSampleSource> source;

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Training from a folder of scans: what `recontrast train` and the Slicer CLI module share.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_CLI_Training_h
 #define ReContrast_CLI_Training_h
 

@@ -1,4 +1,11 @@
-// The `recontrast` command: one executable, one subcommand per job.
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The `recontrast` command: one executable, one subcommand per job.
+ *
+ *=========================================================================*/
 #include "Commands.h"
 
 #include "ReContrast/Error.h"

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  What the benchmarks share: timing and printing ratios against a reference.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_BenchmarkSupport_h
 #define ReContrast_BenchmarkSupport_h
 

@@ -1,6 +1,13 @@
-// Times the engine's public API on one model file: inference (Predictor, batch 1) or one
-// training step (Trainer). Prints one JSON line; Testing/Benchmarks/engine_benchmark.py runs it
-// next to the PyTorch reference and prints the ratios.
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Times the engine's public API on one model file: inference (Predictor, batch 1) or one
+ *  training step (Trainer). Prints one JSON line; Testing/Benchmarks/engine_benchmark.py runs it
+ *  next to the PyTorch reference and prints the ratios.
+ *
+ *=========================================================================*/
 #include "BenchmarkSupport.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/ModelDescription.h"

@@ -1,10 +1,17 @@
-// Times a whole volume through the ITK layer against the engine's pure model time for the same
-// slices, and reports peak memory. One measurement per process (peak RSS is per process); prints
-// one JSON line. Testing/Benchmarks/streaming_benchmark.py runs it for several volume sizes.
-//
-//   --mode model     Predictor::Predict on `slices` prepared 256 x 256 inputs, in batches;
-//   --mode pipeline  read a NIfTI volume of `slices` axial slices, ReContrastAnomalyImageFilter
-//                    (masking, intensity preset, resampling, model, inverse resampling), write the map.
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Times a whole volume through the ITK layer against the engine's pure model time for the same
+ *  slices, and reports peak memory. One measurement per process (peak RSS is per process); prints
+ *  one JSON line. Testing/Benchmarks/streaming_benchmark.py runs it for several volume sizes.
+ *
+ *  --mode model     Predictor::Predict on `slices` prepared 256 x 256 inputs, in batches;
+ *  --mode pipeline  read a NIfTI volume of `slices` axial slices, ReContrastAnomalyImageFilter
+ *  (masking, intensity preset, resampling, model, inverse resampling), write the map.
+ *
+ *=========================================================================*/
 #include "BenchmarkSupport.h"
 #include "ReContrast/Predictor.h"
 #include "itkImage.h"

@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 """Models the benchmarks time: torchvision's architecture with random weights (seed 0; no ImageNet
 weights can be fetched offline), imported into a model file with `recontrast import --torchvision`."""
 import os

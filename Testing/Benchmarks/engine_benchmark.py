@@ -1,9 +1,10 @@
 #!/usr/bin/python3
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 """Engine benchmark: the C++ engine against eager PyTorch, same model, same weights, same run.
 
 Usage (from the repository root, after building):
     /usr/bin/python3 Testing/Benchmarks/engine_benchmark.py --build build            # full: WRN50-2 at 256
-    /usr/bin/python3 Testing/Benchmarks/engine_benchmark.py --build build --quick    # < 1 minute check
+    /usr/bin/python3 Testing/Benchmarks/engine_benchmark.py --build build --quick    # resnet18 at 128, a quick check
 
 It builds the reference model (Testing/Python/recontrast_reference.py, random weights, seed 0),
 saves its state_dict like the official code, imports it with `recontrast import --official`, then
@@ -36,7 +37,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "Python"))
 
-# GFLOP per image of the forward as the official code runs it (recontrast-params.md, 256 px),
+# GFLOP per image of the forward as the official code runs it (Documentation/Benchmarks.md, 256 px),
 # scaled by area for other sizes; only meaningful for wide_resnet50_2.
 WRN50_FORWARD_GFLOP_256 = 128.3
 

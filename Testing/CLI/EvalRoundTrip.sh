@@ -1,18 +1,16 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # End-to-end `recontrast eval`: trains a tiny model, then evaluates it on an MVTec-style folder that
-# the test builds itself from ITK's example brain slices (synthetic lesions with masks) and, when
-# ../shared/data is present, on one built from the magnetic tile defect dataset.
+# the test builds itself from ITK's example brain slices (synthetic lesions with masks) and, when the
+# optional data folder (the third argument) holds it, on one built from the magnetic tile defect dataset.
 # Usage: EvalRoundTrip.sh <bin-dir> <work-dir> <shared-data-dir>
 set -eu
 bin="$1"; work="$2"; shared=$(cd "$3" 2>/dev/null && pwd || echo "$3")
 py=/usr/bin/python3
 pictures=/usr/share/doc/insighttoolkit5-examples/examples/Data
-if [ ! -f "$pictures/BrainProtonDensitySlice.png" ]; then
-  echo "SKIP: the ITK example pictures (Debian package insighttoolkit5-examples) are not installed"
-  exit 0
-fi
-rm -rf "$work"; mkdir -p "$work"
-fail() { echo "FAILED: $*"; exit 1; }
+. "$(dirname "$0")/TestSupport.sh"
+skip_unless_file "$pictures/BrainProtonDensitySlice.png" \
+  "the ITK example pictures (Debian package insighttoolkit5-examples) are not installed"
 
 # Reads a report and checks the keys and ranges of eval's report; prints the metrics.
 check_report() {

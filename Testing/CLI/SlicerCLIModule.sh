@@ -1,19 +1,19 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # The Slicer CLI modules as Slicer runs them: --xml must be valid XML describing the expected
 # parameters, and runs with Slicer's arguments must write their outputs, the return-parameter file
-# and the progress tags: ReContrastTrainModel trains the model that ReContrastModelInfo describes,
-# ReContrastAnomalyDetection scores a scan with it and ReContrastAnomalousRegions re-thresholds the map.
+# and the progress tags: ReContrastTrainModel trains the model that ReContrastModelInfo describes and
+# ReContrastAnomalyDetection scores a scan with it.
 # Usage: SlicerCLIModule.sh <cli-modules-dir> <recontrast-bin-dir> <work-dir>
 set -eu
 modules="$1"; bin="$2"; work="$3"
 module="$modules/ReContrastAnomalyDetection"
 brain=/usr/share/mricron/templates/ch2bet.nii.gz
-rm -rf "$work"; mkdir -p "$work"
-fail() { echo "FAILED: $*"; exit 1; }
+. "$(dirname "$0")/TestSupport.sh"
 
 # Every module: well-formed XML with a title, a category and, for every parameter, a label and a
 # description (Slicer's GUI shows them).
-for name in ReContrastAnomalyDetection ReContrastTrainModel ReContrastModelInfo ReContrastAnomalousRegions; do
+for name in ReContrastAnomalyDetection ReContrastTrainModel ReContrastModelInfo; do
   "$modules/$name" --xml > "$work/$name.xml" || fail "$name --xml"
   xmllint --noout "$work/$name.xml" || fail "the XML of $name is not well-formed"
   [ -n "$(xmllint --xpath 'string(/executable/title)' "$work/$name.xml")" ] || fail "$name title"
@@ -35,6 +35,23 @@ xpath() { xmllint --xpath "$1" "$work/module.xml"; }
 [ "$(xpath 'string(//float[name="volumeScore"]/channel)')" = "output" ] || fail "volume score output"
 # Every parameter has a label and a description, as Slicer's GUI needs.
 [ "$(xpath 'count(//parameters/*[name and (not(label) or not(description))])')" = 0 ] || fail "labels and help"
+[ "$(xpath 'string(//image[name="regionLabels"]/longflag)')" = "labels" ] || fail "labels parameter"
+[ "$(xpath 'string(//float[name="threshold"]/default)')" = "-1" ] || fail "threshold default"
+[ "$(xpath 'string(//integer[name="threads"]/constraints/maximum)')" = 256 ] || fail "threads constraints"
+# The declaration's checks are the options' too: a value outside the constraints or the choices is refused.
+"$module" --threads 300 --xml > /dev/null 2>&1 && fail "--threads outside its constraints was accepted"
+"$module" --device tpu --xml > /dev/null 2>&1 && fail "--device outside its elements was accepted"
+# The backbones and their default are the engine's: the default is one of the elements.
+train="$work/ReContrastTrainModel.xml"
+[ "$(xmllint --xpath 'count(//string-enumeration[name="backbone"]/element)' "$train")" -ge 2 ] || fail "backbones"
+[ "$(xmllint --xpath 'count(//string-enumeration[name="backbone"]/element[. = ../default])' "$train")" = 1 ] ||
+  fail "the backbone default is not one of the backbones"
+[ "$(xmllint --xpath 'string(//boolean[name="context"]/default)' "$train")" = "false" ] || fail "context default"
+[ "$(xmllint --xpath 'string(//double[name="calibrationFraction"]/default)' "$train")" = "0.1" ] ||
+  fail "calibrationFraction default"
+[ "$(xmllint --xpath 'string(//directory[name="trainingData"]/longflag)' "$train")" = "data" ] || fail "data parameter"
+[ "$(xmllint --xpath 'string(//string[name="summary"]/channel)' "$work/ReContrastModelInfo.xml")" = "output" ] ||
+  fail "model info summary output"
 
 if [ ! -f "$brain" ]; then
   echo "note: $brain (mricron-data) is absent; the run with Slicer's arguments was skipped"
@@ -78,21 +95,6 @@ grep -q "<filter-progress>1.0000</filter-progress>" "$work/stdout.txt" || fail "
 grep -q "<filter-end>" "$work/stdout.txt" || fail "filter-end"
 grep -Eq '^volumeScore = [0-9.eE+-]+$' "$work/return.params" || { cat "$work/return.params"; fail "volumeScore"; }
 grep -Eq '^regionCount = [0-9]+$' "$work/return.params" || fail "regionCount"
-
-# Another threshold on the map just made, without the model.
-"$modules/ReContrastAnomalousRegions" --threshold 0.2 --report "$work/regions.json" \
-  --returnparameterfile "$work/regions.params" "$work/output.nrrd" "$work/regions.nrrd" > /dev/null ||
-  fail "regions"
-[ -s "$work/regions.nrrd" ] || fail "region labels"
-grep -Eq '^regionCount = [0-9]+$' "$work/regions.params" || fail "regions regionCount"
-count=$(sed -n 's/^regionCount = //p' "$work/regions.params")
-[ "$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["regions"]))' "$work/regions.json")" = "$count" ] ||
-  fail "the region table and the count differ"
-if "$modules/ReContrastAnomalousRegions" --threshold -1 "$work/output.nrrd" "$work/bad-regions.nrrd" 2> "$work/err.txt"; then
-  fail "a negative threshold was accepted"
-fi
-[ "$(wc -l < "$work/err.txt")" -eq 1 ] || { cat "$work/err.txt"; fail "one sentence for a negative threshold"; }
-[ ! -e "$work/bad-regions.nrrd" ] || fail "labels written for a negative threshold"
 
 # Bad input: one sentence, non-zero exit, no output.
 if "$module" --model "$work/train.log" "$work/input.nrrd" "$work/bad.nrrd" 2> "$work/err.txt"; then

@@ -1,4 +1,5 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # End-to-end through the real executables: train a tiny model on a real brain volume, infer on the
 # same brain with a synthetic lesion and on a 2-D picture, and check the outputs and the error paths.
 # Usage: TrainInferRoundTrip.sh <bin-dir> <work-dir>
@@ -6,12 +7,8 @@ set -eu
 bin="$1"; work="$2"
 brain=/usr/share/mricron/templates/ch2bet.nii.gz
 picture=/usr/share/doc/insighttoolkit5-examples/examples/Data/BrainProtonDensitySlice.png
-if [ ! -f "$brain" ]; then
-  echo "SKIP: $brain (Debian package mricron-data) is not installed"
-  exit 0
-fi
-rm -rf "$work"; mkdir -p "$work"
-fail() { echo "FAILED: $*"; exit 1; }
+. "$(dirname "$0")/TestSupport.sh"
+skip_unless_file "$brain" "$brain (Debian package mricron-data) is not installed"
 
 "$bin/recontrast" train --data "$brain" --out "$work/model.rcm" --backbone resnet18 --image-size 32 \
   --iterations 3 --batch-size 4 --calibration-fraction 0.1 > "$work/train.log" 2>&1 || { cat "$work/train.log"; fail "train"; }

@@ -1,4 +1,5 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # A real scan end to end through the executables: a small model trained on Debian's Colin27 brain
 # (mricron-data) with a slab of axial slices held out, then a synthetic dark lesion (radius 15 mm) put
 # into that slab. Against the same scan without the lesion, scored by the same model, the lesion scan
@@ -6,23 +7,19 @@
 # the brain, and a region above the lesion-free scan's maximum must lie at the lesion
 # (check_lesion_detection.py). The encoder
 # starts from random weights (no ImageNet weights on this machine): the lesion is large and
-# conspicuous, as such a model needs. About 4 minutes on two cores.
+# conspicuous, as such a model needs. The slowest test (Documentation/Benchmarks.md, durations).
 # Usage: VolumeLesionDetection.sh <recontrast-bin-dir> <work-dir>
 set -eu
 bin="$1"; work="$2"
 here=$(cd "$(dirname "$0")" && pwd)
 brain=/usr/share/mricron/templates/ch2bet.nii.gz
 python=/usr/bin/python3
-if [ ! -f "$brain" ]; then
-  echo "SKIP: $brain (mricron-data) is absent"
-  exit 0
-fi
 if ! "$python" -c "import numpy" 2>/dev/null; then
   echo "SKIP: $python has no numpy"
   exit 0
 fi
-rm -rf "$work"; mkdir -p "$work"
-fail() { echo "FAILED: $*"; exit 1; }
+. "$(dirname "$0")/TestSupport.sh"
+skip_unless_file "$brain" "$brain (mricron-data) is absent"
 
 # Training data: the brain without axial slices 70-110.
 "$python" "$here/crop_slabs.py" "$brain" "$work/normal" 70 111 || fail "crop"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 """Checks VolumeLesionDetection.sh's outputs: the lesion scan scores far above the same scan without
 the lesion, the map's peak and the most anomalous region lie at the lesion, and that region's size is
 of the lesion's order. Prints the measured values.

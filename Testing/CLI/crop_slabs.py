@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 """Writes a NIfTI-1 volume without a slab of axial slices, as two NRRD volumes with the scan's
 geometry (LPS, as ITK reads the NIfTI): the training data of VolumeLesionDetection.sh, so that the
 lesion is placed in slices the model never saw.

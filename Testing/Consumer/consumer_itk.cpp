@@ -1,5 +1,12 @@
-// A plain ITK pipeline with the installed ReContrast ITK layer: a tiny model is trained on a
-// synthetic normal volume, then the anomaly filter maps a second volume with its geometry.
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  A plain ITK pipeline with the installed ReContrast ITK layer: a tiny model is trained on a
+ *  synthetic normal volume, then the anomaly filter maps a second volume with its geometry.
+ *
+ *=========================================================================*/
 #include "itkImage.h"
 #include "itkImageRegionIterator.h"
 #include "itkReContrastAnomalyImageFilter.h"

@@ -1,8 +1,16 @@
-// End-to-end engine check on real data: train a small ReContrast model on normal magnetic tile
-// images (../shared/data/magnetic_tile_defects, skipped when absent) and check that the loss goes
-// down and that held-out defective tiles score above held-out normal ones.
-//
-// ITK only reads the pictures here; the engine itself never sees ITK.
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  End-to-end engine check on real data: train a small ReContrast model on normal magnetic tile
+ *  images (magnetic_tile_defects in the optional data folder RECONTRAST_SHARED_DATA_DIR, skipped when
+ *  absent) and check that the loss goes down and that held-out defective tiles score above held-out
+ *  normal ones.
+ *
+ *  ITK only reads the pictures here; the engine itself never sees ITK.
+ *
+ *=========================================================================*/
 #include "ReContrast/Metrics.h"
 #include "ReContrast/Predictor.h"
 #include "ReContrast/Trainer.h"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # Fails when a C++ file of the project differs from what clang-format makes of it (.clang-format).
 # Usage: CheckFormat.sh <source-dir> [clang-format]
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # Installs the build tree, moves the installed tree elsewhere (it must be relocatable), then
 # configures, builds and runs a downstream project that finds it with find_package(ReContrast).
 # Usage: InstallConsumer.sh <build-dir> <consumer-source-dir> <work-dir> <cmake>

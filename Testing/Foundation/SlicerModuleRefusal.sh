@@ -1,4 +1,5 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # Configuring the Slicer module without a Slicer build tree stops at once with a sentence that says
 # what to give (and no half-configured build): without Slicer_DIR, and with a Slicer_DIR that is
 # not a Slicer build.

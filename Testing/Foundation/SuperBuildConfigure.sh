@@ -1,4 +1,5 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # Configures the superbuild (outer build) with the system packages: every dependency must be
 # taken from the system and the inner build of the project must be set up.
 # Usage: SuperBuildConfigure.sh <source-dir> <work-dir> <cmake>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 """Checks the Slicer Extensions Index entry (Utilities/ExtensionsIndex/ReContrast.json) against the
 catalog-entry schema's rules (version 1.0.2 of Slicer's Schemas/, restated here: the allowed and
 required keys and their types) and against the project's own CMake: the same category, the

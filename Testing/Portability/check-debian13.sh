@@ -1,8 +1,10 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # Builds the project and runs its tests on Debian 13 (trixie) inside a chroot made by debootstrap:
 # LibTorch 2.6, ITK 5.4, VTK 9.3, DCMTK 3.6.9, GCC 14, CMake 3.31, PyTorch 2.6 as the fidelity oracle.
 # The project's own machines run Debian 12 (LibTorch 1.13); this checks the code against the next
-# generation of every dependency. Not part of CI (it downloads about 2 GB and takes about an hour).
+# generation of every dependency. Not part of CI: it downloads a whole Debian system and builds
+# everything (size and duration: Documentation/Benchmarks.md, durations).
 #
 # Usage (as root, from the repository root): Testing/Portability/check-debian13.sh <chroot folder>
 # The folder is created on the first run and reused afterwards; the committed tree (git HEAD) is

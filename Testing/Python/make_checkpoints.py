@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 """Writes the checkpoints that CheckpointTest.cpp reads, with the values it must find.
 
 Usage: make_checkpoints.py OUTDIR

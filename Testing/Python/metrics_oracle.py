@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 """Writes the golden values that MetricsTest checks the C++ evaluation metrics against.
 
 The expected values come from scikit-learn (roc_auc_score, roc_curve, average_precision_score,
@@ -7,7 +8,7 @@ re-implemented here from their definitions (see Libs/ReContrast/include/ReContra
 
 Usage (from the repository root; needs numpy, scikit-learn and scikit-image):
     /usr/bin/python3 Testing/Python/metrics_oracle.py [output.json]
-The default output is Libs/ReContrast/test/data/metrics_golden.json.
+The default output is Data/Baselines/metrics_golden.json.
 """
 
 import json
@@ -340,7 +341,7 @@ def arange_cases(rng):
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    default_output = os.path.join(here, "..", "..", "Libs", "ReContrast", "test", "data", "metrics_golden.json")
+    default_output = os.path.join(here, "..", "..", "Data", "Baselines", "metrics_golden.json")
     output = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else default_output)
 
     rng = np.random.default_rng(SEED)

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 """PyTorch reference ("oracle") for the C++/LibTorch ReContrast re-implementation.
 
-Written from /work/shared/docs/recontrast-spec.md (ReContrast, NeurIPS 2023). The module
-rebuilds the official model with the official ``state_dict`` key names, the hard-mining
-global cosine loss, the training step and the anomaly map, and writes golden files the
-C++ tests compare against.
+Written from the method as Documentation/Engine.md ("The method") describes it (ReContrast,
+NeurIPS 2023, official code guojiajeremy/ReContrast). The module rebuilds the official model
+with the official ``state_dict`` key names, the hard-mining global cosine loss, the training
+step and the anomaly map, and writes golden files the C++ tests compare against.
 
 Run it with the Debian interpreter (the one that has torch 1.13 / torchvision 0.14):
 
@@ -31,7 +32,7 @@ from torchvision.models.resnet import BasicBlock, Bottleneck
 
 BACKBONES = ("resnet18", "resnet34", "resnet50", "wide_resnet50_2")
 
-# Parameter counts of the official wide_resnet50_2 model (recontrast-params.md, §2).
+# Parameter counts of the official wide_resnet50_2 model (Documentation/Engine.md, Method 1).
 WRN50_EXPECTED_PARAMS = {
     "encoder": 24_862_528,
     "bottleneck": 67_277_824,
@@ -83,7 +84,7 @@ def _deconv2x2(in_ch, out_ch, stride=2):
 
 
 # --------------------------------------------------------------------------------------
-# Encoder (spec §2)
+# Encoder (Documentation/Engine.md, Method 2)
 # --------------------------------------------------------------------------------------
 class Encoder(nn.Module):
     """torchvision ResNet stem + layer1..layer3; layer4 and fc are not kept (no keys)."""
@@ -107,7 +108,7 @@ class Encoder(nn.Module):
 
 
 # --------------------------------------------------------------------------------------
-# Bottleneck: multi-scale fusion + one-class embedding (spec §3, official BN_layer)
+# Bottleneck: multi-scale fusion + one-class embedding (official BN_layer; Documentation/Engine.md, Method 3)
 # --------------------------------------------------------------------------------------
 class FusionBottleneck(nn.Module):
     def __init__(self, block, num_blocks, base_width):
@@ -144,7 +145,7 @@ class FusionBottleneck(nn.Module):
 
 
 # --------------------------------------------------------------------------------------
-# Decoder (spec §4, official de_resnet with output_conv=2)
+# Decoder (official de_resnet with output_conv=2; Documentation/Engine.md, Method 4)
 # --------------------------------------------------------------------------------------
 class DeBasicBlock(nn.Module):
     expansion = 1
@@ -237,7 +238,7 @@ class Decoder(nn.Module):
 
 
 # --------------------------------------------------------------------------------------
-# Whole model (spec §1)
+# Whole model (Documentation/Engine.md, Method 1)
 # --------------------------------------------------------------------------------------
 class ReContrastReference(nn.Module):
     def __init__(self, encoder, bottleneck, decoder):
@@ -282,7 +283,7 @@ def train_mode(model, encoder_bn_train):
 
 
 # --------------------------------------------------------------------------------------
-# Loss (spec §5)
+# Loss (Documentation/Engine.md, Method 5)
 # --------------------------------------------------------------------------------------
 def global_cosine_hm(targets, preds, alpha, factor=0.0, method="hook", masks_out=None):
     """Global cosine loss with gradient hard mining.
@@ -335,7 +336,7 @@ def alpha_at(it, total):
 
 
 # --------------------------------------------------------------------------------------
-# Anomaly map (spec §7.1)
+# Anomaly map (Documentation/Engine.md, Method 7)
 # --------------------------------------------------------------------------------------
 def anomaly_map(en, de, out_size):
     """Raw map [B,H,W] float64: sum over the 6 pairs of upsampled (1 - channel cosine)."""
@@ -550,7 +551,8 @@ def self_check(verbose=True):
         if verbose:
             print(f"[{'PASS' if ok else 'FAIL'}] {name}{': ' + detail if detail else ''}")
 
-    # (a)/(b) on random tensors, B=4, C=8, 6x6, alpha=1 (as in spec §5 [measured]).
+    # (a)/(b) on random tensors, B=4, C=8, 6x6, alpha=1: the setting in which the official function was
+    # compared with the detach form (Documentation/Engine.md, Method 5).
     gen = torch.Generator()
     gen.manual_seed(1234)
     sizes = [(4, 8, 6, 6), (4, 16, 3, 3), (4, 4, 12, 12)]
@@ -667,7 +669,7 @@ def cmd_info(args):
             if backbone == "wide_resnet50_2" and key in WRN50_EXPECTED_PARAMS:
                 match = value == WRN50_EXPECTED_PARAMS[key]
                 ok &= match
-                line += "  (matches recontrast-params.md)" if match else \
+                line += "  (matches Documentation/Engine.md)" if match else \
                     f"  MISMATCH, expected {WRN50_EXPECTED_PARAMS[key]:,}"
             print(line)
         if not args.no_shapes:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 """Compile-checks the Slicer loadable module (Modules/Loadable/AnomalyDetection) without a Slicer build.
 
 C++ Slicer modules build only inside a Slicer build tree, which these machines cannot make. This

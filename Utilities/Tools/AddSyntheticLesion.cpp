@@ -1,6 +1,13 @@
-// recontrast-add-lesion: writes a copy of a scan (a volume or a 2-D picture) with a synthetic
-// round lesion, and optionally its mask, for the demo and for tests of detection (a known anomaly
-// at a known place).
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  recontrast-add-lesion: writes a copy of a scan (a volume or a 2-D picture) with a synthetic
+ *  round lesion, and optionally its mask, for the demo and for tests of detection (a known anomaly
+ *  at a known place).
+ *
+ *=========================================================================*/
 #include "itkImage.h"
 #include "itkImageFileReader.h"
 #include "itkImageFileWriter.h"

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  DCMTK's process-wide setup (codecs, logging) done once.
+ *
+ *=========================================================================*/
 #include "DcmtkSetup.h"
 
 #include "dcmtk/config/osconfig.h"

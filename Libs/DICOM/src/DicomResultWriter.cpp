@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Writers of the DICOM Parametric Map and SEG that reference their source series.
+ *
+ *=========================================================================*/
 #include "ReContrast/DicomResultWriter.h"
 
 #include "DcmtkSetup.h"

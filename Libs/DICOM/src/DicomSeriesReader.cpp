@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The DICOM series reader: grouping, sorting along the normal, rescale, multi-frame, refusals.
+ *
+ *=========================================================================*/
 #include "ReContrast/DicomSeriesReader.h"
 
 #include "DcmtkSetup.h"
@@ -704,6 +712,42 @@ ReadSeries(const std::string & folder, const SeriesReadOptions & options)
     series.slices.push_back(image);
   }
   return series;
+}
+
+SeriesFolderReader::SeriesFolderReader(SeriesReadOptions options, NoteHandler onNote)
+  : m_Options(std::move(options))
+  , m_OnNote(std::move(onNote))
+{}
+
+Series
+SeriesFolderReader::Read(const std::string & folder) const
+{
+  Series series = ReadSeries(folder, m_Options);
+  if (m_OnNote)
+  {
+    const std::lock_guard<std::mutex> lock(m_Mutex);
+    for (const std::string & note : series.notes)
+    {
+      if (m_Said.insert(folder + '\n' + note).second)
+      {
+        m_OnNote(folder, note);
+      }
+    }
+  }
+  return series;
+}
+
+SeriesFolderReader::VolumeType::Pointer
+SeriesFolderReader::ReadSeriesFolder(const std::string & folder) const
+{
+  try
+  {
+    return Read(folder).volume;
+  }
+  catch (const std::exception & e)
+  {
+    itkGenericExceptionMacro(<< e.what());
+  }
 }
 
 } // namespace recontrast::dicom

@@ -1,7 +1,13 @@
-// The Parametric Map and SEG writers: objects that dicom3tools' dciodvfy accepts, that pydicom reads
-// back with the map's values and the references to the source images, and that this project's
-// reader reads back (an enhanced multi-frame image) on the source's grid.
-
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The Parametric Map and SEG writers: objects that dicom3tools' dciodvfy accepts, that pydicom reads
+ *  back with the map's values and the references to the source images, and that this project's
+ *  reader reads back (an enhanced multi-frame image) on the source's grid.
+ *
+ *=========================================================================*/
 #include "DicomTestData.h"
 #include "ReContrast/DicomResultWriter.h"
 #include "ReContrast/DicomSeriesReader.h"

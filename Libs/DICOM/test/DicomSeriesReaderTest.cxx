@@ -1,5 +1,11 @@
-// The DICOM series reader on real files, against ITK's GDCM reader (geometry and values).
-
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The DICOM series reader on real files, against ITK's GDCM reader (geometry and values).
+ *
+ *=========================================================================*/
 #include "DicomTestData.h"
 #include "ReContrast/DicomSeriesReader.h"
 #include "ReContrast/Error.h"

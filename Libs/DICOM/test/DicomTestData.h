@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Where the DICOM tests find real files, and scratch folders to arrange them in.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_DicomTestData_h
 #define ReContrast_DicomTestData_h
 

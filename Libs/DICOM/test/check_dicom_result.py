@@ -1,3 +1,4 @@
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 """Reads a Parametric Map or SEG written by the DICOM writers with pydicom (an independent reader)
 and checks it against what the test expected. Exits non-zero with one line saying what differs.
 

@@ -1,7 +1,16 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The anomaly map of a 2-D or 3-D scan with a ReContrast model, as an ITK filter.
+ *
+ *=========================================================================*/
 #ifndef itkReContrastAnomalyImageFilter_h
 #define itkReContrastAnomalyImageFilter_h
 
 #include "itkImageToImageFilter.h"
+#include "itkReContrastImageSlices.h"
 #include "itkReContrastIntensityPreset.h"
 #include "ReContrast/Predictor.h"
 
@@ -47,6 +56,8 @@ public:
   using OutputImageType = TOutputImage;
   using MaskImageType = Image<unsigned char, ImageDimension>;
   using PredictorPointer = std::shared_ptr<recontrast::Predictor>;
+  /** RGB 2-D pictures are scored in their colours; grey scans in one replicated or three context channels. */
+  static constexpr bool IsRGBInput = ReContrastDetail::IsRGB<typename TInputImage::PixelType>::value;
 
   enum class ChannelMode
   {
@@ -103,6 +114,26 @@ protected:
   void GenerateData() override;
 
 private:
+  /** The slices of one batch, as a slab of the scan, and their model inputs. */
+  struct Batch
+  {
+    size_t first{ 0 }; ///< Position of the batch's first slice in the list of slices to score.
+    SizeValueType slabStart{ 0 };
+    std::unique_ptr<ReContrastScanSlices> slab;
+    std::vector<float> modelInput;
+  };
+
+  /** The steps of GenerateData. */
+  void VerifyModel() const;
+  typename MaskImageType::ConstPointer ComputeForeground() const;
+  ReContrastScanSlices::Settings FitIntensity(const MaskImageType * foreground) const;
+  void ScoreInBatches(const std::vector<SizeValueType> & toScore, const MaskImageType * foreground,
+                      const ReContrastScanSlices::Settings & settings);
+  Batch PrepareBatch(const std::vector<SizeValueType> & toScore, size_t first, size_t count,
+                     const MaskImageType * foreground, const ReContrastScanSlices::Settings & settings) const;
+  void WriteBatch(const std::vector<SizeValueType> & toScore, const Batch & batch,
+                  const std::vector<recontrast::Prediction> & predictions);
+
   PredictorPointer m_Predictor;
   int m_SliceAxis{ -1 };
   ReContrastIntensityPreset m_IntensityPreset;

@@ -1,11 +1,18 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The anomaly map of a 2-D or 3-D scan with a ReContrast model, as an ITK filter.
+ *
+ *=========================================================================*/
 #ifndef itkReContrastAnomalyImageFilter_hxx
 #define itkReContrastAnomalyImageFilter_hxx
 
 #include "itkReContrastAnomalyImageFilter.h"
 
-#include "itkRGBPixel.h"
 #include "itkReContrastForegroundMaskImageFilter.h"
-#include "itkReContrastScanSlices.h"
+#include "itkReContrastImageSlices.h"
 #include "ReContrast/Error.h"
 
 #include <algorithm>
@@ -17,16 +24,6 @@
 
 namespace itk
 {
-
-namespace ReContrastDetail
-{
-template <typename T>
-struct IsRGB : std::false_type
-{};
-template <typename T>
-struct IsRGB<RGBPixel<T>> : std::true_type
-{};
-} // namespace ReContrastDetail
 
 template <typename TDirection>
 unsigned int
@@ -50,15 +47,13 @@ ReContrastAxialAxis(const TDirection & direction)
 
 template <typename TInputImage, typename TOutputImage>
 ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::ReContrastAnomalyImageFilter()
-  : m_IntensityPreset(ReContrastDetail::IsRGB<typename TInputImage::PixelType>::value
-                        ? ReContrastIntensityPreset::FromString("bytes")
-                        : ReContrastIntensityPreset::FromString("mr"))
+  : m_IntensityPreset(IsRGBInput ? ReContrastIntensityPreset::FromString("bytes")
+                                 : ReContrastIntensityPreset::FromString("mr"))
 {
   this->SetNumberOfRequiredInputs(1);
   this->AddOptionalInputName("MaskImage", 1);
   static_assert(ImageDimension == 2 || ImageDimension == 3, "ReContrastAnomalyImageFilter works on 2-D and 3-D images");
-  static_assert(!ReContrastDetail::IsRGB<typename TInputImage::PixelType>::value || ImageDimension == 2,
-                "RGB input is supported for 2-D images only");
+  static_assert(!IsRGBInput || ImageDimension == 2, "RGB input is supported for 2-D images only");
 }
 
 template <typename TInputImage, typename TOutputImage>
@@ -170,17 +165,46 @@ template <typename TInputImage, typename TOutputImage>
 void
 ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::GenerateData()
 {
+  this->VerifyModel();
+  const typename MaskImageType::ConstPointer foreground = this->ComputeForeground();
+  const ReContrastScanSlices::Settings settings = this->FitIntensity(foreground);
+  const std::vector<SizeValueType> toScore =
+    ReContrastScanSlices::UsableSlices(foreground ? foreground->GetBufferPointer() : nullptr,
+                                       ReContrastSize3(this->GetInput()),
+                                       this->GetEffectiveSliceAxis(),
+                                       m_MinimumForegroundFraction);
+
+  const SizeValueType slices = ReContrastSize3(this->GetInput())[this->GetEffectiveSliceAxis()];
+  m_SliceScores.assign(slices, 0.0);
+  m_ScoredSlices.assign(slices, false);
+  this->AllocateOutputs();
+  this->GetOutput()->FillBuffer(0);
+  try
+  {
+    this->ScoreInBatches(toScore, foreground, settings);
+  }
+  catch (...)
+  {
+    // Nothing half-filled is left that looks valid.
+    this->GetOutput()->ReleaseData();
+    throw;
+  }
+  this->UpdateProgress(1.0f);
+}
+
+template <typename TInputImage, typename TOutputImage>
+void
+ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::VerifyModel() const
+{
   if (!m_Predictor)
   {
     itkExceptionMacro("No model: call SetPredictor() with a loaded recontrast::Predictor before Update().");
   }
-  using PixelType = typename InputImageType::PixelType;
-  constexpr bool isRGB = ReContrastDetail::IsRGB<PixelType>::value;
   // A model trained on 2.5-D context slices sees other channels than one trained on grey slices:
   // scoring with the other mode gives maps that look plausible and mean nothing.
   const auto & properties = m_Predictor->Description().properties;
   const auto trainedMode = properties.find("channel_mode");
-  if (!isRGB && trainedMode != properties.end())
+  if (!IsRGBInput && trainedMode != properties.end())
   {
     const char * mode = m_ChannelMode == ChannelMode::Context ? "context" : "replicated";
     if (trainedMode->second != mode)
@@ -189,248 +213,213 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::GenerateData()
                                                        << mode << "'; set the channel mode to the model's.");
     }
   }
-
-  const InputImageType * input = this->GetInput();
-  OutputImageType * output = this->GetOutput();
-
-  const auto region = input->GetLargestPossibleRegion();
-  const auto size = region.GetSize();
-  const auto spacing = input->GetSpacing();
-  const SizeValueType voxels = region.GetNumberOfPixels();
-  if (voxels == 0)
+  if (this->GetInput()->GetLargestPossibleRegion().GetNumberOfPixels() == 0)
   {
     itkExceptionMacro("The scan is empty.");
   }
+}
 
-  // Volume-sized memory is limited to what a whole-image filter cannot avoid (the input, the
-  // foreground mask, the output): the mask is referenced, not copied, and the intensities are
-  // converted to float one slab of slices at a time, as each batch needs them.
-  typename MaskImageType::ConstPointer foregroundImage = this->GetMaskImage();
-  if constexpr (!isRGB)
+template <typename TInputImage, typename TOutputImage>
+auto
+ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::ComputeForeground() const ->
+  typename MaskImageType::ConstPointer
+{
+  // The mask input is referenced, not copied: volume-sized memory stays what a whole-image filter
+  // cannot avoid (the input, the foreground, the output).
+  typename MaskImageType::ConstPointer foreground = this->GetMaskImage();
+  if constexpr (!IsRGBInput)
   {
-    if (!foregroundImage && m_AutomaticMask)
+    if (!foreground && m_AutomaticMask)
     {
-      using MaskFilterType = ReContrastForegroundMaskImageFilter<InputImageType, MaskImageType>;
-      auto maskFilter = MaskFilterType::New();
-      maskFilter->SetInput(input);
+      auto maskFilter = ReContrastForegroundMaskImageFilter<InputImageType, MaskImageType>::New();
+      maskFilter->SetInput(this->GetInput());
       if constexpr (ImageDimension == 3)
       {
         // Holes are filled slice by slice along the axis the slices are cut.
-        maskFilter->SetSliceAxis(GetEffectiveSliceAxis());
+        maskFilter->SetSliceAxis(this->GetEffectiveSliceAxis());
       }
       maskFilter->Update();
-      foregroundImage = maskFilter->GetOutput();
+      foreground = maskFilter->GetOutput();
     }
   }
   // The buffers are read directly, in the image's own order: they must hold the whole scan.
-  if (input->GetBufferedRegion() != region ||
-      (foregroundImage && foregroundImage->GetBufferedRegion() != foregroundImage->GetLargestPossibleRegion()))
+  if (this->GetInput()->GetBufferedRegion() != this->GetInput()->GetLargestPossibleRegion() ||
+      (foreground && foreground->GetBufferedRegion() != foreground->GetLargestPossibleRegion()))
   {
     itkExceptionMacro("The scan or its mask holds only part of its image in memory; the filter needs all of it.");
   }
-  const unsigned char * foreground = foregroundImage ? foregroundImage->GetBufferPointer() : nullptr;
+  return foreground;
+}
 
-  std::array<SizeValueType, 3> size3{ { size[0], size[1], 1 } };
-  std::array<double, 3> spacing3{ { spacing[0], spacing[1], 1.0 } };
-  if constexpr (ImageDimension == 3)
-  {
-    size3[2] = size[2];
-    spacing3[2] = spacing[2];
-  }
-  const unsigned int axis = GetEffectiveSliceAxis();
-  const unsigned int components = isRGB ? 3 : 1;
-  const PixelType * const scanBuffer = input->GetBufferPointer();
-  const auto valueOf = [scanBuffer](SizeValueType voxel, unsigned int component) -> float {
-    if constexpr (isRGB)
-    {
-      return static_cast<float>(scanBuffer[voxel][component]);
-    }
-    else
-    {
-      (void)component;
-      return static_cast<float>(scanBuffer[voxel]);
-    }
-  };
-
-  // One intensity mapping for the whole scan, fitted here once; every slab shares it.
+template <typename TInputImage, typename TOutputImage>
+ReContrastScanSlices::Settings
+ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::FitIntensity(const MaskImageType * foregroundImage) const
+{
+  // One intensity mapping for the whole scan, fitted here once; every slab of slices shares it.
   ReContrastScanSlices::Settings settings;
   settings.preset = m_IntensityPreset;
   settings.context = m_ChannelMode == ChannelMode::Context;
   settings.minimumForegroundFraction = m_MinimumForegroundFraction;
+
+  const InputImageType * input = this->GetInput();
+  const SizeValueType voxels = input->GetLargestPossibleRegion().GetNumberOfPixels();
+  constexpr unsigned int components = IsRGBInput ? 3 : 1;
+  const auto * scan = input->GetBufferPointer();
+  const unsigned char * foreground = foregroundImage ? foregroundImage->GetBufferPointer() : nullptr;
+  const bool fit = settings.preset.RequiresFit();
+  // Pictures are fitted on all their colour values; grey scans on their foreground.
+  const bool everyVoxel = IsRGBInput || foreground == nullptr;
+  std::vector<float> fitValues;
+  if (fit)
   {
-    const bool fit = settings.preset.RequiresFit();
-    // Pictures are fitted on all their colour values; grey scans on their foreground.
-    const bool everyVoxel = isRGB || foreground == nullptr;
-    std::vector<float> fitValues;
-    if (fit)
+    fitValues.reserve(everyVoxel ? static_cast<size_t>(voxels) * components
+                                 : static_cast<size_t>(std::count_if(
+                                     foreground, foreground + voxels, [](unsigned char f) { return f != 0; })));
+  }
+  SizeValueType nonFinite = 0;
+  for (SizeValueType i = 0; i < voxels; ++i)
+  {
+    for (unsigned int c = 0; c < components; ++c)
     {
-      fitValues.reserve(everyVoxel ? static_cast<size_t>(voxels) * components
-                                   : static_cast<size_t>(std::count_if(
-                                       foreground, foreground + voxels, [](unsigned char f) { return f != 0; })));
-    }
-    SizeValueType nonFinite = 0;
-    for (SizeValueType i = 0; i < voxels; ++i)
-    {
-      for (unsigned int c = 0; c < components; ++c)
+      float value;
+      if constexpr (IsRGBInput)
       {
-        const float value = valueOf(i, c);
-        if (!std::isfinite(value))
-        {
-          ++nonFinite;
-        }
-        else if (fit && (everyVoxel || foreground[i] != 0))
-        {
-          fitValues.push_back(value);
-        }
+        value = static_cast<float>(scan[i][c]);
       }
-    }
-    ReContrastIntensityPreset::RejectNonFinite(nonFinite, static_cast<size_t>(voxels) * components);
-    if (fit)
-    {
-      settings.preset.Fit(std::move(fitValues));
+      else
+      {
+        value = static_cast<float>(scan[i]);
+      }
+      if (!std::isfinite(value))
+      {
+        ++nonFinite;
+      }
+      else if (fit && (everyVoxel || foreground[i] != 0))
+      {
+        fitValues.push_back(value);
+      }
     }
   }
+  ReContrastIntensityPreset::RejectNonFinite(nonFinite, static_cast<size_t>(voxels) * components);
+  if (fit)
+  {
+    settings.preset.Fit(std::move(fitValues));
+  }
+  return settings;
+}
 
+template <typename TInputImage, typename TOutputImage>
+auto
+ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::PrepareBatch(
+  const std::vector<SizeValueType> & toScore, size_t first, size_t count, const MaskImageType * foreground,
+  const ReContrastScanSlices::Settings & settings) const -> Batch
+{
+  // The batch's slices as a small scan of their own: from its first to its last slice, and one
+  // more on each side in 2.5-D mode so that the context channels see the true neighbours.
+  const unsigned int axis = this->GetEffectiveSliceAxis();
+  const SizeValueType slices = ReContrastSize3(this->GetInput())[axis];
+  Batch batch;
+  batch.first = first;
+  batch.slabStart = toScore[first];
+  SizeValueType last = toScore[first + count - 1];
+  if (settings.context)
+  {
+    batch.slabStart -= batch.slabStart > 0 ? 1 : 0;
+    last = std::min(last + 1, slices - 1);
+  }
+  batch.slab = ReContrastMakeScanSlices(
+    this->GetInput(), foreground ? foreground->GetBufferPointer() : nullptr, axis, batch.slabStart, last, settings);
   const unsigned int modelSize = static_cast<unsigned int>(m_Predictor->ImageSize());
   const size_t plane = static_cast<size_t>(modelSize) * modelSize;
-  const size_t batchSize = static_cast<size_t>(std::max(1, m_Predictor->Options().batchSize));
-  const SizeValueType slices = size3[axis];
-  const std::vector<SizeValueType> toScore =
-    ReContrastScanSlices::UsableSlices(foreground, size3, axis, m_MinimumForegroundFraction);
-  m_SliceScores.assign(slices, 0.0);
-  m_ScoredSlices.assign(slices, false);
-
-  // A batch's slices as a small scan of their own: from its first to its last slice, and one more
-  // on each side in 2.5-D mode so that the context channels see the true neighbours.
-  struct Batch
+  batch.modelInput.resize(count * 3 * plane);
+  for (size_t b = 0; b < count; ++b)
   {
-    SizeValueType slabStart{ 0 };
-    std::unique_ptr<ReContrastScanSlices> slab;
-    std::vector<float> modelInput;
-  };
-  const auto prepare = [&](size_t index) {
-    const size_t first = index * batchSize;
-    const size_t n = std::min(batchSize, toScore.size() - first);
-    Batch batch;
-    SizeValueType last = toScore[first + n - 1];
-    batch.slabStart = toScore[first];
-    if (settings.context)
-    {
-      batch.slabStart -= batch.slabStart > 0 ? 1 : 0;
-      last = std::min(last + 1, slices - 1);
-    }
-    std::array<SizeValueType, 3> slabSize = size3;
-    slabSize[axis] = last - batch.slabStart + 1;
-    std::array<SizeValueType, 3> low{ { 0, 0, 0 } };
-    low[axis] = batch.slabStart;
-    const size_t slabVoxels = static_cast<size_t>(slabSize[0] * slabSize[1] * slabSize[2]);
-    std::vector<float> values(slabVoxels * components);
-    std::vector<unsigned char> slabForeground(foreground ? slabVoxels : 0);
-    size_t i = 0;
-    for (SizeValueType z = 0; z < slabSize[2]; ++z)
-    {
-      for (SizeValueType y = 0; y < slabSize[1]; ++y)
-      {
-        const SizeValueType row = low[0] + size3[0] * ((low[1] + y) + size3[1] * (low[2] + z));
-        for (SizeValueType x = 0; x < slabSize[0]; ++x, ++i)
-        {
-          for (unsigned int c = 0; c < components; ++c)
-          {
-            values[components * i + c] = valueOf(row + x, c);
-          }
-          if (foreground)
-          {
-            slabForeground[i] = foreground[row + x];
-          }
-        }
-      }
-    }
-    batch.slab = std::make_unique<ReContrastScanSlices>(
-      std::move(values), components, slabSize, spacing3, axis, std::move(slabForeground), settings);
-    batch.modelInput.resize(n * 3 * plane);
-    for (size_t b = 0; b < n; ++b)
-    {
-      batch.slab->MakeModelInput(
-        toScore[first + b] - batch.slabStart, modelSize, batch.modelInput.data() + b * 3 * plane);
-    }
-    return batch;
-  };
+    batch.slab->MakeModelInput(
+      toScore[first + b] - batch.slabStart, modelSize, batch.modelInput.data() + b * 3 * plane);
+  }
+  return batch;
+}
 
-  // Filled as batches finish; on an abort or an error the output is released, so nothing
-  // half-filled is left that looks valid.
-  this->AllocateOutputs();
-  output->FillBuffer(0);
-  float * const scanMap = output->GetBufferPointer();
-  const auto writeBack =
-    [&](size_t index, const Batch & batch, const std::vector<recontrast::Prediction> & predictions) {
-      const size_t first = index * batchSize;
-      for (size_t b = 0; b < predictions.size(); ++b)
-      {
-        const SizeValueType k = toScore[first + b];
-        batch.slab->WriteSliceMap(
-          k - batch.slabStart, predictions[b].map.data(), modelSize, scanMap, size3, batch.slabStart);
-        m_SliceScores[k] = predictions[b].score;
-        m_ScoredSlices[k] = true;
-      }
-    };
+template <typename TInputImage, typename TOutputImage>
+void
+ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::WriteBatch(
+  const std::vector<SizeValueType> & toScore, const Batch & batch,
+  const std::vector<recontrast::Prediction> & predictions)
+{
+  const unsigned int modelSize = static_cast<unsigned int>(m_Predictor->ImageSize());
+  const std::array<SizeValueType, 3> size = ReContrastSize3(this->GetInput());
+  float * const scanMap = this->GetOutput()->GetBufferPointer();
+  for (size_t b = 0; b < predictions.size(); ++b)
+  {
+    const SizeValueType k = toScore[batch.first + b];
+    batch.slab->WriteSliceMap(
+      k - batch.slabStart, predictions[b].map.data(), modelSize, scanMap, size, batch.slabStart);
+    m_SliceScores[k] = predictions[b].score;
+    m_ScoredSlices[k] = true;
+  }
+}
 
+template <typename TInputImage, typename TOutputImage>
+void
+ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::ScoreInBatches(const std::vector<SizeValueType> & toScore,
+                                                                        const MaskImageType * foreground,
+                                                                        const ReContrastScanSlices::Settings & settings)
+{
   // Three stages overlap, one batch in each (bounded memory): a helper thread prepares the next
   // batch's model inputs, and another writes the previous batch's maps into the output, while the
   // model runs on the current batch. The futures block in their destructors, so an abort or an
   // error waits for the helpers before the buffers they use go away.
+  const size_t batchSize = static_cast<size_t>(std::max(1, m_Predictor->Options().batchSize));
   const size_t batches = (toScore.size() + batchSize - 1) / batchSize;
-  try
+  const size_t plane = static_cast<size_t>(m_Predictor->ImageSize()) * static_cast<size_t>(m_Predictor->ImageSize());
+  const auto prepare = [&](size_t index) {
+    const size_t first = index * batchSize;
+    return this->PrepareBatch(toScore, first, std::min(batchSize, toScore.size() - first), foreground, settings);
+  };
+  std::future<Batch> nextBatch;
+  std::future<void> previousWriteBack;
+  if (batches > 0)
   {
-    std::future<Batch> nextBatch;
-    std::future<void> previousWriteBack;
-    if (batches > 0)
+    nextBatch = std::async(std::launch::async, prepare, size_t{ 0 });
+  }
+  for (size_t index = 0; index < batches; ++index)
+  {
+    if (this->GetAbortGenerateData())
     {
-      nextBatch = std::async(std::launch::async, prepare, size_t{ 0 });
+      ProcessAborted aborted(__FILE__, __LINE__);
+      aborted.SetDescription("The anomaly map computation was aborted.");
+      throw aborted;
     }
-    for (size_t index = 0; index < batches; ++index)
+    Batch batch = nextBatch.get();
+    if (index + 1 < batches)
     {
-      if (this->GetAbortGenerateData())
-      {
-        ProcessAborted aborted(__FILE__, __LINE__);
-        aborted.SetDescription("The anomaly map computation was aborted.");
-        throw aborted;
-      }
-      Batch batch = nextBatch.get();
-      if (index + 1 < batches)
-      {
-        nextBatch = std::async(std::launch::async, prepare, index + 1);
-      }
-      std::vector<recontrast::Prediction> predictions;
-      try
-      {
-        predictions = m_Predictor->Predict(batch.modelInput.data(), batch.modelInput.size() / (3 * plane));
-      }
-      catch (const recontrast::Error & e)
-      {
-        itkExceptionMacro("The model failed on the scan: " << e.what());
-      }
-      batch.modelInput = std::vector<float>();
-      if (previousWriteBack.valid())
-      {
-        previousWriteBack.get();
-      }
-      previousWriteBack =
-        std::async(std::launch::async,
-                   [&writeBack, index, b = std::move(batch), p = std::move(predictions)]() { writeBack(index, b, p); });
-      this->UpdateProgress(static_cast<float>(std::min(toScore.size(), (index + 1) * batchSize)) /
-                           static_cast<float>(toScore.size()));
+      nextBatch = std::async(std::launch::async, prepare, index + 1);
     }
+    std::vector<recontrast::Prediction> predictions;
+    try
+    {
+      predictions = m_Predictor->Predict(batch.modelInput.data(), batch.modelInput.size() / (3 * plane));
+    }
+    catch (const recontrast::Error & e)
+    {
+      itkExceptionMacro("The model failed on the scan: " << e.what());
+    }
+    batch.modelInput = std::vector<float>();
     if (previousWriteBack.valid())
     {
       previousWriteBack.get();
     }
+    previousWriteBack =
+      std::async(std::launch::async, [this, &toScore, b = std::move(batch), p = std::move(predictions)]() {
+        this->WriteBatch(toScore, b, p);
+      });
+    this->UpdateProgress(static_cast<float>(std::min(toScore.size(), (index + 1) * batchSize)) /
+                         static_cast<float>(toScore.size()));
   }
-  catch (...)
+  if (previousWriteBack.valid())
   {
-    output->ReleaseData();
-    throw;
+    previousWriteBack.get();
   }
-  this->UpdateProgress(1.0f);
 }
 
 template <typename TInputImage, typename TOutputImage>

@@ -1,6 +1,7 @@
 /*=========================================================================
  *
  *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
  *
  *=========================================================================*/
 #ifndef itkReContrastAnomalyRegionsImageFilter_h
@@ -8,7 +9,7 @@
 
 #include "itkImage.h"
 #include "itkImageToImageFilter.h"
-#include "itkReContrastRegionTable.h"
+#include "itkReContrastAnomalyRegion.h"
 
 #include <type_traits>
 #include <vector>
@@ -27,8 +28,7 @@ namespace itk
  *
  * After Update(), GetRegions() describes every label: voxel count, physical volume (mm^3, or mm^2
  * for 2-D maps), maximum and mean score, centroid and peak as physical points (the direction
- * matrix is honoured), and the index-space bounding box. ReContrastRegionTable writes them as CSV
- * or JSON.
+ * matrix is honoured), and the index-space bounding box.
  *
  * The whole map is processed at once (no streaming): regions span arbitrary parts of the volume.
  * Progress events cover thresholding, labelling and the statistics pass; AbortGenerateDataOn()

@@ -1,6 +1,7 @@
 /*=========================================================================
  *
  *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
  *
  *  Automatic body / air foreground mask of a scan.
  *

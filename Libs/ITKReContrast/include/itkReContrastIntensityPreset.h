@@ -1,6 +1,7 @@
 /*=========================================================================
  *
  *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
  *
  *  Intensity presets: how a scan's intensities are mapped to the model's [0, 1] range.
  *

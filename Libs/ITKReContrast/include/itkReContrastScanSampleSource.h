@@ -1,14 +1,22 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Training samples from sets of scans, and how the ITK layer reads a scan.
+ *
+ *=========================================================================*/
 #ifndef itkReContrastScanSampleSource_h
 #define itkReContrastScanSampleSource_h
 
 #include "itkReContrastScanSlices.h"
+#include "itkReContrastSeriesFolderReader.h"
 #include "ReContrast/SampleSource.h"
 #include "ReContrastITKExport.h"
 
 #include "itkImage.h"
 #include "itkImageIOBase.h"
 
-#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -39,10 +47,9 @@ public:
     int sliceAxis = -1;        ///< -1: the axis closest to axial (3-D); 2-D pictures have one slice.
     bool automaticMask = true; ///< Body/air mask for 3-D scans (2-D pictures: every pixel).
     size_t cachedScans = 4;
-    /** Reads a folder holding one DICOM series as a volume. Empty: ITK's GDCM series reader. Lets
-     * an application use another DICOM reader (the project's DCMTK one) without this layer
-     * depending on it; it throws itk::ExceptionObject naming the folder when it cannot. */
-    std::function<Image<float, 3>::Pointer(const std::string & folder)> seriesFolderReader;
+    /** Reads the DICOM series folders among the scans: the application's one DICOM reader, the same
+     * it uses for inference. Without it, a folder is refused with a sentence saying so. */
+    std::shared_ptr<const ReContrastSeriesFolderReader> seriesReader;
   };
 
   /** Throws itk::ExceptionObject naming the file when a scan cannot be read or has no usable slice. */
@@ -68,16 +75,15 @@ private:
 };
 
 /** The ImageIO that reads `path`, or nullptr when it is not an image file ITK can read. Decided by its
- * name and one probe of its content (a file with the DICOM preamble gets GDCM's without a probe);
- * text files such as lists and licences are never offered to GDCM, whose probe floods stderr. */
+ * name and one probe of its content; text files such as lists and licences are never offered to
+ * ITK's DICOM ImageIO, whose probe floods stderr. */
 ReContrastITK_EXPORT ImageIOBase::Pointer ReContrastCreateImageIO(const std::string & path);
 
 /** Whether ReContrastCreateImageIO finds a reader for `path`. */
 ReContrastITK_EXPORT bool ReContrastIsImageFile(const std::string & path);
 
 /** Reads a scan (any ITK-readable file: NIfTI, NRRD, MetaImage, PNG, JPEG, ...; or a folder of
- * DICOM files, read by settings.seriesFolderReader or ITK's GDCM) into the shared slice
- * representation. */
+ * DICOM files, read by settings.seriesReader) into the shared slice representation. */
 ReContrastITK_EXPORT std::shared_ptr<const ReContrastScanSlices> ReContrastReadScanSlices(
   const std::string & path, const ReContrastScanSampleSource::Settings & settings);
 

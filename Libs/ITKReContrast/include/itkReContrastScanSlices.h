@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The slices of one scan as the model sees them: pre- and post-processing of training and inference.
+ *
+ *=========================================================================*/
 #ifndef itkReContrastScanSlices_h
 #define itkReContrastScanSlices_h
 

@@ -1,15 +1,21 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Training samples from sets of scans, and how the ITK layer reads a scan.
+ *
+ *=========================================================================*/
 #include "itkReContrastScanSampleSource.h"
 
-#include "itkGDCMImageIO.h"
 #include "itkImage.h"
 #include "itkImageFileReader.h"
 #include "itkImageIOFactory.h"
-#include "itkImageRegionConstIterator.h"
 #include "itkObjectFactoryBase.h"
 #include "itkRGBPixel.h"
-#include "itkReContrastDicomSeries.h"
 #include "itkReContrastAnomalyImageFilter.h"
 #include "itkReContrastForegroundMaskImageFilter.h"
+#include "itkReContrastImageSlices.h"
 
 #include <algorithm>
 #include <cctype>
@@ -35,22 +41,6 @@ ReadInto(const std::string & path, typename TImage::Pointer & image)
   reader->Update();
   image = reader->GetOutput();
   image->DisconnectPipeline();
-}
-
-template <typename TImage>
-std::array<SizeValueType, 3>
-SizeOf(const TImage * image)
-{
-  const auto size = image->GetLargestPossibleRegion().GetSize();
-  return { { size[0], size[1], size[2] } };
-}
-
-template <typename TImage>
-std::array<double, 3>
-SpacingOf(const TImage * image)
-{
-  const auto spacing = image->GetSpacing();
-  return { { spacing[0], spacing[1], spacing[2] } };
 }
 
 bool
@@ -108,18 +98,15 @@ ReContrastCreateImageIO(const std::string & path)
   {
     return nullptr;
   }
-  if (HasDicomPreamble(path))
-  {
-    return GDCMImageIO::New().GetPointer();
-  }
-  // Only files named like images, or without any extension (DICOM files often have none), are
-  // offered to ITK's readers: GDCM's probe of an arbitrary file (a licence, a list) floods stderr.
-  // DICOM files named by their UID ("1.2.840....123") have a numeric "extension": treated as none.
+  // Only files with the DICOM preamble, named like images, or without any extension (DICOM files
+  // often have none) are offered to ITK's readers: the DICOM ImageIO's probe of an arbitrary file (a
+  // licence, a list) floods stderr. DICOM files named by their UID ("1.2.840....123") have a numeric
+  // "extension": treated as none.
   const std::string extension = fs::path(path).extension().string();
   const bool noExtension =
     extension.size() <= 1 ||
     std::all_of(extension.begin() + 1, extension.end(), [](unsigned char c) { return std::isdigit(c); });
-  if (!noExtension && !HasImageExtension(path))
+  if (!HasDicomPreamble(path) && !noExtension && !HasImageExtension(path))
   {
     return nullptr;
   }
@@ -137,16 +124,14 @@ ReContrastReadScanSlices(const std::string & path, const ReContrastScanSampleSou
 {
   try
   {
-    std::vector<float> values;
-    unsigned int components = 1;
-    std::array<SizeValueType, 3> size{};
-    std::array<double, 3> spacing{};
-    VolumeType::DirectionType direction;
     VolumeType::Pointer grey;
     if (fs::is_directory(path))
     {
-      grey =
-        settings.seriesFolderReader ? settings.seriesFolderReader(path) : ReContrastReadDicomSeries<VolumeType>(path);
+      if (!settings.seriesReader)
+      {
+        itkGenericExceptionMacro("'" << path << "' is a folder, and this program reads no DICOM series folders.");
+      }
+      grey = settings.seriesReader->ReadSeriesFolder(path);
     }
     else
     {
@@ -162,69 +147,48 @@ ReContrastReadScanSlices(const std::string & path, const ReContrastScanSampleSou
         itkGenericExceptionMacro("'" << path << "' is a " << io->GetNumberOfDimensions()
                                      << "-D image; only 2-D and 3-D scans are supported.");
       }
-      components = io->GetNumberOfComponents();
+      const unsigned int components = io->GetNumberOfComponents();
       if (components == 3 || components == 4)
       {
         ColourVolumeType::Pointer colour;
         ReadInto<ColourVolumeType>(path, colour);
-        components = 3;
-        size = SizeOf(colour.GetPointer());
-        spacing = SpacingOf(colour.GetPointer());
-        direction = colour->GetDirection();
+        const auto size = ReContrastSize3(colour.GetPointer());
         if (size[2] != 1)
         {
           itkGenericExceptionMacro("'" << path << "' is a colour volume; colour is supported for 2-D pictures only.");
         }
-        values.reserve(size[0] * size[1] * 3);
-        ImageRegionConstIterator<ColourVolumeType> it(colour, colour->GetLargestPossibleRegion());
-        for (it.GoToBegin(); !it.IsAtEnd(); ++it)
-        {
-          for (unsigned int c = 0; c < 3; ++c)
-          {
-            values.push_back(it.Get()[c]);
-          }
-        }
+        return ReContrastMakeScanSlices(colour.GetPointer(), nullptr, 2, 0, 0, settings.slices);
       }
-      else if (components == 1)
-      {
-        ReadInto<VolumeType>(path, grey);
-      }
-      else
+      if (components != 1)
       {
         itkGenericExceptionMacro("'" << path << "' has " << components
                                      << " components per pixel; grey scans and RGB pictures are supported.");
       }
+      ReadInto<VolumeType>(path, grey);
     }
 
-    std::vector<unsigned char> foreground;
-    if (grey)
-    {
-      size = SizeOf(grey.GetPointer());
-      spacing = SpacingOf(grey.GetPointer());
-      direction = grey->GetDirection();
-      values.assign(grey->GetBufferPointer(), grey->GetBufferPointer() + size[0] * size[1] * size[2]);
-      if (settings.automaticMask && size[2] > 1)
-      {
-        auto mask = ReContrastForegroundMaskImageFilter<VolumeType, MaskType>::New();
-        mask->SetInput(grey);
-        mask->SetSliceAxis(settings.sliceAxis >= 0 ? static_cast<unsigned int>(settings.sliceAxis)
-                                                   : ReContrastAxialAxis(direction));
-        mask->Update();
-        foreground.assign(mask->GetOutput()->GetBufferPointer(), mask->GetOutput()->GetBufferPointer() + values.size());
-      }
-    }
+    const auto size = ReContrastSize3(grey.GetPointer());
     unsigned int axis = 2;
     if (size[2] > 1)
     {
-      axis = settings.sliceAxis >= 0 ? static_cast<unsigned int>(settings.sliceAxis) : ReContrastAxialAxis(direction);
+      axis = settings.sliceAxis >= 0 ? static_cast<unsigned int>(settings.sliceAxis)
+                                     : ReContrastAxialAxis(grey->GetDirection());
     }
-    ReContrastScanSlices::Settings sliceSettings = settings.slices;
-    if (components == 3)
+    MaskType::Pointer foreground;
+    if (settings.automaticMask && size[2] > 1)
     {
-      sliceSettings.context = false;
+      auto mask = ReContrastForegroundMaskImageFilter<VolumeType, MaskType>::New();
+      mask->SetInput(grey);
+      mask->SetSliceAxis(axis);
+      mask->Update();
+      foreground = mask->GetOutput();
     }
-    return std::make_shared<const ReContrastScanSlices>(
-      std::move(values), components, size, spacing, axis, std::move(foreground), sliceSettings);
+    return ReContrastMakeScanSlices(grey.GetPointer(),
+                                    foreground ? foreground->GetBufferPointer() : nullptr,
+                                    axis,
+                                    0,
+                                    size[axis] - 1,
+                                    settings.slices);
   }
   catch (const ExceptionObject & e)
   {
@@ -341,7 +305,8 @@ ReContrastScanSampleSource::ListScans(const std::string & folderOrList)
       else if (const ImageIOBase::Pointer io =
                  entry.is_regular_file() ? ReContrastCreateImageIO(entry.path().string()) : nullptr)
       {
-        const bool dicom = dynamic_cast<const GDCMImageIO *>(io.GetPointer()) != nullptr;
+        // Single DICOM files of a folder are slices of its series, read as one volume.
+        const bool dicom = HasDicomPreamble(entry.path()) || std::string(io->GetNameOfClass()) == "GDCMImageIO";
         hasDicom = hasDicom || dicom;
         if (!dicom)
         {

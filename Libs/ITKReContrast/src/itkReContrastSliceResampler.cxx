@@ -1,6 +1,7 @@
 /*=========================================================================
  *
  *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
  *
  *  Aspect-preserving resampling of a 2-D slice into the model's square input, and back.
  *

@@ -1,6 +1,13 @@
-// The anomaly-map filter on 2-D and 3-D images of several pixel types: geometry, progress, abort,
-// masks, bad input. A tiny model (resnet18, 32 px, a few iterations on synthetic slices) is enough:
-// these tests are about the ITK plumbing, not about detection quality.
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The anomaly-map filter on 2-D and 3-D images of several pixel types: geometry, progress, abort,
+ *  masks, bad input. A tiny model (resnet18, 32 px, a few iterations on synthetic slices) is enough:
+ *  these tests are about the ITK plumbing, not about detection quality.
+ *
+ *=========================================================================*/
 #include "itkCommand.h"
 #include "itkImage.h"
 #include "itkImageFileWriter.h"

@@ -1,19 +1,17 @@
 /*=========================================================================
  *
  *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
  *
- *  Post-processing of anomaly maps: calibration, anomaly regions, region table, volume score.
+ *  Anomalous regions of anomaly maps: thresholds, labels, statistics and geometry.
  *
  *=========================================================================*/
 #include "itkReContrastAnomalyRegionsImageFilter.h"
-#include "itkReContrastCalibratedMapImageFilter.h"
-#include "itkReContrastRegionTable.h"
 
 #include "itkImageRegionConstIterator.h"
 #include "itkImageRegionIteratorWithIndex.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -138,87 +136,6 @@ ExpectPointNear(const itk::Point<double, 3> & actual, const std::array<double, 3
 }
 
 // ---------------------------------------------------------------------------------------------
-// Calibrated map
-
-TEST(ReContrastCalibratedMap, MapsToUnitsOfTheNormalDistribution3D)
-{
-  auto input = MakeImage<Map3D>({ { 4, 3, 2 } });
-  itk::ImageRegionIteratorWithIndex<Map3D> it(input, input->GetLargestPossibleRegion());
-  for (; !it.IsAtEnd(); ++it)
-  {
-    it.Set(static_cast<float>(it.GetIndex()[0] + 10 * it.GetIndex()[1] + 100 * it.GetIndex()[2]));
-  }
-  Map3D::SpacingType spacing;
-  spacing[0] = 0.5;
-  spacing[1] = 0.7;
-  spacing[2] = 3.0;
-  input->SetSpacing(spacing);
-
-  using FilterType = itk::ReContrastCalibratedMapImageFilter<Map3D>;
-  auto filter = FilterType::New();
-  filter->SetInput(input);
-  filter->SetMean(20.0);
-  filter->SetStandardDeviation(4.0);
-  filter->Update();
-  EXPECT_DOUBLE_EQ(filter->GetMean(), 20.0);
-  EXPECT_DOUBLE_EQ(filter->GetStandardDeviation(), 4.0);
-
-  Map3D::Pointer output = filter->GetOutput();
-  EXPECT_EQ(output->GetSpacing(), input->GetSpacing());
-  itk::ImageRegionConstIterator<Map3D> inIt(input, input->GetLargestPossibleRegion());
-  itk::ImageRegionConstIterator<Map3D> outIt(output, output->GetLargestPossibleRegion());
-  for (; !inIt.IsAtEnd(); ++inIt, ++outIt)
-  {
-    EXPECT_FLOAT_EQ(outIt.Get(), (inIt.Get() - 20.0f) / 4.0f);
-  }
-  // Not in place: the raw map is still there.
-  EXPECT_FLOAT_EQ(input->GetPixel({ { 3, 2, 1 } }), 123.0f);
-
-  std::ostringstream description;
-  filter->Print(description);
-  EXPECT_NE(description.str().find("StandardDeviation: 4"), std::string::npos);
-}
-
-TEST(ReContrastCalibratedMap, Works2DWithDoubleOutput)
-{
-  using Double2D = itk::Image<double, 2>;
-  auto input = MakeImage<Map2D>({ { 3, 3 } }, 1.5f);
-  auto filter = itk::ReContrastCalibratedMapImageFilter<Map2D, Double2D>::New();
-  filter->SetInput(input);
-  filter->SetMean(0.5);
-  filter->SetStandardDeviation(0.25);
-  filter->Update();
-  EXPECT_DOUBLE_EQ(filter->GetOutput()->GetPixel({ { 1, 2 } }), 4.0);
-}
-
-TEST(ReContrastCalibratedMap, RejectsANonPositiveStandardDeviation)
-{
-  auto input = MakeImage<Map2D>({ { 3, 3 } }, 1.0f);
-  auto filter = itk::ReContrastCalibratedMapImageFilter<Map2D>::New();
-  filter->SetInput(input);
-  for (double bad : { 0.0, -1.0, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity() })
-  {
-    filter->SetStandardDeviation(bad);
-    try
-    {
-      filter->Update();
-      ADD_FAILURE() << "no exception for standard deviation " << bad;
-    }
-    catch (const itk::ExceptionObject & error)
-    {
-      EXPECT_NE(std::string(error.GetDescription()).find("standard deviation must be a finite number greater than 0"),
-                std::string::npos)
-        << error.GetDescription();
-    }
-  }
-  filter->SetStandardDeviation(1.0);
-  filter->SetMean(std::numeric_limits<double>::quiet_NaN());
-  EXPECT_THROW(filter->Update(), itk::ExceptionObject);
-  filter->SetMean(0.0);
-  EXPECT_NO_THROW(filter->Update());
-}
-
-// ---------------------------------------------------------------------------------------------
 // Anomaly regions, 3-D
 
 TEST(ReContrastAnomalyRegions, FindsBlobsInAnObliqueAnisotropicVolume)
@@ -318,9 +235,6 @@ TEST(ReContrastAnomalyRegions, NothingAboveTheThresholdGivesNoRegions)
   {
     ASSERT_EQ(it.Get(), 0);
   }
-  EXPECT_EQ(itk::ReContrastRegionTable::ToJSON(filter->GetRegions()), "[]");
-  const std::string csv = itk::ReContrastRegionTable::ToCSV(filter->GetRegions());
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1);
 
   // Above the largest float: still no region, no overflow in the conversion.
   filter->SetThreshold(1e300);
@@ -498,136 +412,6 @@ TEST(ReContrastAnomalyRegions, Works2DWithRotatedGeometry)
   EXPECT_EQ(filter->GetOutput()->GetOrigin(), map->GetOrigin());
   EXPECT_EQ(filter->GetOutput()->GetPixel({ { 31, 6 } }), 1);
   EXPECT_EQ(filter->GetOutput()->GetPixel({ { 12, 21 } }), 2);
-
-  const std::string csv = itk::ReContrastRegionTable::ToCSV(regions);
-  EXPECT_EQ(csv.substr(0, csv.find('\n')),
-            "label,voxels,area_mm2,max_score,mean_score,centroid_x,centroid_y,peak_x,peak_y,"
-            "bbox_start_i,bbox_start_j,bbox_size_i,bbox_size_j");
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
-
-  const auto json = nlohmann::json::parse(itk::ReContrastRegionTable::ToJSON(regions));
-  ASSERT_TRUE(json.is_array());
-  ASSERT_EQ(json.size(), 2u);
-  EXPECT_EQ(json[1]["voxels"].get<int>(), 24);
-  EXPECT_NEAR(json[1]["area_mm2"].get<double>(), 8.4, 1e-9);
-  EXPECT_EQ(json[1]["centroid"].size(), 2u);
-  EXPECT_EQ(json[1]["bbox"]["size"], nlohmann::json::array({ 6, 4 }));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Region table
-
-TEST(ReContrastRegionTable, CSVHasAHeaderAndOneRowPerRegion)
-{
-  const Synthetic3D synthetic = MakeSynthetic3D();
-  auto filter = Regions3D::New();
-  filter->SetInput(synthetic.Map);
-  filter->SetThreshold(1.0);
-  filter->Update();
-
-  const std::string csv = itk::ReContrastRegionTable::ToCSV(filter->GetRegions());
-  std::vector<std::string> lines;
-  std::istringstream stream(csv);
-  for (std::string line; std::getline(stream, line);)
-  {
-    lines.push_back(line);
-  }
-  ASSERT_EQ(lines.size(), 4u);
-  EXPECT_EQ(lines[0],
-            "label,voxels,volume_mm3,max_score,mean_score,centroid_x,centroid_y,centroid_z,peak_x,peak_y,peak_z,"
-            "bbox_start_i,bbox_start_j,bbox_start_k,bbox_size_i,bbox_size_j,bbox_size_k");
-  EXPECT_EQ(lines[2].rfind("2,24,38.4,5,2.125,", 0), 0u) << lines[2];
-  for (const auto & line : lines)
-  {
-    EXPECT_EQ(std::count(line.begin(), line.end(), ','), 16) << line;
-  }
-  // The speck is the last row: label 3, one voxel, its bounding box at the end.
-  const std::string speckEnd = ",35,2,18,1,1,1";
-  EXPECT_EQ(lines[3].rfind("3,1,1.6,4,4,", 0), 0u) << lines[3];
-  EXPECT_EQ(lines[3].substr(lines[3].size() - speckEnd.size()), speckEnd);
-}
-
-TEST(ReContrastRegionTable, JSONIsAValidArrayOfRegions)
-{
-  const Synthetic3D synthetic = MakeSynthetic3D();
-  auto filter = Regions3D::New();
-  filter->SetInput(synthetic.Map);
-  filter->SetThreshold(1.0);
-  filter->Update();
-  const auto & regions = filter->GetRegions();
-
-  const std::string text = itk::ReContrastRegionTable::ToJSON(regions);
-  EXPECT_EQ(text.front(), '[');
-  EXPECT_EQ(text.back(), ']');
-  nlohmann::json json;
-  ASSERT_NO_THROW(json = nlohmann::json::parse(text)) << text;
-  ASSERT_TRUE(json.is_array());
-  ASSERT_EQ(json.size(), regions.size());
-  for (std::size_t r = 0; r < regions.size(); ++r)
-  {
-    const auto & object = json[r];
-    EXPECT_EQ(object["label"].get<itk::SizeValueType>(), regions[r].Label);
-    EXPECT_EQ(object["voxels"].get<itk::SizeValueType>(), regions[r].VoxelCount);
-    EXPECT_NEAR(object["volume_mm3"].get<double>(), regions[r].PhysicalVolume, 1e-6);
-    EXPECT_NEAR(object["max_score"].get<double>(), regions[r].MaximumScore, 1e-7);
-    EXPECT_NEAR(object["mean_score"].get<double>(), regions[r].MeanScore, 1e-7);
-    ASSERT_EQ(object["centroid"].size(), 3u);
-    ASSERT_EQ(object["peak"].size(), 3u);
-    for (unsigned int d = 0; d < 3; ++d)
-    {
-      // 9 significant digits of coordinates below 100 mm: better than a micrometre.
-      EXPECT_NEAR(object["centroid"][d].get<double>(), regions[r].Centroid[d], 1e-6);
-      EXPECT_NEAR(object["peak"][d].get<double>(), regions[r].PeakPoint[d], 1e-6);
-      EXPECT_EQ(object["bbox"]["start"][d].get<long>(), regions[r].BoundingBox.GetIndex(d));
-      EXPECT_EQ(object["bbox"]["size"][d].get<itk::SizeValueType>(), regions[r].BoundingBox.GetSize(d));
-    }
-  }
-}
-
-TEST(ReContrastRegionTable, NonFiniteNumbersStayValidJSON)
-{
-  std::vector<itk::ReContrastAnomalyRegion<3>> regions(1);
-  regions[0].Label = 1;
-  regions[0].VoxelCount = 1;
-  regions[0].MaximumScore = std::numeric_limits<double>::infinity();
-  regions[0].MeanScore = std::numeric_limits<double>::quiet_NaN();
-  const auto json = nlohmann::json::parse(itk::ReContrastRegionTable::ToJSON(regions));
-  EXPECT_TRUE(json[0]["max_score"].is_null());
-  EXPECT_TRUE(json[0]["mean_score"].is_null());
-  const std::string csv = itk::ReContrastRegionTable::ToCSV(regions);
-  EXPECT_NE(csv.find(",inf,nan,"), std::string::npos) << csv;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Volume score
-
-TEST(ReContrastVolumeScore, Reductions)
-{
-  const std::vector<double> scores = { 0.5, 2.0, 1.0, 4.0, 3.0 };
-  EXPECT_DOUBLE_EQ(itk::ReContrastVolumeScore(scores), 4.0);
-  EXPECT_DOUBLE_EQ(itk::ReContrastVolumeScore(scores, "max"), 4.0);
-  EXPECT_DOUBLE_EQ(itk::ReContrastVolumeScore(scores, "mean"), 10.5 / 5.0);
-  EXPECT_DOUBLE_EQ(itk::ReContrastVolumeScore(scores, "top3-mean"), 3.0);
-  EXPECT_DOUBLE_EQ(itk::ReContrastVolumeScore({ 1.0, 2.0 }, "top3-mean"), 1.5);
-  EXPECT_DOUBLE_EQ(itk::ReContrastVolumeScore({ -1.0 }, "top3-mean"), -1.0);
-}
-
-TEST(ReContrastVolumeScore, BadInputThrowsWithAClearSentence)
-{
-  try
-  {
-    itk::ReContrastVolumeScore({ 1.0 }, "median");
-    ADD_FAILURE() << "no exception for an unknown reduction";
-  }
-  catch (const itk::ExceptionObject & error)
-  {
-    const std::string description = error.GetDescription();
-    EXPECT_NE(description.find("Unknown volume score reduction \"median\""), std::string::npos) << description;
-    EXPECT_NE(description.find("top3-mean"), std::string::npos) << description;
-  }
-  EXPECT_THROW(itk::ReContrastVolumeScore({}, "max"), itk::ExceptionObject);
-  EXPECT_THROW(itk::ReContrastVolumeScore({ 1.0, std::numeric_limits<double>::quiet_NaN() }, "mean"),
-               itk::ExceptionObject);
 }
 
 } // namespace

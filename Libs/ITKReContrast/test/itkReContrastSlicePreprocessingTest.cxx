@@ -1,6 +1,7 @@
 /*=========================================================================
  *
  *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
  *
  *  Tests of the slice pre/post-processing shared by training and the anomaly filter: intensity
  *  presets, the aspect-preserving square resampler and the automatic foreground mask.

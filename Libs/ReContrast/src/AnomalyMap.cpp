@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The unsmoothed anomaly maps of a batch from its encoder and decoder features.
+ *
+ *=========================================================================*/
 #include "AnomalyMap.h"
 
 #include <torch/torch.h>

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The unsmoothed anomaly maps of a batch from its encoder and decoder features.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_AnomalyMap_h
 #define ReContrast_AnomalyMap_h
 
@@ -8,10 +16,10 @@
 namespace recontrast
 {
 
-/** The unsmoothed anomaly maps of a batch (official cal_anomaly_map with amap_mode 'a', spec §7.1):
- * for each of the six pairs, 1 - channel cosine (eps 1e-8), bilinear up-sampling with
- * align_corners=True to outputSize x outputSize, summed in float64. Returns [B, S, S] float64 on
- * the CPU. */
+/** The unsmoothed anomaly maps of a batch (official cal_anomaly_map with amap_mode 'a';
+ * Documentation/Engine.md, Method 7): for each of the six pairs, 1 - channel cosine (eps 1e-8),
+ * bilinear up-sampling with align_corners=True to outputSize x outputSize, summed in float64.
+ * Returns [B, S, S] float64 on the CPU. */
 torch::Tensor RawAnomalyMaps(const std::vector<torch::Tensor> & encoder, const std::vector<torch::Tensor> & decoder,
                              int64_t outputSize);
 

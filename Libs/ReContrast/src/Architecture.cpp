@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The numbers that define each backbone family's encoder, bottleneck and decoder.
+ *
+ *=========================================================================*/
 #include "Architecture.h"
 
 #include "ReContrast/Error.h"

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The numbers that define each backbone family's encoder, bottleneck and decoder.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_Architecture_h
 #define ReContrast_Architecture_h
 
@@ -8,7 +16,8 @@
 namespace recontrast
 {
 
-/** The numbers that define one backbone family's encoder, bottleneck and decoder (spec §2-§4). */
+/** The numbers that define one backbone family's encoder, bottleneck and decoder
+ * (Documentation/Engine.md, Methods 2-4). */
 struct Architecture
 {
   bool bottleneckBlocks;            ///< Bottleneck (expansion 4) or BasicBlock (expansion 1).

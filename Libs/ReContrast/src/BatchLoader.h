@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The trainer's batches, loaded ahead in background threads.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_BatchLoader_h
 #define ReContrast_BatchLoader_h
 

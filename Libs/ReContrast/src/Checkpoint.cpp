@@ -1,5 +1,14 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Reading PyTorch checkpoints (zip and legacy formats) with the restricted unpickler.
+ *
+ *=========================================================================*/
 #include "ReContrast/Checkpoint.h"
 
+#include "CheckedArithmetic.h"
 #include "ReContrast/Error.h"
 #include "Unpickler.h"
 
@@ -193,17 +202,6 @@ Gather(const RawTensor & tensor, const uint8_t * data, std::vector<float> & outp
       index[axis] = 0;
     }
   }
-}
-
-bool
-MultiplyChecked(int64_t a, int64_t b, int64_t & product)
-{
-  if (a != 0 && b > std::numeric_limits<int64_t>::max() / a)
-  {
-    return false;
-  }
-  product = a * b;
-  return true;
 }
 
 std::string

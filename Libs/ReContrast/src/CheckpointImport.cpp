@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Checkpoint tensors into the network: names, shapes and refusals.
+ *
+ *=========================================================================*/
 #include "CheckpointImport.h"
 
 #include "ModelFile.h"

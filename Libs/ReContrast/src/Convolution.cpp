@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Convolutions of the network, with the fast CPU paths.
+ *
+ *=========================================================================*/
 #include "Convolution.h"
 
 #include <torch/torch.h>

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Convolutions of the network, with the fast CPU paths.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_Convolution_h
 #define ReContrast_Convolution_h
 
@@ -22,7 +30,7 @@ struct ConvolutionOptions
  *
  * It exists so that the initialisation can be skipped: a network about to receive its weights
  * from a model file would otherwise spend most of its load time drawing random numbers that are
- * overwritten (about a second for wide_resnet50_2), and torch's own modules always draw them. */
+ * overwritten (Documentation/Benchmarks.md, start-up), and torch's own modules always draw them. */
 class ConvolutionImpl : public torch::nn::Cloneable<ConvolutionImpl>
 {
 public:
@@ -58,9 +66,9 @@ private:
   /** Training-mode forward of a 2x2 stride-2 transposed convolution on the CPU: one matrix product
    * over all pixels and a reshape to the 2x2 output blocks, with gradients to `weight`. The same values
    * as LibTorch 1.13's CPU operation (which runs this product and then col2im: bit for bit in the
-   * forward), with about 60 % of its forward + backward time (the WRN50-2 decoder's six
-   * deconvolutions at 256 px, 16 decoded images: 2.83 s -> 1.72 s). On CUDA, and in eval mode (the exact
-   * path), the official operation runs. */
+   * forward), in clearly less forward + backward time: that operation's backward is slow
+   * (Documentation/Benchmarks.md, training step). On CUDA, and in eval mode (the exact path), the
+   * official operation runs. */
   torch::Tensor UpsampleByMatrixProduct(const torch::Tensor & x) const;
 
   ConvolutionOptions m_Options;

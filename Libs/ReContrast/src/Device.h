@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Choosing and describing the device a model runs on (CPU threads, CUDA).
+ *
+ *=========================================================================*/
 #ifndef ReContrast_Device_h
 #define ReContrast_Device_h
 

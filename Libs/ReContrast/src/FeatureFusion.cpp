@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The bottleneck: multi-scale feature fusion and the one-class embedding.
+ *
+ *=========================================================================*/
 #include "FeatureFusion.h"
 
 #include "ResidualBlocks.h"

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The bottleneck: multi-scale feature fusion and the one-class embedding.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_FeatureFusion_h
 #define ReContrast_FeatureFusion_h
 
@@ -12,7 +20,7 @@
 namespace recontrast
 {
 
-/** The bottleneck of RD4AD/ReContrast (official class BN_layer, spec §3): multi-scale feature
+/** The bottleneck of RD4AD/ReContrast (official class BN_layer; Documentation/Engine.md, Method 3): multi-scale feature
  * fusion of the three encoder scales followed by the one-class embedding stage ("bn_layer").
  * The official module also declares conv4/bn4, which its forward never uses; they are not built
  * here (an imported official checkpoint's conv4/bn4 entries are ignored). */

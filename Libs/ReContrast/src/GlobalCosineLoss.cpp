@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The global cosine loss with hard mining.
+ *
+ *=========================================================================*/
 #include "GlobalCosineLoss.h"
 
 #include <torch/torch.h>

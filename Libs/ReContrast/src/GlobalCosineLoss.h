@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The global cosine loss with hard mining.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_GlobalCosineLoss_h
 #define ReContrast_GlobalCosineLoss_h
 
@@ -8,7 +16,7 @@
 namespace recontrast
 {
 
-/** Global cosine loss with hard mining (official global_cosine_hm, spec §5).
+/** Global cosine loss with hard mining (official global_cosine_hm; Documentation/Engine.md, Method 5).
  * Value: sum over scales of mean over the batch of 1 - cos(vec(target_b), vec(pred_b)); targets are
  * detached. Hard mining changes gradients only: positions whose channel-cosine distance is below
  * mean + alpha * std (over all positions of the scale, unbiased std) have their gradient

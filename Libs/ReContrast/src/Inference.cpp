@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Smoothing of anomaly maps and their scores.
+ *
+ *=========================================================================*/
 #include "Inference.h"
 
 #include "AnomalyMap.h"

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Smoothing of anomaly maps and their scores.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_Inference_h
 #define ReContrast_Inference_h
 
@@ -20,7 +28,7 @@ torch::ScalarType ReducedPrecisionType(Precision precision);
 /** The eval-mode forward and the unsmoothed maps ([B, S, S] float64, CPU) of a normalised batch. */
 torch::Tensor RawMapsOf(ReContrastNetwork & network, const torch::Tensor & batch, Precision precision);
 
-/** Smooths each raw map and scores it (spec §7.1-7.2). */
+/** Smooths each raw map and scores it (Documentation/Engine.md, Method 7). */
 std::vector<Prediction> FinishPredictions(const torch::Tensor & rawMaps, const PredictorOptions & options);
 
 /** The score of one smoothed map (row-major, `count` pixels) with the given reduction. */

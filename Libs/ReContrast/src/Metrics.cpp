@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Evaluation metrics of anomaly detection: image and pixel ROC AUC, average precision, AUPRO.
+ *
+ *=========================================================================*/
 #include "ReContrast/Metrics.h"
 
 #include "ReContrast/Error.h"

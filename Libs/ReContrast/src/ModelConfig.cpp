@@ -1,5 +1,14 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Names of backbones and modes, and the checks of a model configuration.
+ *
+ *=========================================================================*/
 #include "ReContrast/ModelConfig.h"
 
+#include "EnumNames.h"
 #include "ReContrast/Error.h"
 
 namespace recontrast
@@ -7,77 +16,48 @@ namespace recontrast
 
 namespace
 {
-struct BackboneName
-{
-  Backbone backbone;
-  const char * name;
-};
-constexpr BackboneName kBackboneNames[] = { { Backbone::ResNet18, "resnet18" },
-                                            { Backbone::ResNet34, "resnet34" },
-                                            { Backbone::ResNet50, "resnet50" },
-                                            { Backbone::WideResNet50_2, "wide_resnet50_2" } };
+constexpr EnumName<Backbone> kBackboneNames[] = { { Backbone::ResNet18, "resnet18" },
+                                                  { Backbone::ResNet34, "resnet34" },
+                                                  { Backbone::ResNet50, "resnet50" },
+                                                  { Backbone::WideResNet50_2, "wide_resnet50_2" } };
+constexpr EnumName<EncoderBatchNormMode> kEncoderBatchNormModeNames[] = { { EncoderBatchNormMode::Train, "train" },
+                                                                          { EncoderBatchNormMode::Eval, "eval" } };
 } // namespace
 
 std::string
 ToString(Backbone backbone)
 {
-  for (const auto & entry : kBackboneNames)
-  {
-    if (entry.backbone == backbone)
-    {
-      return entry.name;
-    }
-  }
-  throw Error("Unknown backbone value.");
+  return NameOf(kBackboneNames, backbone, "backbone");
 }
 
 Backbone
 BackboneFromString(const std::string & name)
 {
-  for (const auto & entry : kBackboneNames)
-  {
-    if (name == entry.name)
-    {
-      return entry.backbone;
-    }
-  }
-  std::string accepted;
-  for (const auto & entry : kBackboneNames)
-  {
-    accepted += accepted.empty() ? entry.name : std::string(", ") + entry.name;
-  }
-  throw Error("Unknown backbone '" + name + "'; expected one of " + accepted + ".");
+  return ValueOf(kBackboneNames, name, "backbone");
 }
 
 std::vector<std::string>
 BackboneNames()
 {
-  std::vector<std::string> names;
-  for (const auto & entry : kBackboneNames)
-  {
-    names.emplace_back(entry.name);
-  }
-  return names;
+  return NamesOf(kBackboneNames);
+}
+
+std::string
+DefaultBackboneName()
+{
+  return ToString(ModelConfig{}.backbone);
 }
 
 std::string
 ToString(EncoderBatchNormMode mode)
 {
-  return mode == EncoderBatchNormMode::Train ? "train" : "eval";
+  return NameOf(kEncoderBatchNormModeNames, mode, "encoder BatchNorm mode");
 }
 
 EncoderBatchNormMode
 EncoderBatchNormModeFromString(const std::string & name)
 {
-  if (name == "train")
-  {
-    return EncoderBatchNormMode::Train;
-  }
-  if (name == "eval")
-  {
-    return EncoderBatchNormMode::Eval;
-  }
-  throw Error("Unknown encoder BatchNorm mode '" + name + "'; expected 'train' or 'eval'.");
+  return ValueOf(kEncoderBatchNormModeNames, name, "encoder BatchNorm mode");
 }
 
 void

@@ -1,5 +1,14 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The model file: a versioned, checksummed, self-describing container of the weights.
+ *
+ *=========================================================================*/
 #include "ModelFile.h"
 
+#include "CheckedArithmetic.h"
 #include "ReContrast/AtomicFile.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/Version.h"
@@ -20,7 +29,7 @@ namespace
 {
 constexpr const char * kFormatName = "recontrast-model";
 constexpr int kFormatVersion = 1;
-// A header larger than this is not one of ours (a WRN50-2 model's header is about 60 kB).
+// A header larger than this is not one of ours (the engine's own headers are far smaller).
 constexpr uint64_t kMaxHeaderBytes = 64ull * 1024 * 1024;
 
 using Json = nlohmann::json;
@@ -309,11 +318,10 @@ ReadModelFile(const std::string & path)
       int64_t elements = 1;
       for (int64_t size : e.shape)
       {
-        if (size < 0 || (size > 0 && elements > std::numeric_limits<int64_t>::max() / size))
+        if (size < 0 || !MultiplyChecked(elements, size, elements))
         {
           throw Error("The model file '" + path + "' has an invalid shape for '" + name + "'.");
         }
-        elements *= size;
       }
       const uint64_t bytes = static_cast<uint64_t>(elements) * static_cast<uint64_t>(c10::elementSize(e.type));
       if (e.end > dataBytes && e.begin <= e.end)

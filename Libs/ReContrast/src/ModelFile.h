@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The model file: a versioned, checksummed, self-describing container of the weights.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_ModelFile_h
 #define ReContrast_ModelFile_h
 

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The network's tensors by name, for the model file and checkpoints.
+ *
+ *=========================================================================*/
 #include "NetworkState.h"
 
 #include "Convolution.h"

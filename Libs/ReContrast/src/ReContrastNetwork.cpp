@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The whole ReContrast network: two encoders, the shared bottleneck and decoder, the feature pairs.
+ *
+ *=========================================================================*/
 #include "ReContrastNetwork.h"
 
 #include <torch/torch.h>

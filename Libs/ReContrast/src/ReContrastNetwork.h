@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The whole ReContrast network: two encoders, the shared bottleneck and decoder, the feature pairs.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_ReContrastNetwork_h
 #define ReContrast_ReContrastNetwork_h
 
@@ -13,7 +21,7 @@
 namespace recontrast
 {
 
-/** The six compared feature pairs of spec §1: encoder[i] is compared with decoder[i].
+/** The six compared feature pairs (Documentation/Engine.md, Method 1): encoder[i] is compared with decoder[i].
  * encoder = [f1, f2, f3, e1, e2, e3] (frozen view, then trainable view);
  * decoder = [head0(g_k)[:B] for k] + [head1(g_k)[B:] for k]. */
 struct FeaturePairs
@@ -34,7 +42,7 @@ public:
   FeaturePairs forward(const torch::Tensor & x);
 
   /** The same pairs, values and gradients with half the head work: head set 0 only on the first half
-   * of the decoded batch and head set 1 only on the second (spec §9.5). Exact in training too: the
+   * of the decoded batch and head set 1 only on the second (Engine.md, Method 1). Exact in training too: the
    * body still decodes the whole 2B batch (its BatchNorm statistics), and the heads are per-sample 1x1
    * convolutions. Used in training and by the optimised inference paths. */
   FeaturePairs ForwardKeptHeadsOnly(const torch::Tensor & x);

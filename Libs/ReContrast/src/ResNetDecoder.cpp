@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The decoder: the mirrored ResNet stages that reconstruct the encoder features.
+ *
+ *=========================================================================*/
 #include "ResNetDecoder.h"
 
 #include "ResidualBlocks.h"

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The decoder: the mirrored ResNet stages that reconstruct the encoder features.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_ResNetDecoder_h
 #define ReContrast_ResNetDecoder_h
 
@@ -12,8 +20,9 @@ namespace recontrast
 {
 
 /** The mirrored ResNet decoder with two sets of 1x1 output heads (official de_resnet with
- * output_conv=2, spec §4). Stages layer1..layer3 up-sample with 2x2 transposed convs; the heads
- * out1/out2/out3 (ModuleLists of 2) map the stage outputs back to the encoder's feature space. */
+ * output_conv=2; Documentation/Engine.md, Method 4). Stages layer1..layer3 up-sample with 2x2
+ * transposed convs; the heads out1/out2/out3 (ModuleLists of 2) map the stage outputs back to the
+ * encoder's feature space. */
 class ResNetDecoderImpl : public torch::nn::Module
 {
 public:

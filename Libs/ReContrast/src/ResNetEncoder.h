@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The encoder: the first three stages of a ResNet or Wide ResNet.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_ResNetEncoder_h
 #define ReContrast_ResNetEncoder_h
 

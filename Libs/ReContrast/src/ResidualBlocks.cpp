@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Basic and bottleneck residual blocks, and their up-sampling variants for the decoder.
+ *
+ *=========================================================================*/
 #include "ResidualBlocks.h"
 
 #include <torch/torch.h>

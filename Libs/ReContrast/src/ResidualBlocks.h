@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Basic and bottleneck residual blocks, and their up-sampling variants for the decoder.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_ResidualBlocks_h
 #define ReContrast_ResidualBlocks_h
 
@@ -46,7 +54,7 @@ enum class Resample
 };
 
 /** torchvision's BasicBlock (conv1/bn1/conv2/bn2[/downsample]) and its decoder mirror, where the
- * first conv becomes a 2x2 transposed conv and the shortcut is named "upsample" (spec §4). */
+ * first conv becomes a 2x2 transposed conv and the shortcut is named "upsample" (Documentation/Engine.md, Method 4). */
 class BasicBlockImpl
   : public torch::nn::Module
   , public FoldableModule

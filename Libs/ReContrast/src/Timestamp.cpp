@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Times written into model files and reports.
+ *
+ *=========================================================================*/
 #include "Timestamp.h"
 
 #include <chrono>

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Between the engine's torch-free buffers and LibTorch tensors.
+ *
+ *=========================================================================*/
 #include "TorchConversion.h"
 
 #include "ReContrast/Error.h"

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Between the engine's torch-free buffers and LibTorch tensors.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_TorchConversion_h
 #define ReContrast_TorchConversion_h
 

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Training a ReContrast model on normal images and writing its model file.
+ *
+ *=========================================================================*/
 #include "ReContrast/Trainer.h"
 
 #include "BatchLoader.h"

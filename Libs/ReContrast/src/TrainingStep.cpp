@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The gradients of one training step.
+ *
+ *=========================================================================*/
 #include "TrainingStep.h"
 
 #include "GlobalCosineLoss.h"

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The gradients of one training step.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_TrainingStep_h
 #define ReContrast_TrainingStep_h
 
@@ -10,10 +18,11 @@
 namespace recontrast
 {
 
-/** The gradients of one training step (spec §5): the forward with the kept heads only, the ReContrast
- * loss with hard mining at `alpha`, and backward. The previous step's gradients are dropped rather
- * than zeroed first (PyTorch 2's default), so backward writes them instead of adding to zeros: the
- * same values, two fewer passes over every parameter. The caller then steps the optimisers.
+/** The gradients of one training step (Documentation/Engine.md, Method 5): the forward with the kept
+ * heads only, the ReContrast loss with hard mining at `alpha`, and backward. The previous step's
+ * gradients are dropped rather than zeroed first (PyTorch 2's default), so backward writes them
+ * instead of adding to zeros: the same values, two fewer passes over every parameter. The caller
+ * then steps the optimisers.
  * @param hardMasks when given, receives the hard-mining masks as ReContrastLoss does.
  * @return the loss value of the step. */
 torch::Tensor ComputeGradients(ReContrastNetwork & network, const torch::Tensor & images, double alpha,

@@ -1,4 +1,14 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  A restricted Python unpickler for checkpoints: data only, never code.
+ *
+ *=========================================================================*/
 #include "Unpickler.h"
+
+#include "CheckedArithmetic.h"
 
 #include "ReContrast/Error.h"
 
@@ -214,28 +224,6 @@ constexpr std::size_t maximumGlobalNameLength = 1024;
 // Zero strides let a tiny storage stand for a huge tensor (torch.expand). Real checkpoints
 // hardly ever save such views; a hostile file uses them to make ToFloat32 exhaust memory.
 constexpr int64_t maximumExpandedElementCount = int64_t(1) << 28;
-
-bool
-MultiplyChecked(int64_t a, int64_t b, int64_t & product)
-{
-  if (a != 0 && b > std::numeric_limits<int64_t>::max() / a)
-  {
-    return false;
-  }
-  product = a * b;
-  return true;
-}
-
-bool
-AddChecked(int64_t a, int64_t b, int64_t & sum)
-{
-  if (b > std::numeric_limits<int64_t>::max() - a)
-  {
-    return false;
-  }
-  sum = a + b;
-  return true;
-}
 
 } // namespace
 

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  A restricted Python unpickler for checkpoints: data only, never code.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_Unpickler_h
 #define ReContrast_Unpickler_h
 

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Tests of the checkpoint reader and the unpickler on files PyTorch writes.
+ *
+ *=========================================================================*/
 #include "PythonOracle.h"
 #include "ReContrast/Checkpoint.h"
 #include "ReContrast/Error.h"

@@ -1,5 +1,12 @@
-// Import round trips through the public API: checkpoints written by python3-torch in both
-// serialization formats become model files whose predictions equal the PyTorch reference.
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Import round trips through the public API: checkpoints written by python3-torch in both
+ *  serialization formats become model files whose predictions equal the PyTorch reference.
+ *
+ *=========================================================================*/
 #include "PythonOracle.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/Import.h"

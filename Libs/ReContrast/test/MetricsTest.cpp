@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Tests of the evaluation metrics against the golden values of Data/Baselines.
+ *
+ *=========================================================================*/
 #include "ReContrast/Error.h"
 #include "ReContrast/Metrics.h"
 
@@ -29,10 +37,9 @@ GoldenPath()
   const char * sourceDir = std::getenv("RECONTRAST_SOURCE_DIR");
   if (sourceDir != nullptr && *sourceDir != '\0')
   {
-    return std::string(sourceDir) + "/Libs/ReContrast/test/data/metrics_golden.json";
+    return std::string(sourceDir) + "/Data/Baselines/metrics_golden.json";
   }
-  const std::string thisFile = __FILE__;
-  return thisFile.substr(0, thisFile.find_last_of("/\\") + 1) + "data/metrics_golden.json";
+  return std::string(RECONTRAST_DATA_DIR) + "/Baselines/metrics_golden.json";
 }
 
 const Json &

@@ -1,4 +1,11 @@
-// The model file: round trip, content-based detection, and every way a file can be wrong.
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The model file: round trip, content-based detection, and every way a file can be wrong.
+ *
+ *=========================================================================*/
 #include "ModelFile.h"
 #include "NetworkState.h"
 #include "PythonOracle.h"

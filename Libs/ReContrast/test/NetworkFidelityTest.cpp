@@ -1,5 +1,12 @@
-// The network, the loss, one optimiser step and the anomaly map against the PyTorch reference
-// (Testing/Python/recontrast_reference.py) with identical weights and inputs.
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The network, the loss, one optimiser step and the anomaly map against the PyTorch reference
+ *  (Testing/Python/recontrast_reference.py) with identical weights and inputs.
+ *
+ *=========================================================================*/
 #include "AnomalyMap.h"
 #include "GlobalCosineLoss.h"
 #include "Inference.h"
@@ -184,8 +191,8 @@ TEST_P(NetworkFidelity, TrainingStepMatchesPyTorch)
     const double scale = std::max(1.0, expected.abs().max().item<double>());
     // Within 1e-4, or within twice what float32 rounding alone does to this gradient (PyTorch's float32
     // step against its float64 step): deep in a train-mode network the early encoder's gradients are
-    // ill-conditioned (resnet50 here: 5-6 % for encoder.conv1), and the engine's different operation
-    // order for the same sums may move them as much as rounding does.
+    // ill-conditioned (resnet50 here; Documentation/Engine.md, "Fidelity to the official code"), and
+    // the engine's different operation order for the same sums may move them as much as rounding does.
     const std::string rounding = "train.grad_rounding." + item.key();
     const double tolerance = std::max(1e-4 * scale, golden.Has(rounding) ? 2.0 * golden[rounding].item<double>() : 0.0);
     EXPECT_LE(MaxAbsDifference(actual, expected), tolerance) << "gradient of " << item.key();

@@ -1,4 +1,11 @@
-// The public engine API: Predictor and Trainer on a tiny configuration (resnet18, 64 px).
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The public engine API: Predictor and Trainer on a tiny configuration (resnet18, 64 px).
+ *
+ *=========================================================================*/
 #include "Convolution.h"
 #include "ModelFile.h"
 #include "NetworkState.h"

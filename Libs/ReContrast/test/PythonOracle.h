@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Running the PyTorch reference (Testing/Python) from the tests.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_PythonOracle_h
 #define ReContrast_PythonOracle_h
 

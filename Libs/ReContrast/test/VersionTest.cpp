@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Test of the version string.
+ *
+ *=========================================================================*/
 #include "ReContrast/Error.h"
 #include "ReContrast/Version.h"
 

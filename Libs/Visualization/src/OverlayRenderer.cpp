@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Overlay pictures without a display: heat map on the scan, slice montages.
+ *
+ *=========================================================================*/
 #include "ReContrast/OverlayRenderer.h"
 
 #include "ReContrast/HeatDisplay.h"

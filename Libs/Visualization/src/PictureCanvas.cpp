@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  A small off-screen canvas for the pictures, written as PNG atomically.
+ *
+ *=========================================================================*/
 #include "PictureCanvas.h"
 
 #include "ReContrast/Error.h"

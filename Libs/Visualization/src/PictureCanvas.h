@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  A small off-screen canvas for the pictures, written as PNG atomically.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_PictureCanvas_h
 #define ReContrast_PictureCanvas_h
 

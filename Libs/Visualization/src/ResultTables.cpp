@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The tables a viewer shows next to an anomaly map: regions and slice scores.
+ *
+ *=========================================================================*/
 #include "ReContrast/ResultTables.h"
 
 #include "ReContrast/Error.h"
@@ -29,60 +37,7 @@ Parse(const std::string & reportJson)
   }
 }
 
-// LPS (ITK) to RAS (Slicer).
-std::array<double, 3>
-ToRAS(const nlohmann::json & point)
-{
-  if (!point.is_array() || point.size() < 2)
-  {
-    throw Error("A region of the anomaly report has a malformed position.");
-  }
-  const double z = point.size() > 2 && point[2].is_number() ? point[2].get<double>() : 0.0;
-  return { -point[0].get<double>(), -point[1].get<double>(), z };
-}
-
-double
-NumberOr(const nlohmann::json & object, const char * key, double fallback)
-{
-  const auto found = object.find(key);
-  return found != object.end() && found->is_number() ? found->get<double>() : fallback;
-}
 } // namespace
-
-std::vector<RegionRow>
-RegionRowsFromReport(const std::string & reportJson)
-{
-  const nlohmann::json report = Parse(reportJson);
-  const auto regions = report.find("regions");
-  if (regions == report.end() || !regions->is_array())
-  {
-    throw Error("The anomaly report has no list of regions.");
-  }
-  std::vector<RegionRow> rows;
-  try
-  {
-    for (const nlohmann::json & region : *regions)
-    {
-      RegionRow row;
-      row.label = region.at("label").get<int>();
-      row.voxels = region.at("voxels").get<double>();
-      const bool area = region.contains("area_mm2");
-      row.size = region.at(area ? "area_mm2" : "volume_mm3").get<double>();
-      row.sizeUnit = area ? "mm2" : "mm3";
-      // Non-finite scores are written as null (JSON has no NaN).
-      row.maximumScore = NumberOr(region, "max_score", std::nan(""));
-      row.meanScore = NumberOr(region, "mean_score", std::nan(""));
-      row.centroidRAS = ToRAS(region.at("centroid"));
-      row.peakRAS = ToRAS(region.at("peak"));
-      rows.push_back(row);
-    }
-  }
-  catch (const nlohmann::json::exception & e)
-  {
-    throw Error(std::string("A region of the anomaly report is incomplete: ") + e.what());
-  }
-  return rows;
-}
 
 SliceScoreSeries
 SliceScoresFromReport(const std::string & reportJson)

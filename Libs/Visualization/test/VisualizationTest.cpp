@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Tests of the pictures, the heat display and the result tables.
+ *
+ *=========================================================================*/
 #include "ReContrast/CurvePlot.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/HeatDisplay.h"
@@ -675,22 +683,6 @@ const char * const Report = R"({
     {"label": 2, "voxels": 3, "volume_mm3": 7.0, "max_score": null, "mean_score": 3.0,
      "centroid": [0.0, 0.0, 0.0], "peak": [0.0, 1.0, 2.0], "bbox": {"start": [0, 0, 0], "size": [1, 1, 1]}}
   ]})";
-
-TEST(ResultTables, RegionRowsAreInRAS)
-{
-  const auto rows = RegionRowsFromReport(Report);
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0].label, 1);
-  EXPECT_DOUBLE_EQ(rows[0].size, 30.5);
-  EXPECT_EQ(rows[0].sizeUnit, "mm3");
-  EXPECT_EQ(rows[0].centroidRAS, (std::array<double, 3>{ -10.0, 20.0, 5.5 }));
-  EXPECT_EQ(rows[0].peakRAS, (std::array<double, 3>{ -11.0, 21.0, 6.0 }));
-  EXPECT_TRUE(std::isnan(rows[1].maximumScore));
-  EXPECT_DOUBLE_EQ(rows[1].meanScore, 3.0);
-  EXPECT_THROW(RegionRowsFromReport("not json"), recontrast::Error);
-  EXPECT_THROW(RegionRowsFromReport(R"({"regions": [{"label": 1}]})"), recontrast::Error);
-  EXPECT_THROW(RegionRowsFromReport("[]"), recontrast::Error);
-}
 
 TEST(ResultTables, SliceScoresAndWhereASliceIs)
 {

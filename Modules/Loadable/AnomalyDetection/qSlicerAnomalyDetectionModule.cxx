@@ -71,7 +71,6 @@ QStringList qSlicerAnomalyDetectionModule::dependencies() const
 {
   // As CropVolume lists the CLI it runs (qSlicerCropVolumeModule::dependencies).
   return QStringList() << "ReContrastAnomalyDetection"
-                       << "ReContrastAnomalousRegions"
                        << "ReContrastTrainModel"
                        << "ReContrastModelInfo"
                        << "Segmentations"

@@ -18,7 +18,10 @@
 #include <qMRMLPlotView.h>
 #include <qMRMLPlotWidget.h>
 #include <qSlicerApplication.h>
+#include <qSlicerCLIModule.h>
+#include <qSlicerCoreApplication.h>
 #include <qSlicerLayoutManager.h>
+#include <qSlicerModuleManager.h>
 
 // AnomalyDetection includes
 #include "qSlicerAnomalyDetectionModuleWidget.h"
@@ -60,6 +63,10 @@ public:
 
   /// Offers the devices and precisions this computer has (from the model description).
   void updateDeviceChoices(const vtkSlicerAnomalyDetectionLogic::ModelInfo& info);
+  /// Offers the backbones of the training CLI module's description, its default first chosen.
+  void setupBackboneChoices();
+  /// The backbone to show for the parameter node's (empty: the default).
+  QString backboneOf(const std::string& nodeBackbone) const;
   /// The threshold slider's range: the map's values when there is a map, otherwise [0, 1].
   void updateThresholdRange();
   /// Shows the model's description and offers what this computer can run it on, at once when it
@@ -71,11 +78,11 @@ public:
 
   vtkWeakPointer<vtkMRMLAnomalyDetectionParametersNode> ParametersNode;
   vtkWeakPointer<vtkMRMLCommandLineModuleNode> DetectionRun;
-  vtkWeakPointer<vtkMRMLCommandLineModuleNode> RegionRun;
   vtkWeakPointer<vtkMRMLCommandLineModuleNode> TrainingRun;
-  bool RegionUpdatePending{ false };
   /// Whether the chosen file has been described as a usable model (Apply needs one).
   bool ModelUsable{ false };
+  /// The training CLI module's default backbone (empty when the module is not loaded).
+  QString DefaultBackbone;
 };
 
 //-----------------------------------------------------------------------------
@@ -119,6 +126,47 @@ void qSlicerAnomalyDetectionModuleWidgetPrivate::updateDeviceChoices(const vtkSl
   this->PrecisionComboBox->addItem(qSlicerAnomalyDetectionModuleWidget::tr("exact (the paper's computation)"), "exact");
   const int precisionIndex = this->PrecisionComboBox->findData(precision.isEmpty() ? QString("fp32") : precision);
   this->PrecisionComboBox->setCurrentIndex(precisionIndex >= 0 ? precisionIndex : 0);
+}
+
+//-----------------------------------------------------------------------------
+void qSlicerAnomalyDetectionModuleWidgetPrivate::setupBackboneChoices()
+{
+  // The backbones, their default and their help come from the ReContrastTrainModel CLI module's
+  // description (the engine's list), so that a new backbone needs no change in this module.
+  qSlicerCoreApplication* application = qSlicerCoreApplication::application();
+  qSlicerCLIModule* trainingModule =
+    application && application->moduleManager() ? qobject_cast<qSlicerCLIModule*>(application->moduleManager()->module("ReContrastTrainModel")) : nullptr;
+  if (!trainingModule)
+  {
+    return; // Training then says that its CLI module is not loaded.
+  }
+  for (const ModuleParameterGroup& group : trainingModule->moduleDescription().GetParameterGroups())
+  {
+    for (const ModuleParameter& parameter : group.GetParameters())
+    {
+      if (parameter.GetName() != "backbone")
+      {
+        continue;
+      }
+      QSignalBlocker blocker(this->BackboneComboBox);
+      this->BackboneComboBox->clear();
+      for (const std::string& element : parameter.GetElements())
+      {
+        this->BackboneComboBox->addItem(QString::fromStdString(element));
+      }
+      // The module's description holds the defaults as its values (GetDefault() returns GetValue()).
+      this->DefaultBackbone = QString::fromStdString(parameter.GetValue());
+      this->BackboneComboBox->setCurrentText(this->DefaultBackbone);
+      this->BackboneComboBox->setToolTip(QString::fromStdString(parameter.GetDescription()));
+      return;
+    }
+  }
+}
+
+//-----------------------------------------------------------------------------
+QString qSlicerAnomalyDetectionModuleWidgetPrivate::backboneOf(const std::string& nodeBackbone) const
+{
+  return nodeBackbone.empty() ? this->DefaultBackbone : QString::fromStdString(nodeBackbone);
 }
 
 //-----------------------------------------------------------------------------
@@ -223,6 +271,7 @@ void qSlicerAnomalyDetectionModuleWidget::setup()
   this->Superclass::setup();
 
   d->updateDeviceChoices(vtkSlicerAnomalyDetectionLogic::ModelInfo());
+  d->setupBackboneChoices();
 
   connect(d->InputVolumeComboBox, SIGNAL(currentNodeChanged(vtkMRMLNode*)), this, SLOT(onInputVolumeChanged(vtkMRMLNode*)));
   connect(d->ModelPathLineEdit, SIGNAL(currentPathChanged(QString)), this, SLOT(onModelPathChanged(QString)));
@@ -367,7 +416,7 @@ void qSlicerAnomalyDetectionModuleWidget::updateWidgetFromMRML()
     d->ModelPathLineEdit->setCurrentPath(QString::fromStdString(p->GetModelPath()));
     d->OpacitySliderWidget->setValue(p->GetOpacity());
     d->ColorMapComboBox->setCurrentText(QString::fromStdString(p->GetColorMap()));
-    d->BackboneComboBox->setCurrentText(QString::fromStdString(p->GetTrainingBackbone()));
+    d->BackboneComboBox->setCurrentText(d->backboneOf(p->GetTrainingBackbone()));
     d->IterationsSpinBox->setValue(p->GetTrainingIterations());
     d->ImageSizeSpinBox->setValue(p->GetTrainingImageSize());
     d->OutputModelPathLineEdit->setCurrentPath(QString::fromStdString(p->GetTrainingOutputModelPath()));
@@ -548,47 +597,10 @@ void qSlicerAnomalyDetectionModuleWidget::startRegionUpdate()
   {
     return;
   }
-  if (d->RegionRun && d->RegionRun->IsBusy())
-  {
-    // One region run at a time; the latest threshold is used when it ends.
-    d->RegionUpdatePending = true;
-    return;
-  }
-  if (d->RegionRun && this->mrmlScene())
-  {
-    // Never called from the finished node's own event (see onRegionRunModified).
-    this->mrmlScene()->RemoveNode(d->RegionRun);
-  }
-  d->RegionUpdatePending = false;
-  d->RegionRun = d->logic()->StartRegionUpdate(d->ParametersNode);
-  if (d->RegionRun)
-  {
-    qvtkConnect(d->RegionRun, vtkCommand::ModifiedEvent, this, SLOT(onRegionRunModified()));
-  }
-  else
+  // In this process, from the map Slicer holds: no CLI run, no re-read of the map.
+  if (!d->logic()->UpdateRegions(d->ParametersNode))
   {
     d->StatusLabel->setText(QString::fromStdString(d->logic()->GetLastError()));
-  }
-}
-
-//-----------------------------------------------------------------------------
-void qSlicerAnomalyDetectionModuleWidget::onRegionRunModified()
-{
-  Q_D(qSlicerAnomalyDetectionModuleWidget);
-  vtkMRMLCommandLineModuleNode* run = d->RegionRun;
-  if (!run || run->IsBusy())
-  {
-    return;
-  }
-  if (run->GetStatus() == vtkMRMLCommandLineModuleNode::CompletedWithErrors)
-  {
-    d->StatusLabel->setText(tr("Regions failed: %1").arg(QString::fromStdString(vtkSlicerAnomalyDetectionLogic::ErrorSentence(run))));
-  }
-  if (d->RegionUpdatePending)
-  {
-    // Started after this event has been handled: the next run removes the finished node, which
-    // must not happen while the node is still sending this event.
-    QTimer::singleShot(0, this, SLOT(startRegionUpdate()));
   }
 }
 
@@ -670,7 +682,9 @@ void qSlicerAnomalyDetectionModuleWidget::onTrainOrCancel()
   }
   {
     MRMLNodeModifyBlocker blocker(d->ParametersNode);
-    d->ParametersNode->SetTrainingBackbone(d->BackboneComboBox->currentText().toStdString());
+    // The default is kept as empty, so that the node follows the CLI module's default.
+    const QString backbone = d->BackboneComboBox->currentText();
+    d->ParametersNode->SetTrainingBackbone(backbone == d->DefaultBackbone ? std::string() : backbone.toStdString());
     d->ParametersNode->SetTrainingIterations(d->IterationsSpinBox->value());
     d->ParametersNode->SetTrainingImageSize(d->ImageSizeSpinBox->value());
     d->ParametersNode->SetTrainingOutputModelPath(d->OutputModelPathLineEdit->currentPath().toStdString());

@@ -54,7 +54,6 @@ protected slots:
 
   void onApplyOrCancel();
   void onDetectionRunModified();
-  void onRegionRunModified();
 
   void onThresholdChanging(double value);
   void onThresholdChanged(double value);

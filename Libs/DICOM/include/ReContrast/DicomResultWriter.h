@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  DICOM results of a scan: the anomaly map as a Parametric Map and the regions as a SEG.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_DicomResultWriter_h
 #define ReContrast_DicomResultWriter_h
 

@@ -1,10 +1,22 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The DICOM series reader (DCMTK): one folder, one volume, the same rules for training and inference.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_DicomSeriesReader_h
 #define ReContrast_DicomSeriesReader_h
 
 #include "ReContrast/ReContrastDICOMExport.h"
 #include "itkImage.h"
+#include "itkReContrastSeriesFolderReader.h"
 
 #include <array>
+#include <functional>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +75,31 @@ struct SeriesReadOptions
  * one series); unevenly spaced slices (a missing slice is named as such); a tilted gantry.
  * Files that are not DICOM, or DICOM objects that are not images, are skipped with a note. */
 ReContrastDICOM_EXPORT Series ReadSeries(const std::string & folder, const SeriesReadOptions & options = {});
+
+/** The application's one reader of DICOM series folders: ReadSeries with one set of options, for
+ * inference (Read, with what DICOM results need) and, through the ITK layer's interface, for
+ * training and evaluation (ReadSeriesFolder), so a series is read by the same rules everywhere.
+ * Each note of a folder goes to the note handler once per reader (training reads a series more
+ * than once). Safe to use from several threads at once. */
+class ReContrastDICOM_EXPORT SeriesFolderReader : public itk::ReContrastSeriesFolderReader
+{
+public:
+  using NoteHandler = std::function<void(const std::string & folder, const std::string & note)>;
+
+  explicit SeriesFolderReader(SeriesReadOptions options = {}, NoteHandler onNote = {});
+
+  /** Throws recontrast::Error naming the folder. */
+  Series Read(const std::string & folder) const;
+
+  /** Read's volume; throws itk::ExceptionObject naming the folder, as the ITK layer expects. */
+  VolumeType::Pointer ReadSeriesFolder(const std::string & folder) const override;
+
+private:
+  SeriesReadOptions m_Options;
+  NoteHandler m_OnNote;
+  mutable std::mutex m_Mutex;
+  mutable std::set<std::string> m_Said;
+};
 
 
 } // namespace recontrast::dicom

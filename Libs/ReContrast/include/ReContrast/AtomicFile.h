@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Files that appear whole or not at all: a temporary name, then a rename.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_AtomicFile_h
 #define ReContrast_AtomicFile_h
 

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Reading PyTorch checkpoints (official ReContrast models, torchvision weights) without executing them.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_Checkpoint_h
 #define ReContrast_Checkpoint_h
 

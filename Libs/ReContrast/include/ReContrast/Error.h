@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The engine's error type: one sentence for the user.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_Error_h
 #define ReContrast_Error_h
 

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Making model files from the official code's checkpoints and from torchvision weights.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_Import_h
 #define ReContrast_Import_h
 

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Evaluation metrics of anomaly detection: image and pixel ROC AUC, average precision, AUPRO.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_Metrics_h
 #define ReContrast_Metrics_h
 
@@ -78,7 +86,7 @@ RECONTRAST_EXPORT double F1Max(const std::vector<double> & scores, const std::ve
  * non-zero. maps[i] and masks[i] each point to pixelsPerImage values.
  *
  * Uses 4 bytes of extra memory per pixel (the scores are sorted as float, once) and
- * O(n log n) time, so 10^7 pixels take about a second. Needs anomalous and normal pixels. */
+ * O(n log n) time (one sort). Needs anomalous and normal pixels. */
 RECONTRAST_EXPORT double PixelRocAuc(const std::vector<const float *> & maps,
                                      const std::vector<const std::uint8_t *> & masks, std::size_t pixelsPerImage);
 

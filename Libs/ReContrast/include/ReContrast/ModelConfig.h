@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The shape of a ReContrast model: backbone, image size, encoder BatchNorm mode, normalisation.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_ModelConfig_h
 #define ReContrast_ModelConfig_h
 
@@ -29,7 +37,11 @@ RECONTRAST_EXPORT Backbone BackboneFromString(const std::string & name);
 /** The names of all backbones, for help texts. */
 RECONTRAST_EXPORT std::vector<std::string> BackboneNames();
 
-/** How the trainable encoder's BatchNorm layers behave during training (spec §2.3). */
+/** The name of ModelConfig's default backbone: the applications' default, so that it is chosen in
+ * one place. */
+RECONTRAST_EXPORT std::string DefaultBackboneName();
+
+/** How the trainable encoder's BatchNorm layers behave during training (Documentation/Engine.md, Method 2). */
 enum class EncoderBatchNormMode
 {
   Train, ///< Batch statistics, running statistics updated (the official default).
@@ -45,7 +57,7 @@ struct RECONTRAST_EXPORT ModelConfig
   Backbone backbone = Backbone::WideResNet50_2;
   /** Side of the square input, in pixels; a multiple of 32 (the bottleneck works at 1/32). */
   int imageSize = 256;
-  /** ImageNet normalisation applied by the engine to images given in [0, 1] (spec §6.3). */
+  /** ImageNet normalisation applied by the engine to images given in [0, 1] (Documentation/Engine.md, Method 1). */
   std::array<float, 3> mean{ { 0.485f, 0.456f, 0.406f } };
   std::array<float, 3> std{ { 0.229f, 0.224f, 0.225f } };
 

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  What a model file says about itself: configuration, calibration, properties, training summary.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_ModelDescription_h
 #define ReContrast_ModelDescription_h
 

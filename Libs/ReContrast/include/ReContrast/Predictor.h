@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  A loaded model on a device, reused for many images: anomaly maps and scores.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_Predictor_h
 #define ReContrast_Predictor_h
 
@@ -12,7 +20,7 @@
 namespace recontrast
 {
 
-/** How an image score is made from its smoothed anomaly map (spec §7.2). */
+/** How an image score is made from its smoothed anomaly map (Documentation/Engine.md, Method 7). */
 enum class ScoreReduction
 {
   Max,     ///< The official industrial and OCT/APTOS score.

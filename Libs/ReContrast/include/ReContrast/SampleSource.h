@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Where the trainer gets its images: the interface the ITK layer implements.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_SampleSource_h
 #define ReContrast_SampleSource_h
 

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Training a ReContrast model on normal images and writing its model file.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_Trainer_h
 #define ReContrast_Trainer_h
 
@@ -15,7 +23,7 @@
 namespace recontrast
 {
 
-/** Settings of a training run; the defaults are the official MVTec AD recipe (spec §6). */
+/** Settings of a training run; the defaults are the official MVTec AD recipe (Documentation/Engine.md, Method 6). */
 struct RECONTRAST_EXPORT TrainingOptions
 {
   Backbone backbone = Backbone::WideResNet50_2;
@@ -80,7 +88,7 @@ struct RECONTRAST_EXPORT TrainingResult
   double seconds = 0.0;
 };
 
-/** Trains a ReContrast model on normal images (spec §5-§6) and writes the model file. */
+/** Trains a ReContrast model on normal images (Documentation/Engine.md, Methods 5-6) and writes the model file. */
 class RECONTRAST_EXPORT Trainer
 {
 public:

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The project's version.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_Version_h
 #define ReContrast_Version_h
 

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Curves as pictures: training loss, ROC and PRO curves.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_CurvePlot_h
 #define ReContrast_CurvePlot_h
 

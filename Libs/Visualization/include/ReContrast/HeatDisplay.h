@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  How an anomaly map is shown as heat: its range and colour table.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_HeatDisplay_h
 #define ReContrast_HeatDisplay_h
 

@@ -1,3 +1,11 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  The tables a viewer shows next to an anomaly map: regions and slice scores.
+ *
+ *=========================================================================*/
 #ifndef ReContrast_ResultTables_h
 #define ReContrast_ResultTables_h
 
@@ -5,9 +13,9 @@
 #include <string>
 #include <vector>
 
-/** The tables a viewer shows next to an anomaly map, read from the JSON report of `recontrast
- * infer` / the Slicer CLI module (user guide, `--report`). Coordinates are converted from the
- * report's LPS (ITK's patient coordinates) to RAS (Slicer's): x and y change sign. */
+/** The tables a viewer shows next to an anomaly map: its regions (in RAS, Slicer's patient
+ * coordinates) and its per-slice scores, read from the JSON report of `recontrast infer` / the
+ * Slicer CLI module (user guide, `--report`). */
 namespace recontrast::visualization
 {
 
@@ -23,10 +31,6 @@ struct RegionRow
   std::array<double, 3> centroidRAS{}; ///< Mean position of the region's voxels.
   std::array<double, 3> peakRAS{};     ///< The voxel with the highest score.
 };
-
-/** The regions of a report, in its order (by maximum score). Throws recontrast::Error with one
- * sentence when the text is not such a report. */
-std::vector<RegionRow> RegionRowsFromReport(const std::string & reportJson);
 
 /** The per-slice scores of a report, for a plot of score against slice. */
 struct SliceScoreSeries

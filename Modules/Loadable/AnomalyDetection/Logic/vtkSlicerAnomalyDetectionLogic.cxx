@@ -9,9 +9,11 @@
 #include "vtkSlicerAnomalyDetectionLogic.h"
 #include "vtkMRMLAnomalyDetectionParametersNode.h"
 
-// ReContrast Slicer-free display helpers (Libs/Visualization)
+// ReContrast Slicer-free display helpers (Libs/Visualization) and the model-free region filter of
+// the ITK layer (header-only ITK code: no engine, no LibTorch in Slicer's process)
 #include <ReContrast/HeatDisplay.h>
 #include <ReContrast/ResultTables.h>
+#include <itkReContrastAnomalyRegionsImageFilter.h>
 
 // Slicer includes
 #include <vtkSlicerCLIModuleLogic.h>
@@ -34,6 +36,7 @@
 #include <vtkMRMLTableNode.h>
 
 // Segmentation core includes
+#include <vtkOrientedImageData.h>
 #include <vtkSegment.h>
 #include <vtkSegmentation.h>
 
@@ -65,7 +68,6 @@ namespace
 {
 // The project's CLI modules (Modules/CLI), by their module names.
 const char* DetectionModule = "ReContrastAnomalyDetection";
-const char* RegionsModule = "ReContrastAnomalousRegions";
 const char* TrainingModule = "ReContrastTrainModel";
 const char* ModelInfoModule = "ReContrastModelInfo";
 
@@ -94,14 +96,12 @@ struct vtkSlicerAnomalyDetectionLogic::PendingRunInfo
   enum Kind
   {
     Detection,
-    Regions,
     Training,
     ModelDescription
   };
   Kind RunKind{ Detection };
   std::string ParametersNodeID;
   std::string ReportPath;
-  std::string LabelMapNodeID;
   std::string ModelPath; ///< ModelDescription: the file described.
   /// Detection: the map node this run made (none when it reuses the previous run's); removed
   /// again when the run fails or is cancelled, so that no empty map is left behind.
@@ -445,55 +445,10 @@ vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::StartDetection(vtk
   cliNode->SetParameterAsString("device", parameters->GetDevice());
   cliNode->SetParameterAsString("precision", parameters->GetPrecision());
   cliNode->SetParameterAsString("report", run.ReportPath);
-  const double threshold = EffectiveThreshold(parameters);
-  cliNode->SetParameterAsDouble("threshold", threshold);
-  if (threshold >= 0.0)
-  {
-    // Regions need a threshold; without one (an uncalibrated model and none chosen yet) the map
-    // comes alone and the regions follow when the user sets the threshold.
-    vtkMRMLNode* labels = scene->AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", std::string(map->GetName()) + " regions");
-    run.LabelMapNodeID = labels->GetID();
-    cliNode->SetParameterAsString("regionLabels", run.LabelMapNodeID);
-  }
+  // The regions are found here, in Slicer's process, from the map the run returns.
+  cliNode->SetParameterAsDouble("threshold", EffectiveThreshold(parameters));
 
   return this->ApplyObserved(DetectionModule, cliNode, run) ? cliNode : nullptr;
-}
-
-//----------------------------------------------------------------------------
-vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::StartRegionUpdate(vtkMRMLAnomalyDetectionParametersNode* parameters)
-{
-  vtkMRMLScene* scene = this->GetMRMLScene();
-  vtkMRMLScalarVolumeNode* map = parameters ? parameters->GetAnomalyMapNode() : nullptr;
-  if (!scene || !map || !map->GetImageData())
-  {
-    this->LastError = "There is no anomaly map yet: press Apply first.";
-    return nullptr;
-  }
-  const double threshold = EffectiveThreshold(parameters);
-  if (threshold < 0.0)
-  {
-    this->LastError = "Set a threshold first (the model recommends none).";
-    return nullptr;
-  }
-  vtkMRMLCommandLineModuleNode* cliNode = this->CreateCLINode(RegionsModule);
-  if (!cliNode)
-  {
-    return nullptr;
-  }
-  PendingRunInfo run;
-  run.RunKind = PendingRunInfo::Regions;
-  run.ParametersNodeID = parameters->GetID();
-  run.ReportPath = this->TemporaryFilePath(std::string("ReContrast-") + cliNode->GetID() + "-regions.json");
-  std::remove(run.ReportPath.c_str());
-  vtkMRMLNode* labels = scene->AddNewNodeByClass("vtkMRMLLabelMapVolumeNode", std::string(map->GetName()) + " regions");
-  run.LabelMapNodeID = labels->GetID();
-
-  cliNode->SetParameterAsString("anomalyMap", map->GetID());
-  cliNode->SetParameterAsString("regionLabels", run.LabelMapNodeID);
-  cliNode->SetParameterAsDouble("threshold", threshold);
-  cliNode->SetParameterAsString("report", run.ReportPath);
-
-  return this->ApplyObserved(RegionsModule, cliNode, run) ? cliNode : nullptr;
 }
 
 //----------------------------------------------------------------------------
@@ -516,7 +471,11 @@ vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::StartTraining(vtkM
   }
   cliNode->SetParameterAsString("trainingData", parameters->GetTrainingDataDirectory());
   cliNode->SetParameterAsString("outputModel", parameters->GetTrainingOutputModelPath());
-  cliNode->SetParameterAsString("backbone", parameters->GetTrainingBackbone());
+  // Empty: the CLI module's own default applies (the backbones and their default are the engine's).
+  if (!parameters->GetTrainingBackbone().empty())
+  {
+    cliNode->SetParameterAsString("backbone", parameters->GetTrainingBackbone());
+  }
   cliNode->SetParameterAsInt("iterations", parameters->GetTrainingIterations());
   cliNode->SetParameterAsInt("imageSize", parameters->GetTrainingImageSize());
   cliNode->SetParameterAsString("device", parameters->GetDevice());
@@ -558,7 +517,6 @@ void vtkSlicerAnomalyDetectionLogic::ProcessMRMLNodesEvents(vtkObject* caller, u
     switch (run.RunKind)
     {
       case PendingRunInfo::Detection: this->OnDetectionCompleted(cliNode, run); break;
-      case PendingRunInfo::Regions: this->OnRegionUpdateCompleted(run); break;
       case PendingRunInfo::Training: this->OnTrainingCompleted(cliNode, run); break;
       case PendingRunInfo::ModelDescription: break;
     }
@@ -572,9 +530,6 @@ void vtkSlicerAnomalyDetectionLogic::ProcessMRMLNodesEvents(vtkObject* caller, u
     }
     this->RemoveNodeByID(run.CreatedMapNodeID);
   }
-  // The label map that received the regions has been turned into the segmentation, or, when the
-  // run was cancelled or failed, is not needed.
-  this->RemoveNodeByID(run.LabelMapNodeID);
   std::remove(run.ReportPath.c_str());
   // Keep the finished node: the widget reads its status and error text. It is removed with the
   // next run (the widget) or the scene.
@@ -600,17 +555,14 @@ void vtkSlicerAnomalyDetectionLogic::OnDetectionCompleted(vtkMRMLCommandLineModu
   parameters->SetVolumeScore(std::atof(cliNode->GetParameterAsString("volumeScore").c_str()));
   parameters->SetCalibratedScore(std::atof(cliNode->GetParameterAsString("calibratedScore").c_str()));
   this->LoadSliceScores(parameters, report);
-  this->LoadRegions(parameters, report, run.LabelMapNodeID.empty() ? nullptr : run.LabelMapNodeID.c_str());
-  this->UpdateHeatDisplay(parameters);
-}
-
-//----------------------------------------------------------------------------
-void vtkSlicerAnomalyDetectionLogic::OnRegionUpdateCompleted(const PendingRunInfo& run)
-{
-  if (vtkMRMLAnomalyDetectionParametersNode* parameters = this->ParametersOf(run))
+  // Without a threshold (an uncalibrated model and none chosen yet) the map comes alone and the
+  // regions follow when the user sets one.
+  const std::string lastError = this->LastError;
+  if (!this->UpdateRegions(parameters) && EffectiveThreshold(parameters) < 0.0)
   {
-    this->LoadRegions(parameters, ReadTextFile(run.ReportPath), run.LabelMapNodeID.c_str());
+    this->LastError = lastError;
   }
+  this->UpdateHeatDisplay(parameters);
 }
 
 //----------------------------------------------------------------------------
@@ -720,21 +672,98 @@ void vtkSlicerAnomalyDetectionLogic::LoadSliceScores(vtkMRMLAnomalyDetectionPara
 }
 
 //----------------------------------------------------------------------------
-void vtkSlicerAnomalyDetectionLogic::LoadRegions(vtkMRMLAnomalyDetectionParametersNode* parameters, const std::string& reportJson, const char* labelMapNodeID)
+bool vtkSlicerAnomalyDetectionLogic::UpdateRegions(vtkMRMLAnomalyDetectionParametersNode* parameters)
+{
+  vtkMRMLScalarVolumeNode* mapNode = parameters ? parameters->GetAnomalyMapNode() : nullptr;
+  vtkImageData* image = mapNode ? mapNode->GetImageData() : nullptr;
+  vtkFloatArray* values = image ? vtkFloatArray::SafeDownCast(image->GetPointData()->GetScalars()) : nullptr;
+  if (!this->GetMRMLScene() || !values || image->GetNumberOfPoints() == 0)
+  {
+    this->LastError = "There is no anomaly map yet: press Apply first.";
+    return false;
+  }
+  const double threshold = EffectiveThreshold(parameters);
+  std::vector<recontrast::visualization::RegionRow> rows;
+  vtkNew<vtkOrientedImageData> labels;
+  if (threshold >= 0.0)
+  {
+    // The map node's voxels as an ITK image in patient (LPS) coordinates, without a copy.
+    using MapType = itk::Image<float, 3>;
+    using FilterType = itk::ReContrastAnomalyRegionsImageFilter<MapType>;
+    int dimensions[3];
+    image->GetDimensions(dimensions);
+    auto map = MapType::New();
+    MapType::SizeType size;
+    MapType::SpacingType spacing;
+    MapType::PointType origin;
+    MapType::DirectionType direction;
+    double ijkToRASDirections[3][3];
+    mapNode->GetIJKToRASDirections(ijkToRASDirections);
+    for (unsigned int d = 0; d < 3; ++d)
+    {
+      const double flip = d < 2 ? -1.0 : 1.0; // RAS -> LPS
+      size[d] = static_cast<itk::SizeValueType>(dimensions[d]);
+      spacing[d] = mapNode->GetSpacing()[d];
+      origin[d] = flip * mapNode->GetOrigin()[d];
+      for (unsigned int c = 0; c < 3; ++c)
+      {
+        direction[d][c] = flip * ijkToRASDirections[d][c];
+      }
+    }
+    map->SetRegions(size);
+    map->SetSpacing(spacing);
+    map->SetOrigin(origin);
+    map->SetDirection(direction);
+    map->GetPixelContainer()->SetImportPointer(values->GetPointer(0), static_cast<itk::SizeValueType>(values->GetNumberOfValues()), false);
+
+    auto filter = FilterType::New();
+    filter->SetInput(map);
+    filter->SetThreshold(threshold);
+    try
+    {
+      filter->Update();
+    }
+    catch (const itk::ExceptionObject& e)
+    {
+      this->LastError = std::string("Could not find the anomalous regions: ") + e.GetDescription();
+      return false;
+    }
+    for (const auto& region : filter->GetRegions())
+    {
+      recontrast::visualization::RegionRow row;
+      row.label = static_cast<int>(region.Label);
+      row.voxels = static_cast<double>(region.VoxelCount);
+      row.size = region.PhysicalVolume;
+      row.maximumScore = region.MaximumScore;
+      row.meanScore = region.MeanScore;
+      row.centroidRAS = { -region.Centroid[0], -region.Centroid[1], region.Centroid[2] };
+      row.peakRAS = { -region.PeakPoint[0], -region.PeakPoint[1], region.PeakPoint[2] };
+      rows.push_back(row);
+    }
+    // The label image on the map's grid, for the segmentation.
+    labels->SetExtent(image->GetExtent());
+    labels->AllocateScalars(VTK_UNSIGNED_SHORT, 1);
+    const auto* labelValues = filter->GetOutput()->GetBufferPointer();
+    std::copy(labelValues, labelValues + values->GetNumberOfValues(), static_cast<unsigned short*>(labels->GetScalarPointer()));
+    vtkNew<vtkMatrix4x4> ijkToRAS;
+    mapNode->GetIJKToRASMatrix(ijkToRAS);
+    labels->SetImageToWorldMatrix(ijkToRAS);
+  }
+  this->ShowRegions(parameters, rows, threshold >= 0.0 ? labels.GetPointer() : nullptr);
+  if (threshold < 0.0)
+  {
+    this->LastError = "Set a threshold first (the model recommends none).";
+    return false;
+  }
+  return true;
+}
+
+//----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::ShowRegions(vtkMRMLAnomalyDetectionParametersNode* parameters,
+                                                 const std::vector<recontrast::visualization::RegionRow>& rows,
+                                                 vtkOrientedImageData* labels)
 {
   vtkMRMLScene* scene = this->GetMRMLScene();
-  vtkMRMLLabelMapVolumeNode* labels = labelMapNodeID ? vtkMRMLLabelMapVolumeNode::SafeDownCast(scene->GetNodeByID(labelMapNodeID)) : nullptr;
-  std::vector<recontrast::visualization::RegionRow> rows;
-  try
-  {
-    rows = recontrast::visualization::RegionRowsFromReport(reportJson);
-  }
-  catch (const std::exception& e)
-  {
-    this->LastError = e.what();
-    return;
-  }
-
   // Region table: one row per region, the most anomalous first (label 1).
   vtkMRMLTableNode* table = parameters->GetRegionTableNode();
   if (!table)
@@ -789,7 +818,7 @@ void vtkSlicerAnomalyDetectionLogic::LoadRegions(vtkMRMLAnomalyDetectionParamete
   if (labels && !rows.empty())
   {
     // One segment per label value; label i is the region of row i - 1 (labels count from 1 in the
-    // order of the report's rows).
+    // order of the rows).
     if (!vtkSlicerSegmentationsModuleLogic::ImportLabelmapToSegmentationNode(labels, segmentation))
     {
       this->LastError = "The anomalous regions could not be made into a segmentation.";

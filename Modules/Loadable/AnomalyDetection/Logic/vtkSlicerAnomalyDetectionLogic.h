@@ -18,23 +18,33 @@
 
 // STD includes
 #include <string>
+#include <vector>
 
 class vtkMRMLAnomalyDetectionParametersNode;
+class vtkOrientedImageData;
+namespace recontrast
+{
+namespace visualization
+{
+struct RegionRow;
+}
+} // namespace recontrast
 class vtkMRMLCommandLineModuleNode;
 class vtkMRMLScalarVolumeNode;
 
 /// \brief The Anomaly Detection module's logic: runs the ReContrast CLI modules and turns their
 /// outputs into what the viewer shows.
 ///
-/// The model never runs in Slicer's process: scoring, training, region finding and model
-/// description are CLI modules (Modules/CLI), run as vtkSlicerCropVolumeLogic runs
+/// The model never runs in Slicer's process: scoring, training and model description are CLI
+/// modules (Modules/CLI), run as vtkSlicerCropVolumeLogic runs
 /// ResampleScalarVectorDWIVolume (Modules/Loadable/CropVolume/Logic), so progress and Cancel come
 /// from the CLI infrastructure and a LibTorch failure ends a child process, not Slicer.
 ///
 /// When a detection completes, the logic shows the map as a heat overlay (foreground layer of every
 /// slice view, colour table and window from Libs/Visualization's HeatDisplay), makes the anomalous
-/// regions a segmentation with one named, coloured segment per region, fills the region table and
-/// the per-slice score table, and shows the score plot.
+/// regions (found in this process from the map, so that moving the threshold needs no CLI run) a
+/// segmentation with one named, coloured segment per region, fills the region table and the
+/// per-slice score table, and shows the score plot.
 class VTK_SLICER_ANOMALYDETECTION_MODULE_LOGIC_EXPORT vtkSlicerAnomalyDetectionLogic : public vtkSlicerModuleLogic
 {
 public:
@@ -77,9 +87,11 @@ public:
   /// The results are loaded when the node completes.
   vtkMRMLCommandLineModuleNode* StartDetection(vtkMRMLAnomalyDetectionParametersNode* parameters);
 
-  /// Starts finding the regions of the current anomaly map at the parameter node's threshold (no
-  /// model run), in the background; the segmentation and region table follow when it completes.
-  vtkMRMLCommandLineModuleNode* StartRegionUpdate(vtkMRMLAnomalyDetectionParametersNode* parameters);
+  /// Finds the anomalous regions of the current anomaly map at the threshold that applies, here in
+  /// Slicer's process (the map is already loaded; no model runs), and shows them as the
+  /// segmentation and the region table. Returns false with GetLastError() set when there is no map
+  /// or no threshold (the regions are then cleared) or the map cannot be analysed.
+  bool UpdateRegions(vtkMRMLAnomalyDetectionParametersNode* parameters);
 
   /// Starts training a model on the parameter node's training folder, in the background.
   vtkMRMLCommandLineModuleNode* StartTraining(vtkMRMLAnomalyDetectionParametersNode* parameters);
@@ -125,12 +137,11 @@ protected:
 
   /// Loads a completed run's outputs (map, regions, tables, plot) into the scene.
   void OnDetectionCompleted(vtkMRMLCommandLineModuleNode* cliNode, const PendingRunInfo& run);
-  void OnRegionUpdateCompleted(const PendingRunInfo& run);
   void OnTrainingCompleted(vtkMRMLCommandLineModuleNode* cliNode, const PendingRunInfo& run);
   void OnModelDescriptionFinished(vtkMRMLCommandLineModuleNode* cliNode, const PendingRunInfo& run);
 
-  /// Region table and segmentation from a report's JSON text and a label map node.
-  void LoadRegions(vtkMRMLAnomalyDetectionParametersNode* parameters, const std::string& reportJson, const char* labelMapNodeID);
+  /// Region table and segmentation from the regions and their label image (nullptr: none).
+  void ShowRegions(vtkMRMLAnomalyDetectionParametersNode* parameters, const std::vector<recontrast::visualization::RegionRow>& rows, vtkOrientedImageData* labels);
   void LoadSliceScores(vtkMRMLAnomalyDetectionParametersNode* parameters, const std::string& reportJson);
 
   /// Starts a CLI module node of `moduleName`; nullptr (and LastError) when the module is missing.

@@ -124,6 +124,7 @@ public:
   vtkGetMacro(SliceAxis, int);
 
   /// Training: a folder of normal scans, the backbone, iterations and the model file to write.
+  /// An empty backbone is the ReContrastTrainModel CLI module's default (the engine's).
   vtkSetMacro(TrainingDataDirectory, std::string);
   vtkGetMacro(TrainingDataDirectory, std::string);
   vtkSetMacro(TrainingBackbone, std::string);
@@ -154,7 +155,7 @@ protected:
   double CalibratedScore{ 0.0 };
   int SliceAxis{ 2 };
   std::string TrainingDataDirectory;
-  std::string TrainingBackbone{ "wide_resnet50_2" };
+  std::string TrainingBackbone; ///< Empty: the CLI module's default.
   int TrainingIterations{ 2000 };
   int TrainingImageSize{ 256 };
   std::string TrainingOutputModelPath;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# ReContrast for Slicer and ITK. Licensed under the Apache License, Version 2.0 (see LICENSE).
 # The Anomaly Detection module inside a real Slicer application, under a virtual X server: makes
 # the inputs (Colin27 with a synthetic lesion, a small calibrated model trained on the normal brain,
 # a file that is not a model), then runs qSlicerAnomalyDetectionModuleAppTest through Slicer's

@@ -61,6 +61,7 @@
 #include <vtkTable.h>
 
 // Qt includes
+#include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -358,7 +359,7 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
     std::cerr << "FAILED: the module AnomalyDetection was not loaded from the additional module paths" << std::endl;
     return 1;
   }
-  for (const char* cliModule : { "ReContrastAnomalyDetection", "ReContrastAnomalousRegions", "ReContrastModelInfo", "ReContrastTrainModel" })
+  for (const char* cliModule : { "ReContrastAnomalyDetection", "ReContrastModelInfo", "ReContrastTrainModel" })
   {
     APP_CHECK(app.moduleManager()->module(cliModule), "the CLI module " << cliModule << " was not loaded");
   }
@@ -392,6 +393,13 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
   }
   panel.Input->setCurrentNode(scan);
   APP_CHECK(parameters.Input() == scan, "the input selector does not set the parameter node");
+
+  // The backbones offered for training are the training CLI module's, its default chosen; the
+  // parameter node keeps the default as empty, so that it follows the CLI module's.
+  QComboBox* backbones = panel.Widget->findChild<QComboBox*>("BackboneComboBox");
+  APP_CHECK(backbones && backbones->count() >= 2 && backbones->findText("resnet18") >= 0 && !backbones->currentText().isEmpty(),
+            "the backbones were not filled from the ReContrastTrainModel CLI module's description");
+  APP_CHECK(parameters.Attribute("trainingBackbone").empty(), "a new parameter node names a backbone instead of the CLI module's default");
 
   // 1. A file that is not a model: one sentence in the panel, and Apply leaves no half-made nodes.
   const std::map<std::string, int> before = CountNodes(scene);
@@ -494,8 +502,8 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
   }
   Screenshot(window, screenshots, "slicer-module-overlay.png");
 
-  // 3. Moving the threshold changes the overlay at once and the regions when released (a run of
-  // ReContrastAnomalousRegions): down to the map's 99th percentile, then up to its 99.9th.
+  // 3. Moving the threshold changes the overlay at once and the regions when released (found in
+  // Slicer's process from the map it holds): down to the map's 99th percentile, then up to its 99.9th.
   const double lowThreshold = Percentile(map, 0.99);
   const double highThreshold = Percentile(map, 0.999);
   std::cout << "thresholds: 99th percentile " << lowThreshold << ", 99.9th percentile " << highThreshold << std::endl;

@@ -39,6 +39,8 @@ int vtkMRMLAnomalyDetectionParametersNodeTest1(int, char*[])
   CHECK_DOUBLE_TOLERANCE(defaults->GetOpacity(), 0.5, 1e-12);
   CHECK_DOUBLE_TOLERANCE(defaults->GetThreshold(), -1.0, 1e-12);
   CHECK_BOOL(defaults->GetModelCalibrated(), false);
+  // Empty: the training CLI module's default backbone (the engine's), not a copy of it.
+  CHECK_STD_STRING(defaults->GetTrainingBackbone(), "");
 
   // The opacity is clamped to [0, 1].
   defaults->SetOpacity(3.0);

@@ -75,7 +75,7 @@ int vtkSlicerAnomalyDetectionLogicTest1(int, char*[])
   parameters->SetModelPath("/nonexistent/model.rcm");
   CHECK_NULL(logic->StartDetection(parameters));
   CHECK_STD_STRING(logic->GetLastError(), "The CLI module ReContrastAnomalyDetection is not loaded; reinstall the ReContrast extension.");
-  CHECK_NULL(logic->StartRegionUpdate(parameters));
+  CHECK_BOOL(logic->UpdateRegions(parameters), false);
   CHECK_STD_STRING(logic->GetLastError(), "There is no anomaly map yet: press Apply first.");
 
   // Thresholds: the user's, else the calibrated model's, else none.
