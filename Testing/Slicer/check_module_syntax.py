@@ -142,7 +142,8 @@ def main():
         subprocess.run([uic, os.path.join(MODULE, "Resources", "UI", "qSlicerAnomalyDetectionModuleWidget.ui"),
                         "-o", os.path.join(generated, "ui_qSlicerAnomalyDetectionModuleWidget.h")], check=True)
         include_dirs = [generated, MODULE, os.path.join(MODULE, "MRML"), os.path.join(MODULE, "Logic"),
-                        os.path.join(REPOSITORY, "Libs", "Visualization", "include")]
+                        os.path.join(REPOSITORY, "Libs", "Visualization", "include"),
+                        os.path.join(REPOSITORY, "Libs", "ITKReContrast", "include")]
         include_dirs += header_dirs(slicer, ["Base", "Libs", "Modules/Loadable"])
         include_dirs += header_dirs(ctk, ["Libs"])
         include_dirs += [vtkaddon, os.path.join(sem, "ModuleDescriptionParser")]

@@ -24,7 +24,6 @@
 #include <vtkMRMLApplicationLogic.h>
 #include <vtkMRMLColorTableNode.h>
 #include <vtkMRMLCommandLineModuleNode.h>
-#include <vtkMRMLLabelMapVolumeNode.h>
 #include <vtkMRMLPlotChartNode.h>
 #include <vtkMRMLPlotSeriesNode.h>
 #include <vtkMRMLScalarVolumeDisplayNode.h>
@@ -355,7 +354,6 @@ bool vtkSlicerAnomalyDetectionLogic::ApplyObserved(const char* moduleName, vtkMR
     // The CLI logic could not schedule the run (it only warns): undo everything this run made.
     this->Internal->Runs.erase(cliNode);
     vtkUnObserveMRMLNodeMacro(cliNode);
-    this->RemoveNodeByID(run.LabelMapNodeID);
     if (!run.CreatedMapNodeID.empty())
     {
       if (vtkMRMLAnomalyDetectionParametersNode* parameters = this->ParametersOf(run))
