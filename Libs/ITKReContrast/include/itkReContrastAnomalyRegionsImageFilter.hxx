@@ -119,7 +119,10 @@ ReContrastAnomalyRegionsImageFilter<TInputImage, TLabelImage>::GenerateData()
   const SizeValueType componentCount = components->GetObjectCount();
   const SizeValueType pixelCount = region.GetNumberOfPixels();
 
-  // One pass over the map gathers every component's statistics.
+  // One pass over the map gathers every component's statistics. ITK's StatisticsLabelMapFilter
+  // would give the same counts, sums, maxima and boxes, but its peak is the last voxel of tied
+  // maxima (this filter promises the first in raster order) and it also builds a histogram and
+  // moments per component, of which a noisy map has thousands before the size filter.
   struct ComponentStatistics
   {
     SizeValueType Count{ 0 };
