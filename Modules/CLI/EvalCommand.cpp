@@ -15,6 +15,7 @@
 #include "ReContrast/Error.h"
 #include "ReContrast/Metrics.h"
 #include "ReContrast/Predictor.h"
+#include "itkReContrastExceptionText.h"
 #include "itkImageFileReader.h"
 #include "itkImageIOFactory.h"
 #include "itkReContrastScanSampleSource.h"
@@ -129,7 +130,7 @@ MaskOnModelGrid(const std::string & maskPath, const std::string & imagePath, con
   }
   catch (const itk::ExceptionObject & e)
   {
-    throw Error(fmt::format("Cannot read the mask '{}': {}", maskPath, e.GetDescription()));
+    throw Error(fmt::format("Cannot read the mask '{}': {}", maskPath, itk::ReContrastExceptionText(e)));
   }
   const auto size = reader->GetOutput()->GetLargestPossibleRegion().GetSize();
   if (size[0] != r.GetWidth() || size[1] != r.GetHeight())
@@ -240,7 +241,7 @@ EvalCommand::Run() const
       }
       catch (const itk::ExceptionObject & e)
       {
-        throw Error(e.GetDescription());
+        throw Error(itk::ReContrastExceptionText(e));
       }
       if (slices->GetNumberOfSlices() != 1)
       {

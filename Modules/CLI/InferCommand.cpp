@@ -12,6 +12,7 @@
 #include "ProgressReporter.h"
 #include "ReContrast/AtomicFile.h"
 #include "ReContrast/Error.h"
+#include "itkReContrastExceptionText.h"
 #include "itkReContrastScanSampleSource.h"
 
 #include <nlohmann/json.hpp>
@@ -90,7 +91,7 @@ BatchInputs(const std::string & input)
   }
   catch (const itk::ExceptionObject & e)
   {
-    throw Error(e.GetDescription());
+    throw Error(itk::ReContrastExceptionText(e));
   }
   std::error_code error;
   if (scans.size() == 1 && fs::equivalent(scans.front(), input, error))

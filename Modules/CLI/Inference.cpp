@@ -14,6 +14,7 @@
 #include "ReContrast/HeatDisplay.h"
 #include "ReContrast/Version.h"
 #include "ReContrast/OverlayRenderer.h"
+#include "itkReContrastExceptionText.h"
 #include "itkCommand.h"
 #include "itkImageFileReader.h"
 #include "itkImageFileWriter.h"
@@ -56,7 +57,7 @@ WriteImageAtomically(const TImage * image, const std::string & path)
   }
   catch (const itk::ExceptionObject & e)
   {
-    throw Error(fmt::format("Cannot write '{}': {}", path, e.GetDescription()));
+    throw Error(fmt::format("Cannot write '{}': {}", path, itk::ReContrastExceptionText(e)));
   }
   file.Commit();
 }
@@ -155,7 +156,7 @@ RunOnImage(const ImageJob & s)
   }
   catch (const itk::ExceptionObject & e)
   {
-    throw Error(fmt::format("Cannot read the input '{}': {}", s.job.input, e.GetDescription()));
+    throw Error(fmt::format("Cannot read the input '{}': {}", s.job.input, itk::ReContrastExceptionText(e)));
   }
 
   auto filter = itk::ReContrastAnomalyImageFilter<TImage, MapType>::New();
@@ -183,7 +184,8 @@ RunOnImage(const ImageJob & s)
   catch (const itk::ExceptionObject & e)
   {
     progress.Finish();
-    throw Error(fmt::format("Cannot compute the anomaly map of '{}': {}", s.job.input, e.GetDescription()));
+    throw Error(
+      fmt::format("Cannot compute the anomaly map of '{}': {}", s.job.input, itk::ReContrastExceptionText(e)));
   }
   progress.Finish();
   typename MapType::Pointer map = filter->GetOutput();
@@ -330,7 +332,7 @@ PreparationOf(const ModelDescription & model, const std::string & intensityOverr
   }
   catch (const itk::ExceptionObject & e)
   {
-    throw Error(e.GetDescription());
+    throw Error(itk::ReContrastExceptionText(e));
   }
   preparation.context = property("channel_mode", "replicated") == "context";
   try
@@ -385,7 +387,7 @@ ScanInference::Run(const InferenceJob & job) const
     }
     catch (const itk::ExceptionObject & e)
     {
-      throw Error(fmt::format("Cannot read the input '{}': {}", job.input, e.GetDescription()));
+      throw Error(fmt::format("Cannot read the input '{}': {}", job.input, itk::ReContrastExceptionText(e)));
     }
     dimension = io->GetNumberOfDimensions();
     components = io->GetNumberOfComponents();

@@ -13,6 +13,7 @@
 #include "ReContrast/CurvePlot.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/Trainer.h"
+#include "itkReContrastExceptionText.h"
 #include "itkReContrastScanSampleSource.h"
 
 #include <spdlog/fmt/fmt.h>
@@ -97,7 +98,7 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
   }
   catch (const itk::ExceptionObject & e)
   {
-    throw Error(e.GetDescription());
+    throw Error(itk::ReContrastExceptionText(e));
   }
   const std::string intensity = r.intensity.empty() ? DefaultIntensity(scans.front()) : r.intensity;
   // The model's pre-processing travels with it: infer uses the same settings by default.
@@ -113,7 +114,7 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
   }
   catch (const itk::ExceptionObject & e)
   {
-    throw Error(e.GetDescription());
+    throw Error(itk::ReContrastExceptionText(e));
   }
   settings.slices.context = r.context;
   settings.slices.minimumForegroundFraction = r.minimumForeground;
@@ -127,7 +128,7 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
   }
   catch (const itk::ExceptionObject & e)
   {
-    throw Error(e.GetDescription());
+    throw Error(itk::ReContrastExceptionText(e));
   }
   std::fprintf(
     stderr, "recontrast: training %s at %d px on %s\n", r.backbone.c_str(), r.imageSize, source->Summary().c_str());
@@ -147,7 +148,7 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
   catch (const itk::ExceptionObject & e)
   {
     progress.Finish();
-    throw Error(e.GetDescription());
+    throw Error(itk::ReContrastExceptionText(e));
   }
   catch (const Error &)
   {

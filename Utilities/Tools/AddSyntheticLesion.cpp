@@ -8,6 +8,7 @@
  *  at a known place).
  *
  *=========================================================================*/
+#include "itkReContrastExceptionText.h"
 #include "itkImage.h"
 #include "itkImageFileReader.h"
 #include "itkImageFileWriter.h"
@@ -173,7 +174,7 @@ main(int argc, char ** argv)
   }
   catch (const itk::ExceptionObject & e)
   {
-    std::fprintf(stderr, "recontrast-add-lesion: %s\n", e.GetDescription());
+    std::fprintf(stderr, "recontrast-add-lesion: %s\n", itk::ReContrastExceptionText(e).c_str());
     return 1;
   }
   catch (const std::exception & e)

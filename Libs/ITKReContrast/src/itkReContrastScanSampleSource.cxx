@@ -14,6 +14,7 @@
 #include "itkObjectFactoryBase.h"
 #include "itkRGBPixel.h"
 #include "itkReContrastAnomalyImageFilter.h"
+#include "itkReContrastExceptionText.h"
 #include "itkReContrastForegroundMaskImageFilter.h"
 #include "itkReContrastImageSlices.h"
 
@@ -192,7 +193,7 @@ ReContrastReadScanSlices(const std::string & path, const ReContrastScanSampleSou
   }
   catch (const ExceptionObject & e)
   {
-    const std::string description = e.GetDescription();
+    const std::string description = ReContrastExceptionText(e);
     if (description.find(path) != std::string::npos)
     {
       throw;

@@ -14,6 +14,7 @@
 #include <ReContrast/HeatDisplay.h>
 #include <ReContrast/ResultTables.h>
 #include <itkReContrastAnomalyRegionsImageFilter.h>
+#include <itkReContrastExceptionText.h>
 
 // Slicer includes
 #include <vtkSlicerCLIModuleLogic.h>
@@ -723,7 +724,7 @@ bool vtkSlicerAnomalyDetectionLogic::UpdateRegions(vtkMRMLAnomalyDetectionParame
     }
     catch (const itk::ExceptionObject& e)
     {
-      this->LastError = std::string("Could not find the anomalous regions: ") + e.GetDescription();
+      this->LastError = "Could not find the anomalous regions: " + itk::ReContrastExceptionText(e);
       return false;
     }
     for (const auto& region : filter->GetRegions())
