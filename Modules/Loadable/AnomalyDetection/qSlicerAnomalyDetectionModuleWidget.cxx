@@ -532,7 +532,7 @@ void qSlicerAnomalyDetectionModuleWidget::onApplyOrCancel()
   Q_D(qSlicerAnomalyDetectionModuleWidget);
   if (d->DetectionRun && d->DetectionRun->IsBusy())
   {
-    d->DetectionRun->Cancel();
+    d->logic()->CancelRun(d->DetectionRun);
     return;
   }
   if (d->DetectionRun && this->mrmlScene())
@@ -677,7 +677,7 @@ void qSlicerAnomalyDetectionModuleWidget::onTrainOrCancel()
   }
   if (d->TrainingRun && d->TrainingRun->IsBusy())
   {
-    d->TrainingRun->Cancel();
+    d->logic()->CancelRun(d->TrainingRun);
     return;
   }
   {

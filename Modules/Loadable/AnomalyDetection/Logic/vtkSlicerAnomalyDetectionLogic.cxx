@@ -106,6 +106,8 @@ struct vtkSlicerAnomalyDetectionLogic::PendingRunInfo
   /// Detection: the map node this run made (none when it reuses the previous run's); removed
   /// again when the run fails or is cancelled, so that no empty map is left behind.
   std::string CreatedMapNodeID;
+  /// Cancel was asked for; asked again when the run starts (see CancelRun).
+  bool CancelRequested{ false };
 };
 
 class vtkSlicerAnomalyDetectionLogic::vtkInternal
@@ -486,6 +488,21 @@ vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::StartTraining(vtkM
 }
 
 //----------------------------------------------------------------------------
+void vtkSlicerAnomalyDetectionLogic::CancelRun(vtkMRMLCommandLineModuleNode* cliNode)
+{
+  if (!cliNode || !cliNode->IsBusy())
+  {
+    return;
+  }
+  auto found = this->Internal->Runs.find(cliNode);
+  if (found != this->Internal->Runs.end())
+  {
+    found->second.CancelRequested = true;
+  }
+  cliNode->Cancel();
+}
+
+//----------------------------------------------------------------------------
 void vtkSlicerAnomalyDetectionLogic::ProcessMRMLNodesEvents(vtkObject* caller, unsigned long event, void* callData)
 {
   vtkMRMLCommandLineModuleNode* cliNode = vtkMRMLCommandLineModuleNode::SafeDownCast(caller);
@@ -495,6 +512,11 @@ void vtkSlicerAnomalyDetectionLogic::ProcessMRMLNodesEvents(vtkObject* caller, u
     return;
   }
   auto found = this->Internal->Runs.find(cliNode);
+  if (found != this->Internal->Runs.end() && found->second.CancelRequested && cliNode->GetStatus() == vtkMRMLCommandLineModuleNode::Running)
+  {
+    cliNode->Cancel();
+    return;
+  }
   if (found == this->Internal->Runs.end() || !IsFinished(cliNode->GetStatus()))
   {
     return;

@@ -93,6 +93,12 @@ public:
   /// or no threshold (the regions are then cleared) or the map cannot be analysed.
   bool UpdateRegions(vtkMRMLAnomalyDetectionParametersNode* parameters);
 
+  /// Cancels a run this logic started. Slicer's CLI task marks a run Running only after it has
+  /// written the run's inputs, which overwrites a Cancel that came before
+  /// (vtkSlicerCLIModuleLogic::ApplyTask): the logic cancels again when the run starts, so that a
+  /// quick Cancel is never lost.
+  void CancelRun(vtkMRMLCommandLineModuleNode* cliNode);
+
   /// Starts training a model on the parameter node's training folder, in the background.
   vtkMRMLCommandLineModuleNode* StartTraining(vtkMRMLAnomalyDetectionParametersNode* parameters);
 
