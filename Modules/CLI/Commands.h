@@ -10,6 +10,7 @@
 #define ReContrast_CLI_Commands_h
 
 #include "ReContrast/ModelConfig.h"
+#include "Training.h"
 
 #include <CLI/CLI.hpp>
 
@@ -60,24 +61,7 @@ public:
 
 private:
   CLI::App * m_Command;
-  std::string m_Data;
-  std::string m_Output;
-  std::string m_Backbone = DefaultBackboneName(); ///< The engine's default.
-  int m_ImageSize = 256;
-  int m_Iterations = 2000;
-  int m_BatchSize = 16;
-  uint64_t m_Seed = 111;
-  std::string m_EncoderWeights;
-  std::string m_InitialModel;
-  std::string m_EncoderBatchNorm = "train";
-  std::string m_Device = "cpu";
-  int m_Threads = 0;
-  int m_CheckpointEvery = 0;
-  bool m_Resume = false;
-  std::string m_Intensity; ///< Empty: chosen from the data.
-  bool m_Context = false;
-  double m_CalibrationFraction = 0.1;
-  double m_MinimumForeground = 0.05;
+  TrainingRequest m_Request; ///< The engine's defaults until the options set them.
 };
 
 /** `recontrast infer --model <model> --input <scan> --output <map> ...`: anomaly map, report, overlay. */

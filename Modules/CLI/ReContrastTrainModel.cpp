@@ -53,6 +53,8 @@ Describe(recontrast::cli::TrainingRequest & r)
     .Label("Model file")
     .Description("The model file to write (with its training report and loss curve next to it).");
 
+  // The defaults are the engine's recipe (TrainingRequest takes them from TrainingOptions).
+  const recontrast::cli::TrainingRequest defaults;
   auto & training = d.AddGroup("Training", "The network and how long it learns.");
   // The choices and the default are the engine's, so a new backbone needs no change here.
   training.AddStringEnumeration("backbone", r.backbone, recontrast::BackboneNames(), recontrast::DefaultBackboneName())
@@ -60,12 +62,12 @@ Describe(recontrast::cli::TrainingRequest & r)
     .Label("Backbone")
     .Description("The encoder network: the default is the paper's (the most accurate, and the slowest); resnet18 "
                  "trains and runs several times faster.");
-  training.AddInteger("imageSize", r.imageSize, 256)
+  training.AddInteger("imageSize", r.imageSize, defaults.imageSize)
     .LongFlag("imageSize")
     .Label("Image size")
     .Range(32, 1024, 32)
     .Description("Slices are resized to this many pixels (a multiple of 32) before the network sees them.");
-  training.AddInteger("iterations", r.iterations, 2000)
+  training.AddInteger("iterations", r.iterations, defaults.iterations)
     .LongFlag("iterations")
     .Label("Iterations")
     .Range(1, 100000, 100)
@@ -81,7 +83,7 @@ Describe(recontrast::cli::TrainingRequest & r)
   recontrast::cli::AddThreadsParameter(training, r.threads);
 
   auto & advanced = d.AddGroup("Advanced", "Settings with good defaults.", true);
-  advanced.AddInteger("batchSize", r.batchSize, 16)
+  advanced.AddInteger("batchSize", r.batchSize, defaults.batchSize)
     .LongFlag("batchSize")
     .Label("Batch size")
     .Range(1, 256, 1)
@@ -96,13 +98,13 @@ Describe(recontrast::cli::TrainingRequest & r)
     .Label("2.5-D context")
     .Description("Give the network the neighbouring slices as colour channels instead of one grey slice three "
                  "times.");
-  advanced.AddDouble("calibrationFraction", r.calibrationFraction, 0.1)
+  advanced.AddDouble("calibrationFraction", r.calibrationFraction, defaults.calibrationFraction)
     .LongFlag("calibrationFraction")
     .Label("Calibration share")
     .Range(0, 0.5, 0.05)
     .Description("Share of the normal slices held out to calibrate scores and recommend a threshold (0: train on "
                  "all, as the paper).");
-  advanced.AddInteger("seed", r.seed, 111)
+  advanced.AddInteger("seed", r.seed, defaults.seed)
     .LongFlag("seed")
     .Label("Random seed")
     .Description("Seed of the initialisation and the data order.");

@@ -10,6 +10,8 @@
 #define ReContrast_CLI_Training_h
 
 #include "ProgressReporter.h"
+#include "ReContrast/ModelConfig.h"
+#include "ReContrast/Trainer.h"
 
 #include <nlohmann/json.hpp>
 
@@ -21,26 +23,27 @@ namespace recontrast::cli
 {
 
 /** What to train on and how: the settings `recontrast train` and the Slicer CLI module
- * ReContrastTrainModel share. */
+ * ReContrastTrainModel share. The defaults are the engine's (TrainingOptions), so that the command,
+ * the Slicer module and the engine name one recipe. */
 struct TrainingRequest
 {
   std::string data;   ///< A folder, a list file or an MVTec-style folder of normal scans.
   std::string output; ///< The model file to write.
-  std::string backbone = "wide_resnet50_2";
-  int imageSize = 256;
-  int iterations = 2000;
-  int batchSize = 16;
-  uint64_t seed = 111;
+  std::string backbone = DefaultBackboneName();
+  int imageSize = TrainingOptions{}.imageSize;
+  int iterations = TrainingOptions{}.iterations;
+  int batchSize = TrainingOptions{}.batchSize;
+  uint64_t seed = TrainingOptions{}.seed;
   std::string encoderWeights; ///< torchvision ImageNet weights (.pth); empty: random initialisation.
   std::string initialModel;   ///< A model file to start from; empty: none.
-  std::string encoderBatchNorm = "train";
-  std::string device = "cpu";
-  int threads = 0;
-  int checkpointEvery = 0;
+  std::string encoderBatchNorm = ToString(TrainingOptions{}.encoderBatchNorm);
+  std::string device = TrainingOptions{}.device;
+  int threads = TrainingOptions{}.threads;
+  int checkpointEvery = TrainingOptions{}.checkpointEvery;
   bool resume = false;
   std::string intensity; ///< Empty: "bytes" for colour pictures, "mr" otherwise.
   bool context = false;
-  double calibrationFraction = 0.1;
+  double calibrationFraction = TrainingOptions{}.calibrationFraction;
   double minimumForeground = 0.05;
 };
 
