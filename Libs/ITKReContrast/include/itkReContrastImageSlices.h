@@ -29,13 +29,6 @@ struct IsRGB : std::false_type
 template <typename T>
 struct IsRGB<RGBPixel<T>> : std::true_type
 {};
-
-/** The index axes that span the slices cut along sliceAxis: (u, v), u varying fastest in a plane. */
-inline std::array<unsigned int, 2>
-PlaneAxes(unsigned int sliceAxis)
-{
-  return { { sliceAxis == 0 ? 1u : 0u, sliceAxis == 2 ? 1u : 2u } };
-}
 } // namespace ReContrastDetail
 
 /** Size of a 2-D or 3-D image along three index axes (a 2-D image is one slice along the third). */
@@ -141,7 +134,7 @@ ReContrastExtractPlane(const TImage * image, unsigned int sliceAxis, SizeValueTy
   {
     itkGenericExceptionMacro("Slice " << k << " along axis " << sliceAxis << " is not in the image held in memory.");
   }
-  const auto [u, v] = ReContrastDetail::PlaneAxes(sliceAxis);
+  const auto [u, v] = ReContrastScanSlices::PlaneAxes(sliceAxis);
   const std::array<SizeValueType, 3> stride{ { 1, size[0], size[0] * size[1] } };
   ReContrastImagePlane plane;
   plane.width = static_cast<unsigned int>(size[u]);

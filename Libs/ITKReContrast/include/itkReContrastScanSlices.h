@@ -46,6 +46,12 @@ public:
     double minimumForegroundFraction = 0.05;
   };
 
+  /** The index axes that span a slice cut along sliceAxis: (u, v), u varying fastest in the slice. */
+  static std::array<unsigned int, 2> PlaneAxes(unsigned int sliceAxis)
+  {
+    return { { sliceAxis == 0 ? 1u : 0u, sliceAxis == 2 ? 1u : 2u } };
+  }
+
   /** The slices along sliceAxis of a scan of the given size whose foreground (one byte per voxel,
    * image buffer order; nullptr = everything) covers at least minimumForegroundFraction of the slice
    * and at least one voxel, in increasing order. */

@@ -25,8 +25,8 @@ ReContrastScanSlices::ReContrastScanSlices(std::vector<float> values, unsigned i
   , m_Spacing(spacing)
   , m_Stride{ { 1, size[0], size[0] * size[1] } }
   , m_Axis(sliceAxis)
-  , m_U(sliceAxis == 0 ? 1 : 0)
-  , m_V(sliceAxis == 2 ? 1 : 2)
+  , m_U(PlaneAxes(sliceAxis)[0])
+  , m_V(PlaneAxes(sliceAxis)[1])
   , m_Foreground(std::move(foreground))
   , m_Settings(settings)
   , m_Preset(settings.preset)
@@ -69,8 +69,7 @@ ReContrastScanSlices::UsableSlices(const unsigned char * foreground, const std::
                                    unsigned int sliceAxis, double minimumForegroundFraction)
 {
   const std::array<SizeValueType, 3> stride{ { 1, size[0], size[0] * size[1] } };
-  const unsigned int u = sliceAxis == 0 ? 1 : 0;
-  const unsigned int v = sliceAxis == 2 ? 1 : 2;
+  const auto [u, v] = PlaneAxes(sliceAxis);
   const SizeValueType area = size[u] * size[v];
   std::vector<SizeValueType> usable;
   for (SizeValueType k = 0; k < size[sliceAxis]; ++k)
