@@ -7,6 +7,7 @@
  *
  *=========================================================================*/
 #include "Commands.h"
+#include "OptionChecks.h"
 
 #include "Inference.h"
 #include "ProgressReporter.h"
@@ -185,10 +186,10 @@ EvalCommand::EvalCommand(CLI::App & app)
   c->add_option("--device", m_Device, "cpu, cuda or cuda:N")->capture_default_str();
   c->add_option("--threads", m_Threads, "CPU threads (0: every core)")
     ->capture_default_str()
-    ->check(CLI::NonNegativeNumber);
+    ->check(WholeNumber(0, 1024));
   c->add_option("--batch-size", m_BatchSize, "Images per forward pass")
     ->capture_default_str()
-    ->check(CLI::PositiveNumber);
+    ->check(WholeNumber(1, 4096));
   c->add_option("--precision", m_Precision, "Inference path: fp32, bf16, fp16 or exact (see infer --help)")
     ->capture_default_str()
     ->check(CLI::IsMember(recontrast::PrecisionNames()));

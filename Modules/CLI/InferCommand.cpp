@@ -7,6 +7,7 @@
  *
  *=========================================================================*/
 #include "Commands.h"
+#include "OptionChecks.h"
 
 #include "Inference.h"
 #include "ProgressReporter.h"
@@ -131,14 +132,15 @@ InferCommand::InferCommand(CLI::App & app)
   c->add_option("--threshold",
                 m_Threshold,
                 "Map value above which voxels are anomalous (default: the model's "
-                "recommended threshold when it is calibrated)");
+                "recommended threshold when it is calibrated)")
+    ->check(FiniteNumber());
   c->add_option("--device", m_Device, "cpu, cuda or cuda:N")->capture_default_str();
   c->add_option("--threads", m_Threads, "CPU threads (0: every core)")
     ->capture_default_str()
-    ->check(CLI::NonNegativeNumber);
+    ->check(WholeNumber(0, 1024));
   c->add_option("--batch-size", m_BatchSize, "Slices per forward pass")
     ->capture_default_str()
-    ->check(CLI::PositiveNumber);
+    ->check(WholeNumber(1, 4096));
   c->add_option("--intensity", m_Intensity, "Override the model's intensity preset");
   c->add_option("--precision",
                 m_Precision,
@@ -162,6 +164,12 @@ int
 InferCommand::Run() const
 {
   const std::vector<std::string> batch = BatchInputs(m_Input);
+  RequireDistinctPaths(m_Input,
+                       { { "anomaly map", m_Output },
+                         { "label map", m_Labels },
+                         { "overlay", m_Overlay },
+                         { "report", m_Report },
+                         { "DICOM output", m_DicomOutput } });
   if (batch.empty())
   {
     RequireFolderOf(m_Output, "anomaly map");
@@ -275,9 +283,20 @@ InferCommand::Run() const
   report["settings"] = inference.Settings();
   if (!m_Report.empty())
   {
-    AtomicFile file(m_Report);
-    file.Stream() << report.dump(2) << '\n';
-    file.Commit();
+    try
+    {
+      AtomicFile file(m_Report);
+      file.Stream() << report.dump(2) << '\n';
+      file.Commit();
+    }
+    catch (const Error &)
+    {
+      if (batch.empty())
+      {
+        RemoveOutputs({ m_Output, m_Labels, m_Overlay }, report); // all of the scan's outputs or none
+      }
+      throw;
+    }
   }
   if (batch.empty())
   {

@@ -17,6 +17,7 @@
 #include "itkReContrastExceptionText.h"
 #include "itkCommand.h"
 #include "itkImageFileReader.h"
+#include "itkReContrastImageFiles.h"
 #include "itkImageFileWriter.h"
 #include "itkRGBPixel.h"
 #include "itkReContrastAnomalyImageFilter.h"
@@ -45,21 +46,27 @@ template <typename TImage>
 void
 WriteImageAtomically(const TImage * image, const std::string & path)
 {
-  // ITK chooses the format by the extension, which the temporary name keeps.
-  AtomicFile file(path, AtomicFile::Mode::PathOnly);
   try
   {
-    auto writer = itk::ImageFileWriter<TImage>::New();
-    writer->SetInput(image);
-    writer->SetFileName(file.TemporaryPath());
-    writer->UseCompressionOn();
-    writer->Update();
+    itk::ReContrastWriteImageFile(image, path);
   }
   catch (const itk::ExceptionObject & e)
   {
-    throw Error(fmt::format("Cannot write '{}': {}", path, itk::ReContrastExceptionText(e)));
+    throw Error(itk::ReContrastExceptionText(e)); // the sentence names the file
   }
-  file.Commit();
+}
+
+// The error of an input that cannot be read: one sentence that names it once.
+Error
+ReadFailure(const std::string & path, const itk::ExceptionObject & e)
+{
+  const std::string text = itk::ReContrastExceptionText(e);
+  const std::string quoted = "'" + path + "'";
+  if (text.rfind(quoted, 0) == 0)
+  {
+    return Error("The input " + text);
+  }
+  return Error(fmt::format("Cannot read the input '{}': {}", path, text));
 }
 
 // Reads the input; a DICOM folder (3-D) keeps what its DICOM results need in `series`.
@@ -76,10 +83,7 @@ ReadImage(const std::string & path, const dicom::SeriesFolderReader & dicomReade
       return series->volume;
     }
   }
-  auto reader = itk::ImageFileReader<TImage>::New();
-  reader->SetFileName(path);
-  reader->Update();
-  return reader->GetOutput();
+  return itk::ReContrastReadImageFile<TImage>(path);
 }
 
 struct ImageJob
@@ -112,34 +116,93 @@ WriteDicomResults(const dicom::Series & series, const dicom::MapVolumeType * map
   }
   const fs::path mapPath = fs::path(folder) / "anomaly_map.dcm";
   const fs::path segmentationPath = fs::path(folder) / "anomaly_regions.dcm";
-  const fs::path mapPartial = fs::path(folder) / ".partial-anomaly_map.dcm";
-  const fs::path segmentationPartial = fs::path(folder) / ".partial-anomaly_regions.dcm";
   try
   {
-    dicom::WriteParametricMap(map, series, description, mapPartial.string());
+    AtomicFile mapFile(mapPath.string(), AtomicFile::Mode::PathOnly);
+    std::optional<AtomicFile> segmentationFile;
+    dicom::WriteParametricMap(map, series, description, mapFile.TemporaryPath());
     if (labels)
     {
-      dicom::WriteSegmentation(labels, series, description, segmentationPartial.string());
+      segmentationFile.emplace(segmentationPath.string(), AtomicFile::Mode::PathOnly);
+      dicom::WriteSegmentation(labels, series, description, segmentationFile->TemporaryPath());
+    }
+    mapFile.Commit();
+    written["parametric_map"] = mapPath.string();
+    if (segmentationFile)
+    {
+      segmentationFile->Commit();
+      written["segmentation"] = segmentationPath.string();
     }
   }
   catch (...)
   {
-    fs::remove(mapPartial, error);
-    fs::remove(segmentationPartial, error);
+    fs::remove(mapPath, error);
+    fs::remove(segmentationPath, error);
     if (madeFolder)
     {
       fs::remove(folder, error);
     }
     throw;
   }
-  fs::rename(mapPartial, mapPath);
-  written["parametric_map"] = mapPath.string();
-  if (labels)
-  {
-    fs::rename(segmentationPartial, segmentationPath);
-    written["segmentation"] = segmentationPath.string();
-  }
   return written;
+}
+
+// The heat map on the scan: the most anomalous slices of a volume, or the picture itself.
+template <typename TImage, typename TMap>
+void
+WriteOverlay(const TImage * image, const TMap * map, const std::vector<double> & sliceScores, unsigned int axis,
+             const ModelDescription & model, double threshold, const std::string & path)
+{
+  constexpr unsigned int Dimension = TImage::ImageDimension;
+  {
+    visualization::OverlayStyle style;
+    style.scanLower = 0.0;
+    style.scanUpper = 0.0; // percentiles of each slice
+    // Heat starts at the normal level (the calibrated mean) and saturates at the threshold, so the
+    // picture shows how far above normal each place is, also below the threshold.
+    const visualization::HeatRange heat =
+      visualization::ChooseHeatRange(map->GetBufferPointer(),
+                                     map->GetLargestPossibleRegion().GetNumberOfPixels(),
+                                     model.calibration.valid ? model.calibration.mean : std::nan(""),
+                                     threshold >= 0.0 ? threshold : std::nan(""));
+    style.mapLower = heat.lower;
+    style.mapUpper = heat.upper;
+    // The most anomalous slices of a volume, or the image itself.
+    std::vector<size_t> order(sliceScores.size());
+    std::iota(order.begin(), order.end(), size_t{ 0 });
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sliceScores[a] > sliceScores[b]; });
+    order.resize(std::min<size_t>(order.size(), Dimension == 3 ? 6 : 1));
+    std::sort(order.begin(), order.end());
+    // Buffers first, views after: the views point into buffers that must not move any more.
+    std::vector<std::vector<float>> scans;
+    std::vector<std::vector<float>> maps;
+    std::vector<visualization::SliceView> views(order.size());
+    std::vector<std::string> labels;
+    for (size_t i = 0; i < order.size(); ++i)
+    {
+      itk::ReContrastImagePlane scan = itk::ReContrastExtractPlane(image, axis, order[i]);
+      views[i].width = static_cast<int>(scan.width);
+      views[i].height = static_cast<int>(scan.height);
+      views[i].spacingX = scan.spacingX;
+      views[i].spacingY = scan.spacingY;
+      scans.push_back(std::move(scan.values));
+      maps.push_back(itk::ReContrastExtractPlane(map, axis, order[i]).values);
+      labels.push_back(fmt::format("slice {}  score {:.3f}", order[i], sliceScores[order[i]]));
+    }
+    for (size_t i = 0; i < views.size(); ++i)
+    {
+      views[i].scan = scans[i].data();
+      views[i].map = maps[i].data();
+    }
+    if (Dimension == 2)
+    {
+      visualization::WriteOverlayPng(views.front(), style, path);
+    }
+    else
+    {
+      visualization::WriteMontagePng(views, labels, style, path);
+    }
+  }
 }
 
 template <typename TImage>
@@ -156,7 +219,7 @@ RunOnImage(const ImageJob & s)
   }
   catch (const itk::ExceptionObject & e)
   {
-    throw Error(fmt::format("Cannot read the input '{}': {}", s.job.input, itk::ReContrastExceptionText(e)));
+    throw ReadFailure(s.job.input, e);
   }
 
   auto filter = itk::ReContrastAnomalyImageFilter<TImage, MapType>::New();
@@ -234,67 +297,91 @@ RunOnImage(const ImageJob & s)
     }
   }
 
-  // The files of the usual formats last: a failed DICOM write leaves nothing of this scan behind.
-  if (regionLabels && !s.job.labels.empty())
+  // The files of the usual formats last: a failed DICOM write leaves nothing of this scan behind,
+  // and a failure after some files were written removes them (all of this scan's outputs or none).
+  std::vector<std::string> written;
+  try
   {
-    WriteImageAtomically(regionLabels.GetPointer(), s.job.labels);
+    if (regionLabels && !s.job.labels.empty())
+    {
+      WriteImageAtomically(regionLabels.GetPointer(), s.job.labels);
+      written.push_back(s.job.labels);
+    }
+    WriteImageAtomically(map.GetPointer(), s.job.output);
+    written.push_back(s.job.output);
+    if (!s.job.overlay.empty())
+    {
+      WriteOverlay(image.GetPointer(),
+                   map.GetPointer(),
+                   sliceScores,
+                   filter->GetEffectiveSliceAxis(),
+                   model,
+                   s.threshold,
+                   s.job.overlay);
+    }
   }
-  WriteImageAtomically(map.GetPointer(), s.job.output);
-
-  if (!s.job.overlay.empty())
+  catch (...)
   {
-    visualization::OverlayStyle style;
-    style.scanLower = 0.0;
-    style.scanUpper = 0.0; // percentiles of each slice
-    // Heat starts at the normal level (the calibrated mean) and saturates at the threshold, so the
-    // picture shows how far above normal each place is, also below the threshold.
-    const visualization::HeatRange heat =
-      visualization::ChooseHeatRange(map->GetBufferPointer(),
-                                     map->GetLargestPossibleRegion().GetNumberOfPixels(),
-                                     model.calibration.valid ? model.calibration.mean : std::nan(""),
-                                     s.threshold >= 0.0 ? s.threshold : std::nan(""));
-    style.mapLower = heat.lower;
-    style.mapUpper = heat.upper;
-    // The most anomalous slices of a volume, or the image itself.
-    std::vector<size_t> order(sliceScores.size());
-    std::iota(order.begin(), order.end(), size_t{ 0 });
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sliceScores[a] > sliceScores[b]; });
-    order.resize(std::min<size_t>(order.size(), Dimension == 3 ? 6 : 1));
-    std::sort(order.begin(), order.end());
-    // Buffers first, views after: the views point into buffers that must not move any more.
-    std::vector<std::vector<float>> scans;
-    std::vector<std::vector<float>> maps;
-    std::vector<visualization::SliceView> views(order.size());
-    std::vector<std::string> labels;
-    for (size_t i = 0; i < order.size(); ++i)
-    {
-      const unsigned int axis = filter->GetEffectiveSliceAxis();
-      itk::ReContrastImagePlane scan = itk::ReContrastExtractPlane(image.GetPointer(), axis, order[i]);
-      views[i].width = static_cast<int>(scan.width);
-      views[i].height = static_cast<int>(scan.height);
-      views[i].spacingX = scan.spacingX;
-      views[i].spacingY = scan.spacingY;
-      scans.push_back(std::move(scan.values));
-      maps.push_back(itk::ReContrastExtractPlane(map.GetPointer(), axis, order[i]).values);
-      labels.push_back(fmt::format("slice {}  score {:.3f}", order[i], sliceScores[order[i]]));
-    }
-    for (size_t i = 0; i < views.size(); ++i)
-    {
-      views[i].scan = scans[i].data();
-      views[i].map = maps[i].data();
-    }
-    if (Dimension == 2)
-    {
-      visualization::WriteOverlayPng(views.front(), style, s.job.overlay);
-    }
-    else
-    {
-      visualization::WriteMontagePng(views, labels, style, s.job.overlay);
-    }
+    RemoveOutputs(written, report);
+    throw;
   }
   return report;
 }
 } // namespace
+
+void
+RequireDistinctPaths(const std::string & input, const std::vector<std::pair<std::string, std::string>> & outputs)
+{
+  auto same = [](const std::string & a, const std::string & b) {
+    std::error_code error;
+    if (fs::exists(a, error) && fs::exists(b, error))
+    {
+      return fs::equivalent(a, b, error);
+    }
+    return fs::weakly_canonical(a, error) == fs::weakly_canonical(b, error);
+  };
+  for (size_t i = 0; i < outputs.size(); ++i)
+  {
+    if (outputs[i].second.empty())
+    {
+      continue;
+    }
+    if (same(outputs[i].second, input))
+    {
+      throw Error(fmt::format(
+        "The {} '{}' is the input itself; writing it would overwrite the scan.", outputs[i].first, outputs[i].second));
+    }
+    for (size_t j = 0; j < i; ++j)
+    {
+      if (!outputs[j].second.empty() && same(outputs[i].second, outputs[j].second))
+      {
+        throw Error(fmt::format(
+          "The {} and the {} are the same file, '{}'.", outputs[j].first, outputs[i].first, outputs[i].second));
+      }
+    }
+  }
+}
+
+void
+RemoveOutputs(const std::vector<std::string> & files, const nlohmann::json & report)
+{
+  std::error_code ignored;
+  for (const std::string & file : files)
+  {
+    fs::remove(file, ignored);
+  }
+  if (report.contains("dicom"))
+  {
+    for (const char * key : { "parametric_map", "segmentation" })
+    {
+      if (report["dicom"].contains(key))
+      {
+        fs::remove(report["dicom"][key].get<std::string>(), ignored);
+      }
+    }
+  }
+}
+
 
 std::shared_ptr<const dicom::SeriesFolderReader>
 DicomReader(const std::string & seriesInstanceUid)
@@ -375,19 +462,21 @@ ScanInference::Run(const InferenceJob & job) const
   unsigned int components = 1;
   if (!fs::is_directory(job.input))
   {
-    itk::ImageIOBase::Pointer io = itk::ReContrastCreateImageIO(job.input);
-    if (!io)
-    {
-      throw Error(fmt::format("The input '{}' is not an image file that ITK can read.", job.input));
-    }
-    io->SetFileName(job.input);
+    itk::ImageIOBase::Pointer io;
     try
     {
+      itk::ReContrastCheckImageFile(job.input);
+      io = itk::ReContrastCreateImageIO(job.input);
+      if (!io)
+      {
+        throw Error(fmt::format("The input '{}' is not an image file that ITK can read.", job.input));
+      }
+      io->SetFileName(job.input);
       io->ReadImageInformation();
     }
     catch (const itk::ExceptionObject & e)
     {
-      throw Error(fmt::format("Cannot read the input '{}': {}", job.input, itk::ReContrastExceptionText(e)));
+      throw ReadFailure(job.input, e);
     }
     dimension = io->GetNumberOfDimensions();
     components = io->GetNumberOfComponents();

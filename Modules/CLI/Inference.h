@@ -18,6 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <utility>
+#include <vector>
 #include <string>
 
 namespace recontrast::cli
@@ -52,6 +54,13 @@ struct InferenceJob
   std::string overlay;
   std::string dicomOutput; ///< A folder for the DICOM Parametric Map and SEG (the input must be a DICOM series).
 };
+
+/** Removes files a job wrote (`files`, and the DICOM results its `report` names): what is done when a
+ * later step fails, so that a job leaves all of its outputs or none. */
+void RemoveOutputs(const std::vector<std::string> & files, const nlohmann::json & report);
+
+/** Refuses outputs that would overwrite the input or each other: one sentence naming both. */
+void RequireDistinctPaths(const std::string & input, const std::vector<std::pair<std::string, std::string>> & outputs);
 
 /** Anomaly maps, region tables and pictures for scans with one loaded model: the work that
  * `recontrast infer` and the Slicer CLI module share. */

@@ -134,6 +134,8 @@ Run(const Arguments & a)
   {
     throw recontrast::Error("An input scan, an output map and --model are required (run with --help).");
   }
+  recontrast::cli::RequireDistinctPaths(
+    a.inputVolume, { { "anomaly map", a.outputVolume }, { "label map", a.regionLabels }, { "report", a.report } });
   for (const std::string * path : { &a.outputVolume, &a.regionLabels, &a.report })
   {
     if (!path->empty())
@@ -162,9 +164,17 @@ Run(const Arguments & a)
   report["settings"] = inference.Settings();
   if (!a.report.empty())
   {
-    recontrast::AtomicFile file(a.report);
-    file.Stream() << report.dump(2) << '\n';
-    file.Commit();
+    try
+    {
+      recontrast::AtomicFile file(a.report);
+      file.Stream() << report.dump(2) << '\n';
+      file.Commit();
+    }
+    catch (const recontrast::Error &)
+    {
+      recontrast::cli::RemoveOutputs({ a.outputVolume, a.regionLabels }, report); // all outputs or none
+      throw;
+    }
   }
 
   std::printf("score %.4f, %zu anomalous regions\n", report["score"].get<double>(), report["regions"].size());

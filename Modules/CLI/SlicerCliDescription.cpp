@@ -7,6 +7,7 @@
  *
  *=========================================================================*/
 #include "SlicerCliDescription.h"
+#include "OptionChecks.h"
 
 #include <spdlog/fmt/fmt.h>
 
@@ -238,7 +239,18 @@ SlicerCliParameter::AddOption(CLI::App & app) const
   }
   if (m_HasRange)
   {
-    option->check(CLI::Range(m_Minimum, m_Maximum));
+    if (m_Tag == "integer")
+    {
+      option->check(WholeNumber(static_cast<long long>(m_Minimum), static_cast<long long>(m_Maximum)));
+    }
+    else
+    {
+      option->check(FiniteNumber(m_Minimum, m_Maximum));
+    }
+  }
+  else if (m_Tag == "float" || m_Tag == "double")
+  {
+    option->check(FiniteNumber());
   }
   if (!m_Output)
   {

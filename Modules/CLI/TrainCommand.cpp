@@ -7,6 +7,7 @@
  *
  *=========================================================================*/
 #include "Commands.h"
+#include "OptionChecks.h"
 
 #include "ReContrast/ModelConfig.h"
 #include "Training.h"
@@ -43,14 +44,17 @@ TrainCommand::TrainCommand(CLI::App & app)
     ->capture_default_str()
     ->check(CLI::IsMember(BackboneNames()));
   c->add_option("--image-size", m_Request.imageSize, "Model input size in pixels (a multiple of 32)")
-    ->capture_default_str();
+    ->capture_default_str()
+    ->check(WholeNumber(32, 4096));
   c->add_option("--iterations", m_Request.iterations, "Training iterations")
     ->capture_default_str()
-    ->check(CLI::PositiveNumber);
+    ->check(WholeNumber(1, 100000000));
   c->add_option("--batch-size", m_Request.batchSize, "Images per iteration")
     ->capture_default_str()
-    ->check(CLI::PositiveNumber);
-  c->add_option("--seed", m_Request.seed, "Random seed (initialisation and data order)")->capture_default_str();
+    ->check(WholeNumber(1, 4096));
+  c->add_option("--seed", m_Request.seed, "Random seed (initialisation and data order)")
+    ->capture_default_str()
+    ->check(WholeNumber(0, 4294967295LL));
   c->add_option("--encoder-weights", m_Request.encoderWeights, "torchvision ImageNet weights for the encoder (.pth)")
     ->check(CLI::ExistingFile);
   c->add_option("--init", m_Request.initialModel, "Start from this model file (e.g. made by `recontrast import`)")
@@ -61,11 +65,11 @@ TrainCommand::TrainCommand(CLI::App & app)
   c->add_option("--device", m_Request.device, "cpu, cuda or cuda:N")->capture_default_str();
   c->add_option("--threads", m_Request.threads, "CPU threads (0: every core)")
     ->capture_default_str()
-    ->check(CLI::NonNegativeNumber);
+    ->check(WholeNumber(0, 1024));
   c->add_option(
      "--checkpoint-every", m_Request.checkpointEvery, "Write <model>.checkpoint every N iterations (0: never)")
     ->capture_default_str()
-    ->check(CLI::NonNegativeNumber);
+    ->check(WholeNumber(0, 100000000));
   c->add_flag("--resume", m_Request.resume, "Continue from <model>.checkpoint when it exists");
   c->add_option("--intensity",
                 m_Request.intensity,
@@ -76,10 +80,12 @@ TrainCommand::TrainCommand(CLI::App & app)
   c->add_option("--calibration-fraction",
                 m_Request.calibrationFraction,
                 "Fraction of the normal slices held out to calibrate scores (0: train on all, as the paper)")
-    ->capture_default_str();
+    ->capture_default_str()
+    ->check(FiniteNumber(0.0, 1.0));
   c->add_option(
      "--min-foreground", m_Request.minimumForeground, "Skip slices whose foreground covers less than this fraction")
-    ->capture_default_str();
+    ->capture_default_str()
+    ->check(FiniteNumber(0.0, 1.0));
 }
 
 int

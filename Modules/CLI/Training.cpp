@@ -14,6 +14,7 @@
 #include "ReContrast/Error.h"
 #include "ReContrast/Trainer.h"
 #include "itkReContrastExceptionText.h"
+#include "itkReContrastImageFiles.h"
 #include "itkReContrastScanSampleSource.h"
 
 #include <spdlog/fmt/fmt.h>
@@ -38,9 +39,10 @@ DefaultIntensity(const std::string & firstScan)
 {
   if (!std::filesystem::is_directory(firstScan))
   {
-    itk::ImageIOBase::Pointer io = itk::ReContrastCreateImageIO(firstScan);
     try
     {
+      itk::ReContrastCheckImageFile(firstScan);
+      itk::ImageIOBase::Pointer io = itk::ReContrastCreateImageIO(firstScan);
       if (io)
       {
         io->SetFileName(firstScan);

@@ -10,11 +10,11 @@
  *=========================================================================*/
 #include "itkReContrastExceptionText.h"
 #include "itkImage.h"
-#include "itkImageFileReader.h"
-#include "itkImageFileWriter.h"
 #include "itkImageIOFactory.h"
 #include "itkImageRegionIteratorWithIndex.h"
-#include "ReContrast/AtomicFile.h"
+#include "itkReContrastImageFiles.h"
+
+#include "OptionChecks.h"
 
 #include <CLI/CLI.hpp>
 
@@ -34,12 +34,11 @@ IsEightBitFormat(const std::string & path)
   return extension == ".png" || extension == ".jpg" || extension == ".jpeg" || extension == ".bmp";
 }
 
-// Writes atomically; 8-bit picture formats get the values rounded and clamped to 0..255.
+// Writes whole or not at all; 8-bit picture formats get the values rounded and clamped to 0..255.
 template <typename TImage>
 void
 Write(const TImage * image, const std::string & path)
 {
-  recontrast::AtomicFile file(path, recontrast::AtomicFile::Mode::PathOnly);
   if (IsEightBitFormat(path))
   {
     using ByteImage = itk::Image<unsigned char, TImage::ImageDimension>;
@@ -53,20 +52,12 @@ Write(const TImage * image, const std::string & path)
     {
       out[i] = static_cast<unsigned char>(std::clamp(std::lround(in[i]), 0L, 255L));
     }
-    auto writer = itk::ImageFileWriter<ByteImage>::New();
-    writer->SetInput(bytes);
-    writer->SetFileName(file.TemporaryPath());
-    writer->Update();
+    itk::ReContrastWriteImageFile(bytes.GetPointer(), path, false);
   }
   else
   {
-    auto writer = itk::ImageFileWriter<TImage>::New();
-    writer->SetInput(image);
-    writer->SetFileName(file.TemporaryPath());
-    writer->UseCompressionOn();
-    writer->Update();
+    itk::ReContrastWriteImageFile(image, path);
   }
-  file.Commit();
 }
 
 template <unsigned int VDimension>
@@ -80,10 +71,7 @@ AddLesion(const std::string & input, const std::string & output, const std::stri
     throw std::runtime_error("The centre needs " + std::to_string(VDimension) + " values for this " +
                              std::to_string(VDimension) + "-D image.");
   }
-  auto reader = itk::ImageFileReader<ImageType>::New();
-  reader->SetFileName(input);
-  reader->Update();
-  typename ImageType::Pointer image = reader->GetOutput();
+  typename ImageType::Pointer image = itk::ReContrastReadImageFile<ImageType>(input);
   auto mask = ImageType::New();
   mask->CopyInformation(image);
   mask->SetRegions(image->GetLargestPossibleRegion());
@@ -143,13 +131,26 @@ main(int argc, char ** argv)
   app.add_option("--mask", mask, "Where to write the lesion's mask (255 inside, 0 outside)");
   app.add_option("--centre", centre, "Lesion centre as a continuous index, x y [z] (default: the image centre)")
     ->expected(2, 3);
-  app.add_option("--radius", radius, "Lesion radius in millimetres")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--radius", radius, "Lesion radius in millimetres")
+    ->capture_default_str()
+    ->check(recontrast::cli::FiniteNumber(1e-3, 1e6));
   app.add_option("--contrast", contrast, "Intensity factor inside the lesion (relative to the local tissue)")
-    ->capture_default_str();
+    ->capture_default_str()
+    ->check(recontrast::cli::FiniteNumber(0.0, 1e6));
   CLI11_PARSE(app, argc, argv);
 
   try
   {
+    for (const std::string * written : { &output, &mask })
+    {
+      std::error_code error;
+      if (!written->empty() && std::filesystem::exists(*written) && std::filesystem::equivalent(*written, input, error))
+      {
+        throw std::runtime_error("The output '" + *written +
+                                 "' is the input itself; writing it would overwrite the scan.");
+      }
+    }
+    itk::ReContrastCheckImageFile(input);
     itk::ImageIOBase::Pointer io =
       itk::ImageIOFactory::CreateImageIO(input.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
     if (!io)

@@ -58,6 +58,8 @@ public:
   using PredictorPointer = std::shared_ptr<recontrast::Predictor>;
   /** RGB 2-D pictures are scored in their colours; grey scans in one replicated or three context channels. */
   static constexpr bool IsRGBInput = ReContrastDetail::IsRGB<typename TInputImage::PixelType>::value;
+  /** Slices smaller than this along either side are refused: nothing in them can be told apart. */
+  static constexpr SizeValueType MinimumSliceSide = 4;
 
   enum class ChannelMode
   {

@@ -14,6 +14,7 @@
 #include "itkReContrastForegroundMaskImageFilter.h"
 #include "itkReContrastImageSlices.h"
 #include "ReContrast/Error.h"
+#include "itkReContrastGeometryCheck.h"
 
 #include <algorithm>
 #include <array>
@@ -159,6 +160,17 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::VerifyInputInformation(
   {
     itkExceptionMacro("The slice axis must be 0, 1 or 2 (or -1 for automatic); got " << m_SliceAxis << '.');
   }
+  // The map gets the scan's geometry: it must place the scan in space (vnl aborts on what does not).
+  ReContrastCheckGeometry(input, "The scan");
+  const auto size = ReContrastSize3(input);
+  const unsigned int axis = ImageDimension == 2 ? 2 : this->GetEffectiveSliceAxis();
+  const unsigned int across = axis == 0 ? 1 : 0;
+  const unsigned int down = axis == 2 ? 1 : 2;
+  if (size[across] < MinimumSliceSide || size[down] < MinimumSliceSide)
+  {
+    itkExceptionMacro("The scan's slices are " << size[across] << " x " << size[down] << " pixels; at least "
+                                               << MinimumSliceSide << " x " << MinimumSliceSide << " are needed.");
+  }
 }
 
 template <typename TInputImage, typename TOutputImage>
@@ -216,6 +228,19 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::VerifyModel() const
   if (this->GetInput()->GetLargestPossibleRegion().GetNumberOfPixels() == 0)
   {
     itkExceptionMacro("The scan is empty.");
+  }
+  // NaN or infinite voxels would spread through the intensity fit into every slice's input.
+  if constexpr (!IsRGBInput && std::is_floating_point<typename InputImageType::PixelType>::value)
+  {
+    const auto * values = this->GetInput()->GetBufferPointer();
+    const SizeValueType count = this->GetInput()->GetBufferedRegion().GetNumberOfPixels();
+    const SizeValueType nonFinite = static_cast<SizeValueType>(
+      std::count_if(values, values + count, [](auto value) { return !std::isfinite(value); }));
+    if (nonFinite > 0)
+    {
+      itkExceptionMacro("The scan has " << nonFinite << " voxels that are not finite numbers (NaN or infinity) of "
+                                        << count << "; they cannot be scored.");
+    }
   }
 }
 

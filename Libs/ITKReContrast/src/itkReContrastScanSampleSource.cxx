@@ -10,6 +10,7 @@
 
 #include "itkImage.h"
 #include "itkImageFileReader.h"
+#include "itkReContrastImageFiles.h"
 #include "itkImageIOFactory.h"
 #include "itkObjectFactoryBase.h"
 #include "itkRGBPixel.h"
@@ -37,10 +38,7 @@ template <typename TImage>
 void
 ReadInto(const std::string & path, typename TImage::Pointer & image)
 {
-  auto reader = ImageFileReader<TImage>::New();
-  reader->SetFileName(path);
-  reader->Update();
-  image = reader->GetOutput();
+  image = ReContrastReadImageFile<TImage>(path);
   image->DisconnectPipeline();
 }
 
@@ -136,6 +134,7 @@ ReContrastReadScanSlices(const std::string & path, const ReContrastScanSampleSou
     }
     else
     {
+      ReContrastCheckImageFile(path);
       ImageIOBase::Pointer io = ImageIOFactory::CreateImageIO(path.c_str(), ImageIOFactory::IOFileModeEnum::ReadMode);
       if (!io)
       {
@@ -269,7 +268,7 @@ ReContrastScanSampleSource::ListScans(const std::string & folderOrList)
 {
   std::vector<std::string> scans;
   const fs::path path(folderOrList);
-  if (fs::is_regular_file(path) && !ReContrastIsImageFile(path.string()))
+  if (fs::is_regular_file(path) && !HasImageExtension(path) && !ReContrastIsImageFile(path.string()))
   {
     std::ifstream list(path);
     std::string line;
@@ -303,11 +302,15 @@ ReContrastScanSampleSource::ListScans(const std::string & folderOrList)
       {
         scans.push_back(entry.path().string()); // a DICOM series folder
       }
+      else if (entry.is_regular_file() && HasDicomPreamble(entry.path()))
+      {
+        hasDicom = true; // a slice of the folder's series, read as one volume (not probed: GDCM's probe talks)
+      }
       else if (const ImageIOBase::Pointer io =
                  entry.is_regular_file() ? ReContrastCreateImageIO(entry.path().string()) : nullptr)
       {
         // Single DICOM files of a folder are slices of its series, read as one volume.
-        const bool dicom = HasDicomPreamble(entry.path()) || std::string(io->GetNameOfClass()) == "GDCMImageIO";
+        const bool dicom = std::string(io->GetNameOfClass()) == "GDCMImageIO";
         hasDicom = hasDicom || dicom;
         if (!dicom)
         {

@@ -10,16 +10,92 @@
 
 #include "ReContrast/Error.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
 #include <random>
 
 namespace recontrast
 {
+namespace
+{
+namespace fs = std::filesystem;
+
+std::string
+HostName()
+{
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0')
+  {
+    return "host";
+  }
+  std::string host(name);
+  for (char & c : host)
+  {
+    c = (c == '-' || c == '/') ? '_' : c;
+  }
+  return host;
+}
+
+// Flushes a file or folder to the disk; false when the system reports that it could not.
+bool
+Sync(const std::string & path, bool folder)
+{
+  const int descriptor = ::open(path.c_str(), folder ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  if (descriptor < 0)
+  {
+    return false;
+  }
+  const bool synced = ::fsync(descriptor) == 0 || (folder && errno == EINVAL);
+  ::close(descriptor);
+  return synced;
+}
+
+// ".partial-<host>-<pid>-<n>-<name>" files of `name` that a process of this host left when it died
+// (killed, power cut): nothing else removes them.
+void
+RemoveStalePartials(const fs::path & folder, const std::string & name, const std::string & host)
+{
+  std::error_code error;
+  const std::string prefix = ".partial-" + host + "-";
+  for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error))
+  {
+    const std::string entry = it->path().filename().string();
+    if (entry.rfind(prefix, 0) != 0 || entry.size() < name.size() ||
+        entry.compare(entry.size() - name.size(), name.size(), name) != 0)
+    {
+      continue;
+    }
+    const std::string rest = entry.substr(prefix.size());
+    const size_t dash = rest.find('-');
+    if (dash == std::string::npos)
+    {
+      continue;
+    }
+    pid_t pid = 0;
+    try
+    {
+      pid = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+    }
+    catch (const std::exception &)
+    {
+      continue;
+    }
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH)
+    {
+      std::error_code ignored;
+      fs::remove(it->path(), ignored);
+    }
+  }
+}
+} // namespace
 
 AtomicFile::AtomicFile(std::string path, Mode mode)
   : m_Path(std::move(path))
 {
-  namespace fs = std::filesystem;
   const fs::path target(m_Path);
   const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code error;
@@ -27,8 +103,18 @@ AtomicFile::AtomicFile(std::string path, Mode mode)
   {
     throw Error("Cannot write '" + m_Path + "': the folder '" + folder.string() + "' does not exist.");
   }
+  if (fs::is_directory(target, error))
+  {
+    throw Error("Cannot write '" + m_Path + "': it is a folder.");
+  }
+  const std::string host = HostName();
+  RemoveStalePartials(folder, target.filename().string(), host);
+  // The host and process in the name: two writers never share a temporary file, and a dead
+  // writer's leftovers are recognised.
   std::random_device random;
-  m_TemporaryPath = (folder / (".partial-" + std::to_string(random()) + "-" + target.filename().string())).string();
+  m_TemporaryPath = (folder / (".partial-" + host + "-" + std::to_string(::getpid()) + "-" + std::to_string(random()) +
+                               "-" + target.filename().string()))
+                      .string();
   if (mode == Mode::PathOnly)
   {
     return;
@@ -60,17 +146,20 @@ AtomicFile::Commit()
     written = static_cast<bool>(m_Stream);
     m_Stream.close();
   }
-  if (!written)
+  // On the disk before the rename: after a crash the target is the old file or the whole new one.
+  if (!written || !fs::is_regular_file(m_TemporaryPath) || !Sync(m_TemporaryPath, false))
   {
-    throw Error("Writing '" + m_Path + "' failed (disk full?); nothing was written.");
+    throw Error("Writing '" + m_Path + "' failed (is the disk full?); nothing was written.");
   }
   std::error_code error;
-  std::filesystem::rename(m_TemporaryPath, m_Path, error);
+  fs::rename(m_TemporaryPath, m_Path, error);
   if (error)
   {
     throw Error("Cannot write '" + m_Path + "': " + error.message() + ".");
   }
   m_Committed = true;
+  const fs::path folder = fs::path(m_Path).has_parent_path() ? fs::path(m_Path).parent_path() : fs::path(".");
+  Sync(folder.string(), true);
 }
 
 } // namespace recontrast

@@ -384,7 +384,41 @@ ReadModelDescription(const std::string & path)
   const uint64_t fileSize = FileSize(in);
   uint64_t headerBytes = 0;
   const Json header = ReadHeader(in, path, fileSize, headerBytes);
-  return DescriptionFromJson(header["__metadata__"].value("description", ""), path);
+  const ModelDescription description = DescriptionFromJson(header["__metadata__"].value("description", ""), path);
+  // The tensors are not loaded, but their bytes are checked as loading would: a truncated or damaged
+  // file is never described as a valid model.
+  const uint64_t dataBytes = fileSize - 8 - headerBytes;
+  try
+  {
+    for (const auto & [name, entry] : header.items())
+    {
+      if (name != "__metadata__" && entry.at("data_offsets").at(1).get<uint64_t>() > dataBytes)
+      {
+        throw Error("The model file '" + path + "' is truncated.");
+      }
+    }
+  }
+  catch (const Json::exception &)
+  {
+    throw Error("The model file '" + path + "' has a damaged tensor table.");
+  }
+  uLong crc = crc32(0L, Z_NULL, 0);
+  std::vector<char> buffer(1 << 20);
+  for (uint64_t left = dataBytes; left > 0;)
+  {
+    const uint64_t chunk = std::min<uint64_t>(left, buffer.size());
+    if (!in.read(buffer.data(), static_cast<std::streamsize>(chunk)))
+    {
+      throw Error("The model file '" + path + "' is truncated.");
+    }
+    crc = crc32_z(crc, reinterpret_cast<const Bytef *>(buffer.data()), static_cast<z_size_t>(chunk));
+    left -= chunk;
+  }
+  if (Hex32(static_cast<uint32_t>(crc)) != header["__metadata__"].value("data_crc32", ""))
+  {
+    throw Error("The model file '" + path + "' is damaged (checksum mismatch).");
+  }
+  return description;
 }
 
 bool

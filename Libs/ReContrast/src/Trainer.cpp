@@ -22,8 +22,12 @@
 
 #include <torch/torch.h>
 
+#include <zlib.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <numeric>
@@ -118,6 +122,25 @@ OptimizerStateKey(const TState &, const torch::Tensor & parameter)
   {
     return static_cast<Key>(parameter.unsafeGetTensorImpl());
   }
+}
+
+// What a checkpoint remembers of its training data, so that --resume on other data is refused: the
+// number of samples, their summary and a checksum of a spread of up to 16 of them as the network sees them.
+std::string
+DataFingerprint(const SampleSource & source, int imageSize)
+{
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const size_t size = source.Size();
+  const size_t step = std::max<size_t>(1, size / 16);
+  std::vector<float> sample(static_cast<size_t>(3) * static_cast<size_t>(imageSize) * static_cast<size_t>(imageSize));
+  for (size_t i = 0; i < size; i += step)
+  {
+    source.Load(i, imageSize, sample.data());
+    crc = crc32_z(crc, reinterpret_cast<const Bytef *>(sample.data()), sample.size() * sizeof(float));
+  }
+  char hex[9];
+  std::snprintf(hex, sizeof(hex), "%08x", static_cast<unsigned int>(crc));
+  return std::to_string(size) + ":" + hex + ":" + source.Summary();
 }
 
 // AdamW moments of each parameter, stored in checkpoints so that a resumed run continues exactly.
@@ -279,6 +302,7 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
 
   TrainingResult result;
   const std::string checkpointPath = CheckpointPath(modelPath);
+  const std::string dataFingerprint = o.checkpointEvery > 0 || o.resume ? DataFingerprint(source, o.imageSize) : "";
   if (o.resume && std::filesystem::exists(checkpointPath))
   {
     const ModelFileContents checkpoint = ReadModelFile(checkpointPath);
@@ -289,6 +313,12 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
     {
       throw Error("The checkpoint '" + checkpointPath + "' was made with other settings (backbone, image size, " +
                   "iterations, batch size or seed); remove it or train with the same settings.");
+    }
+    const auto fingerprint = checkpoint.extra.find("data_fingerprint");
+    if (fingerprint == checkpoint.extra.end() || fingerprint->second != dataFingerprint)
+    {
+      throw Error("The checkpoint '" + checkpointPath + "' was made on other training data; remove it or resume " +
+                  "with the data it was made on.");
     }
     std::map<std::string, torch::Tensor> byName(checkpoint.tensors.begin(), checkpoint.tensors.end());
     NamedTensors weights;
@@ -317,6 +347,7 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
     SaveOptimizer(encoderOptimizer, encoderParameters, "optimizer.", checkpoint.tensors);
     checkpoint.tensors.emplace_back("training.loss_history", torch::tensor(result.lossHistory, torch::kFloat64));
     checkpoint.extra["iteration"] = std::to_string(iterationsDone);
+    checkpoint.extra["data_fingerprint"] = dataFingerprint;
     WriteModelFile(checkpointPath, checkpoint);
   };
 

@@ -8,6 +8,8 @@
  *=========================================================================*/
 #include "PictureCanvas.h"
 
+#include "ReContrast/AtomicFile.h"
+
 #include "ReContrast/Error.h"
 
 #include <vtkAutoInit.h>
@@ -192,27 +194,10 @@ WritePngAtomically(const Canvas & canvas, const std::string & path, const std::s
     throw Error("Cannot write " + what + " '" + path + "': PNG encoding failed.");
   }
 
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out)
-    {
-      throw Error("Cannot write " + what + " '" + path + "': the file '" + partial + "' cannot be created.");
-    }
-    out.write(reinterpret_cast<const char *>(encoded->GetPointer(0)),
-              static_cast<std::streamsize>(encoded->GetNumberOfValues()));
-    out.close();
-    if (!out)
-    {
-      std::remove(partial.c_str());
-      throw Error("Cannot write " + what + " '" + path + "': writing '" + partial + "' failed.");
-    }
-  }
-  if (std::rename(partial.c_str(), path.c_str()) != 0)
-  {
-    std::remove(partial.c_str());
-    throw Error("Cannot write " + what + " '" + path + "': renaming '" + partial + "' to it failed.");
-  }
+  AtomicFile file(path);
+  file.Stream().write(reinterpret_cast<const char *>(encoded->GetPointer(0)),
+                      static_cast<std::streamsize>(encoded->GetNumberOfValues()));
+  file.Commit();
 }
 
 } // namespace recontrast::visualization::detail

@@ -114,8 +114,8 @@ void DrawText(Canvas & canvas, const std::string & text, int fontSize, Rgb colou
  * message ("the curve plot"). */
 void CheckOutputPath(const std::string & path, const std::string & what);
 
-/** Encodes the canvas as PNG and writes it to `path + ".partial"`, then renames that to `path`.
- * On any failure the partial file is removed and Error is thrown. */
+/** Encodes the canvas as PNG and writes it with recontrast::AtomicFile (a temporary name, then a
+ * rename). On any failure nothing is left and Error is thrown. */
 void WritePngAtomically(const Canvas & canvas, const std::string & path, const std::string & what);
 
 } // namespace recontrast::visualization::detail

@@ -39,6 +39,20 @@ using recontrast::visualization::WriteXYCurvePng;
 
 namespace
 {
+// Whether a writer left a temporary file (".partial-...") in `folder`.
+bool
+HasPartialFile(const fs::path & folder)
+{
+  for (const fs::directory_entry & entry : fs::directory_iterator(folder))
+  {
+    if (entry.path().filename().string().rfind(".partial", 0) == 0)
+    {
+      return true;
+    }
+  }
+  return false;
+}
+
 
 /** A PNG read back, top-down like the picture: pixel (x, y) at 3 * (y * width + x), y = 0 at the top. */
 struct Picture
@@ -215,7 +229,7 @@ ExpectErrorAndNothingLeft(const std::vector<std::string> & before, const std::st
   {
     EXPECT_NE(std::string(error.what()).find(path), std::string::npos) << error.what();
   }
-  EXPECT_FALSE(fs::exists(path + ".partial"));
+  EXPECT_FALSE(HasPartialFile(fs::path(path).parent_path()));
   std::vector<std::string> after;
   for (const fs::directory_entry & entry : fs::directory_iterator(fs::path(path).parent_path()))
   {
@@ -232,7 +246,7 @@ TEST_F(VisualizationTest, OverlayHasTheSliceSizeAndIsNotBlank)
   const std::string path = File("overlay.png");
   WriteOverlayPng(slice.View(), HeatStyle(), path);
   ASSERT_TRUE(fs::exists(path));
-  EXPECT_FALSE(fs::exists(path + ".partial"));
+  EXPECT_FALSE(HasPartialFile(fs::path(path).parent_path()));
   const Picture picture = ReadPng(path);
   EXPECT_EQ(picture.width, 128);
   EXPECT_EQ(picture.height, 96);
@@ -388,7 +402,7 @@ TEST_F(VisualizationTest, MontageOfFiveSlicesHasTheGridSize)
     }
   }
   EXPECT_GT(bright, 10); // the first label is drawn
-  EXPECT_FALSE(fs::exists(path + ".partial"));
+  EXPECT_FALSE(HasPartialFile(fs::path(path).parent_path()));
 }
 
 TEST_F(VisualizationTest, MontageLetterboxesSlicesAtOnePixelSize)
@@ -428,7 +442,7 @@ TEST_F(VisualizationTest, LossCurveIsDrawn)
   }
   EXPECT_GT(blue, 500);  // the curve
   EXPECT_GT(dark, 1000); // frame, ticks and text
-  EXPECT_FALSE(fs::exists(path + ".partial"));
+  EXPECT_FALSE(HasPartialFile(fs::path(path).parent_path()));
 }
 
 TEST_F(VisualizationTest, RocCurveWithDiagonal)
@@ -507,7 +521,7 @@ TEST_F(VisualizationTest, BadOverlayInputThrowsAndLeavesNothing)
   EXPECT_THROW(WriteOverlayPng(data.View(), HeatStyle(), ""), Error);
   fs::create_directory(File("in_the_way.png"));
   EXPECT_THROW(WriteOverlayPng(data.View(), HeatStyle(), File("in_the_way.png")), Error);
-  EXPECT_FALSE(fs::exists(File("in_the_way.png.partial")));
+  EXPECT_FALSE(HasPartialFile(fs::path(File("in_the_way.png")).parent_path()));
 }
 
 TEST_F(VisualizationTest, BadMontageInputThrowsAndLeavesNothing)
@@ -573,17 +587,18 @@ TEST_F(VisualizationTest, RewritingReplacesTheFile)
 
 TEST_F(VisualizationTest, WriteFailureThrowsAndKeepsWhatWasThere)
 {
-  // A folder where the temporary file would go makes the write fail, even for a superuser.
+  // A folder in the target's place makes the write fail, even for a superuser; it stays as it was.
   const SyntheticSlice data(32, 32, 10, 10);
   const std::string path = File("overlay.png");
-  fs::create_directory(path + ".partial");
+  fs::create_directory(path);
+  std::ofstream(path + "/kept.txt") << "kept";
   EXPECT_THROW(WriteOverlayPng(data.View(), HeatStyle(), path), Error);
-  EXPECT_FALSE(fs::exists(path));
-  EXPECT_TRUE(fs::is_directory(path + ".partial"));
+  EXPECT_TRUE(fs::exists(path + "/kept.txt"));
   const std::string plot = File("loss.png");
-  fs::create_directory(plot + ".partial");
+  fs::create_directory(plot);
   EXPECT_THROW(WriteCurvePng({ 1.0, 2.0 }, "t", "x", "y", plot), Error);
-  EXPECT_FALSE(fs::exists(plot));
+  EXPECT_TRUE(fs::is_directory(plot));
+  EXPECT_FALSE(HasPartialFile(fs::path(path).parent_path()));
 }
 
 TEST_F(VisualizationTest, ExtremeAnisotropyIsCappedAtTheMaximumSide)

@@ -21,8 +21,10 @@ namespace recontrast
  * in the same folder, which Commit() renames over the target. Destroyed without Commit(), it removes
  * the temporary file, so an error or a cancel never leaves a half-written result.
  *
- * The temporary name keeps the target's file name at its end (".partial-<n>-<name>"), so writers
- * that choose the format by extension (ITK) can write to TemporaryPath() themselves. */
+ * The temporary name keeps the target's file name at its end (".partial-<host>-<pid>-<n>-<name>"), so
+ * writers that choose the format by extension (ITK) can write to TemporaryPath() themselves; two
+ * writers of one target never share it, and what a killed writer of this host left is removed when
+ * the name is written again. Commit() flushes the file to the disk before the rename. */
 class RECONTRAST_CORE_EXPORT AtomicFile
 {
 public:

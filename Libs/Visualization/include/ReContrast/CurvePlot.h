@@ -20,7 +20,7 @@
  * widened to the enclosing ticks. Non-finite points are left out and break the line there; a lone
  * finite point between two gaps is drawn as a dot.
  *
- * The file is written atomically (to `path + ".partial"` in the same folder, then renamed); on any
+ * The file is written atomically (to a temporary name in the same folder, then renamed); on any
  * error nothing is left behind. Bad input (no finite point, x and y of different lengths, a size
  * below 200 x 150 or above 8192 x 8192, a folder that does not exist, a file that cannot be
  * written) throws recontrast::Error with one sentence naming the file. VTK's text renderer is not

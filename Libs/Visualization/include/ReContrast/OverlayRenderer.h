@@ -28,8 +28,8 @@
  *   The heat is drawn where map >= mapLower, with colour colorMap(t) and opacity `opacity * t`,
  *   t = (map - mapLower) / (mapUpper - mapLower) clamped to [0, 1]; below mapLower, and where the
  *   map is NaN, the scan shows unchanged.
- * - Files are written atomically: the PNG goes to `path + ".partial"` in the same folder, which is
- *   then renamed to `path`; on any error the partial file is removed and nothing is left behind.
+ * - Files are written atomically (recontrast::AtomicFile): the PNG goes to a temporary name in the
+ *   same folder, which is then renamed to `path`; on any error nothing is left behind.
  * - Bad input (a null buffer, a non-positive size or spacing, an unknown colour map, a window or
  *   opacity that is not a finite number in range, a folder that does not exist, a file that cannot
  *   be written) throws recontrast::Error with one sentence naming the file.

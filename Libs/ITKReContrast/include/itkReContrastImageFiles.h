@@ -1,0 +1,102 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Image files that nobody checked, read and written: the file's own promises first, then ITK's
+ *  reader, then the geometry; written files appear whole or not at all.
+ *
+ *=========================================================================*/
+#ifndef itkReContrastImageFiles_h
+#define itkReContrastImageFiles_h
+
+#include "ReContrastITKExport.h"
+
+#include "ReContrast/AtomicFile.h"
+#include "ReContrast/Error.h"
+
+#include "itkImageFileReader.h"
+#include "itkImageFileWriter.h"
+#include "itkMacro.h"
+#include "itkReContrastGeometryCheck.h"
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+namespace itk
+{
+
+/** Checks what ITK's readers take on trust in a file they would read, without reading the pixels into
+ * memory: that a NIfTI or MetaImage file holds all the bytes its header announces (ITK's readers fill a
+ * short file with zeros), that header values are finite numbers and known types, and that a PNG or
+ * JPEG is whole (libpng aborts on a picture cut inside its header; libjpeg grey-fills a cut one).
+ * Other formats pass unchanged. Throws ExceptionObject whose description is one sentence naming
+ * `path`. */
+ReContrastITK_EXPORT void ReContrastCheckImageFile(const std::string & path);
+
+/** Reads an image file as ReContrastCheckImageFile and ReContrastCheckGeometry allow: each failure is
+ * an ExceptionObject with one sentence. */
+template <typename TImage>
+typename TImage::Pointer
+ReContrastReadImageFile(const std::string & path)
+{
+  ReContrastCheckImageFile(path);
+  auto reader = ImageFileReader<TImage>::New();
+  reader->SetFileName(path);
+  reader->Update();
+  typename TImage::Pointer image = reader->GetOutput();
+  ReContrastCheckGeometry(image.GetPointer(), "'" + path + "'");
+  return image;
+}
+
+/** Writes `image` to `path` (format by extension) so that the file appears whole or not at all: to a
+ * temporary name in the same folder, read back and compared with `image` (ITK's NIfTI and MetaImage
+ * writers do not report a full disk), then renamed over `path`. Throws ExceptionObject with one
+ * sentence; nothing is left behind on failure. */
+template <typename TImage>
+void
+ReContrastWriteImageFile(const TImage * image, const std::string & path, bool compress = true)
+{
+  try
+  {
+    recontrast::AtomicFile file(path, recontrast::AtomicFile::Mode::PathOnly);
+    auto writer = ImageFileWriter<TImage>::New();
+    writer->SetInput(image);
+    writer->SetFileName(file.TemporaryPath());
+    writer->SetUseCompression(compress);
+    writer->Update();
+    bool whole = false;
+    try
+    {
+      auto reader = ImageFileReader<TImage>::New();
+      ReContrastCheckImageFile(file.TemporaryPath());
+      reader->SetFileName(file.TemporaryPath());
+      reader->Update();
+      const TImage * back = reader->GetOutput();
+      whole =
+        back->GetLargestPossibleRegion() == image->GetLargestPossibleRegion() &&
+        std::memcmp(back->GetBufferPointer(),
+                    image->GetBufferPointer(),
+                    image->GetLargestPossibleRegion().GetNumberOfPixels() * sizeof(typename TImage::PixelType)) == 0;
+    }
+    catch (const ExceptionObject &)
+    {
+      whole = false;
+    }
+    if (!whole)
+    {
+      itkGenericExceptionMacro(<< "Writing '" << path
+                               << "' failed: the written file does not read back whole (is the disk full?).");
+    }
+    file.Commit();
+  }
+  catch (const recontrast::Error & e)
+  {
+    itkGenericExceptionMacro(<< e.what());
+  }
+}
+
+} // namespace itk
+
+#endif

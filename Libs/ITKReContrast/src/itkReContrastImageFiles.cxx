@@ -1,0 +1,688 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Reading scans that nobody checked: the file's own promises first, then ITK's reader, then the
+ *  geometry.
+ *
+ *=========================================================================*/
+#include "itkReContrastImageFiles.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <vector>
+
+namespace itk
+{
+namespace
+{
+namespace fs = std::filesystem;
+
+std::string
+Lower(std::string text)
+{
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+bool
+EndsWith(const std::string & text, const std::string & end)
+{
+  return text.size() >= end.size() && text.compare(text.size() - end.size(), end.size(), end) == 0;
+}
+
+[[noreturn]] void
+Refuse(const std::string & path, const std::string & problem)
+{
+  itkGenericExceptionMacro(<< "'" << path << "' " << problem);
+}
+
+// Bytes of a file, plain or gzip-compressed: the first `headerBytes` kept, the rest only counted.
+// A gzip stream that ends early or does not decode is refused.
+struct FileBytes
+{
+  std::vector<unsigned char> head;
+  uint64_t total = 0;
+};
+
+FileBytes
+ReadBytes(const std::string & path, size_t headerBytes, bool gzip)
+{
+  FileBytes bytes;
+  if (!gzip)
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+    {
+      Refuse(path, "cannot be opened.");
+    }
+    bytes.head.resize(headerBytes);
+    in.read(reinterpret_cast<char *>(bytes.head.data()), static_cast<std::streamsize>(headerBytes));
+    bytes.head.resize(static_cast<size_t>(in.gcount()));
+    std::error_code error;
+    bytes.total = fs::file_size(path, error);
+    return bytes;
+  }
+  gzFile file = gzopen(path.c_str(), "rb");
+  if (!file)
+  {
+    Refuse(path, "cannot be opened.");
+  }
+  std::vector<unsigned char> buffer(1 << 20);
+  bool failed = false;
+  for (;;)
+  {
+    const int n = gzread(file, buffer.data(), static_cast<unsigned int>(buffer.size()));
+    if (n < 0)
+    {
+      failed = true;
+      break;
+    }
+    if (n == 0)
+    {
+      break;
+    }
+    if (bytes.head.size() < headerBytes)
+    {
+      const size_t take = std::min(headerBytes - bytes.head.size(), static_cast<size_t>(n));
+      bytes.head.insert(bytes.head.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(take));
+    }
+    bytes.total += static_cast<uint64_t>(n);
+  }
+  int code = Z_OK;
+  gzerror(file, &code);
+  gzclose(file);
+  if (failed || (code != Z_OK && code != Z_STREAM_END))
+  {
+    Refuse(path, "is a damaged or truncated gzip file: its compressed data end early or do not decode.");
+  }
+  return bytes;
+}
+
+template <typename T>
+T
+Get(const std::vector<unsigned char> & bytes, size_t offset, bool swap)
+{
+  T value;
+  std::array<unsigned char, sizeof(T)> raw;
+  std::memcpy(raw.data(), bytes.data() + offset, sizeof(T));
+  if (swap)
+  {
+    std::reverse(raw.begin(), raw.end());
+  }
+  std::memcpy(&value, raw.data(), sizeof(T));
+  return value;
+}
+
+// Bytes per voxel of the NIfTI data types ITK reads; 0 for others.
+int
+NiftiBytesPerVoxel(int datatype)
+{
+  static const std::map<int, int> sizes{ { 2, 1 },    { 4, 2 },   { 8, 4 },     { 16, 4 },  { 64, 8 },
+                                         { 128, 3 },  { 256, 1 }, { 512, 2 },   { 768, 4 }, { 1024, 8 },
+                                         { 1280, 8 }, { 32, 8 },  { 1792, 16 }, { 2304, 4 } };
+  const auto found = sizes.find(datatype);
+  return found == sizes.end() ? 0 : found->second;
+}
+
+void
+CheckVoxelCount(const std::string & path, const std::vector<int64_t> & sizes, uint64_t bytesPerVoxel, uint64_t offset,
+                uint64_t available)
+{
+  // Counted in long double: a lying header may claim more voxels than 64 bits hold.
+  long double expected = static_cast<long double>(bytesPerVoxel);
+  std::ostringstream shape;
+  for (size_t i = 0; i < sizes.size(); ++i)
+  {
+    expected *= static_cast<long double>(sizes[i]);
+    shape << (i ? " x " : "") << sizes[i];
+  }
+  if (static_cast<long double>(offset) + expected > static_cast<long double>(available))
+  {
+    const uint64_t held = available > offset ? available - offset : 0;
+    Refuse(path,
+           "is truncated or its header lies: the header announces " + shape.str() + " voxels (" +
+             std::to_string(static_cast<unsigned long long>(
+               std::min<long double>(expected, static_cast<long double>(std::numeric_limits<uint64_t>::max())))) +
+             " bytes of data), but the file holds " + std::to_string(held) + ".");
+  }
+}
+
+// Floating-point voxels that are NaN or infinite: ITK's NIfTI reader turns them into other numbers
+// without a word, so they are counted here, in the file.
+void
+CheckFiniteValues(const std::string & path, bool gzip, uint64_t offset, uint64_t bytes, int size, bool swap)
+{
+  std::vector<unsigned char> buffer(1 << 20);
+  uint64_t nonFinite = 0;
+  auto count = [&](const unsigned char * data, size_t n) {
+    for (size_t i = 0; i + static_cast<size_t>(size) <= n; i += static_cast<size_t>(size))
+    {
+      std::array<unsigned char, 8> raw{};
+      std::memcpy(raw.data(), data + i, static_cast<size_t>(size));
+      if (swap)
+      {
+        std::reverse(raw.begin(), raw.begin() + size);
+      }
+      double value = 0.0;
+      if (size == 4)
+      {
+        float f;
+        std::memcpy(&f, raw.data(), 4);
+        value = f;
+      }
+      else
+      {
+        std::memcpy(&value, raw.data(), 8);
+      }
+      nonFinite += std::isfinite(value) ? 0 : 1;
+    }
+  };
+  bytes -= bytes % static_cast<uint64_t>(size);
+  if (!gzip)
+  {
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(offset));
+    for (uint64_t left = bytes; left > 0 && in;)
+    {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(left, buffer.size()));
+      in.read(reinterpret_cast<char *>(buffer.data()), static_cast<std::streamsize>(n));
+      count(buffer.data(), static_cast<size_t>(in.gcount()));
+      left -= static_cast<uint64_t>(in.gcount());
+    }
+  }
+  else
+  {
+    gzFile file = gzopen(path.c_str(), "rb");
+    if (file && gzseek(file, static_cast<z_off_t>(offset), SEEK_SET) >= 0)
+    {
+      for (uint64_t left = bytes; left > 0;)
+      {
+        const int n = gzread(file, buffer.data(), static_cast<unsigned int>(std::min<uint64_t>(left, buffer.size())));
+        if (n <= 0)
+        {
+          break;
+        }
+        count(buffer.data(), static_cast<size_t>(n));
+        left -= static_cast<uint64_t>(n);
+      }
+    }
+    if (file)
+    {
+      gzclose(file);
+    }
+  }
+  if (nonFinite > 0)
+  {
+    Refuse(path, "holds " + std::to_string(nonFinite) + " voxels that are not finite numbers (NaN or infinity).");
+  }
+}
+
+void
+CheckNifti(const std::string & path, bool gzip)
+{
+  const FileBytes bytes = ReadBytes(path, 544, gzip);
+  const auto & h = bytes.head;
+  if (h.size() < 348)
+  {
+    Refuse(path, "is too short to be a NIfTI file (" + std::to_string(h.size()) + " bytes; a header alone has 348).");
+  }
+  const int32_t size = Get<int32_t>(h, 0, false);
+  const bool nifti2 = size == 540 || size == 0x1C020000;
+  const bool swap = size == 0x5C010000 || size == 0x1C020000;
+  if (!nifti2 && size != 348 && size != 0x5C010000)
+  {
+    Refuse(path, "is not a NIfTI file (its header does not start with the NIfTI header size).");
+  }
+  std::vector<int64_t> sizes;
+  int datatype = 0;
+  uint64_t offset = 0;
+  std::vector<double> numbers; // pixdim, offsets and orientation: all must be finite
+  if (!nifti2)
+  {
+    if (std::memcmp(h.data() + 344, "n+1\0", 4) != 0)
+    {
+      Refuse(path, "is not a single-file NIfTI-1 image (its magic is not \"n+1\").");
+    }
+    const int dimensions = Get<int16_t>(h, 40, swap);
+    if (dimensions < 1 || dimensions > 7)
+    {
+      Refuse(path, "has a NIfTI header with " + std::to_string(dimensions) + " dimensions; 1 to 7 are possible.");
+    }
+    for (int d = 0; d < dimensions; ++d)
+    {
+      sizes.push_back(Get<int16_t>(h, 42 + 2 * d, swap));
+    }
+    datatype = Get<int16_t>(h, 70, swap);
+    const float voxOffset = Get<float>(h, 108, swap);
+    if (!std::isfinite(voxOffset) || voxOffset < 348.0f)
+    {
+      Refuse(path, "has a NIfTI header whose data offset is not a number of bytes after the header.");
+    }
+    offset = static_cast<uint64_t>(voxOffset);
+    for (int i = 0; i <= dimensions; ++i)
+    {
+      numbers.push_back(Get<float>(h, 76 + 4 * i, swap));
+    }
+    for (size_t o : { 112, 116, 256, 260, 264, 268, 272, 276 })
+    {
+      numbers.push_back(Get<float>(h, o, swap));
+    }
+    for (size_t o = 280; o < 328; o += 4)
+    {
+      numbers.push_back(Get<float>(h, o, swap));
+    }
+  }
+  else
+  {
+    if (h.size() < 540)
+    {
+      Refuse(path, "is too short to be a NIfTI-2 file.");
+    }
+    const int64_t dimensions = Get<int64_t>(h, 16, swap);
+    if (dimensions < 1 || dimensions > 7)
+    {
+      Refuse(path, "has a NIfTI header with " + std::to_string(dimensions) + " dimensions; 1 to 7 are possible.");
+    }
+    for (int d = 0; d < dimensions; ++d)
+    {
+      sizes.push_back(Get<int64_t>(h, 24 + 8 * d, swap));
+    }
+    datatype = Get<int16_t>(h, 12, swap);
+    const int64_t voxOffset = Get<int64_t>(h, 168, swap);
+    if (voxOffset < 540)
+    {
+      Refuse(path, "has a NIfTI header whose data offset is not a number of bytes after the header.");
+    }
+    offset = static_cast<uint64_t>(voxOffset);
+    for (size_t o = 104; o < 168; o += 8)
+    {
+      numbers.push_back(Get<double>(h, o, swap));
+    }
+    for (size_t o = 176; o < 192; o += 8)
+    {
+      numbers.push_back(Get<double>(h, o, swap));
+    }
+    for (size_t o = 256; o < 400; o += 8)
+    {
+      numbers.push_back(Get<double>(h, o, swap));
+    }
+  }
+  for (const int64_t s : sizes)
+  {
+    if (s < 1)
+    {
+      Refuse(path,
+             "has a NIfTI header with an image size of " + std::to_string(s) +
+               " along one axis; every size must be at least 1.");
+    }
+  }
+  const int bytesPerVoxel = NiftiBytesPerVoxel(datatype);
+  if (bytesPerVoxel == 0)
+  {
+    Refuse(path, "has a NIfTI data type (" + std::to_string(datatype) + ") that is not a known voxel type.");
+  }
+  if (std::any_of(numbers.begin(), numbers.end(), [](double v) { return !std::isfinite(v); }))
+  {
+    Refuse(path, "has a NIfTI header whose spacing, origin or orientation holds numbers that are not finite.");
+  }
+  for (size_t d = 0; d < sizes.size(); ++d)
+  {
+    if (!(numbers[d + 1] > 0.0))
+    {
+      Refuse(path,
+             "has a NIfTI header with a voxel spacing of " + std::to_string(numbers[d + 1]) + " along axis " +
+               std::to_string(d) + "; spacings must be positive.");
+    }
+  }
+  CheckVoxelCount(path, sizes, static_cast<uint64_t>(bytesPerVoxel), offset, bytes.total);
+  if (datatype == 16 || datatype == 64)
+  {
+    CheckFiniteValues(path, gzip, offset, bytes.total - offset, datatype == 16 ? 4 : 8, swap);
+  }
+}
+
+// A MetaImage header: "Key = Value" lines up to ElementDataFile.
+void
+CheckMetaImage(const std::string & path)
+{
+  std::ifstream in(path, std::ios::binary);
+  std::map<std::string, std::string> fields;
+  std::string line;
+  bool sawDataFile = false;
+  while (std::getline(in, line))
+  {
+    const size_t equals = line.find('=');
+    if (equals == std::string::npos)
+    {
+      continue;
+    }
+    auto trim = [](std::string s) {
+      s.erase(0, s.find_first_not_of(" \t\r"));
+      s.erase(s.find_last_not_of(" \t\r") + 1);
+      return s;
+    };
+    const std::string key = trim(line.substr(0, equals));
+    fields[key] = trim(line.substr(equals + 1));
+    if (key == "ElementDataFile")
+    {
+      sawDataFile = true;
+      break;
+    }
+  }
+  if (!sawDataFile)
+  {
+    Refuse(path, "is not a MetaImage file: its header has no ElementDataFile line.");
+  }
+  auto numbersOf = [&](const std::string & key) {
+    std::vector<double> values;
+    const auto found = fields.find(key);
+    if (found == fields.end())
+    {
+      return values;
+    }
+    std::istringstream stream(found->second);
+    std::string word;
+    while (stream >> word)
+    {
+      try
+      {
+        size_t used = 0;
+        values.push_back(std::stod(word, &used));
+        if (used != word.size())
+        {
+          values.back() = std::nan("");
+        }
+      }
+      catch (const std::exception &)
+      {
+        values.push_back(std::nan(""));
+      }
+    }
+    return values;
+  };
+  for (const char * key : { "ElementSpacing",
+                            "ElementSize",
+                            "Offset",
+                            "Origin",
+                            "Position",
+                            "TransformMatrix",
+                            "Rotation",
+                            "Orientation",
+                            "CenterOfRotation" })
+  {
+    const std::vector<double> values = numbersOf(key);
+    if (std::any_of(values.begin(), values.end(), [](double v) { return !std::isfinite(v); }))
+    {
+      Refuse(path, std::string("has a MetaImage ") + key + " that is not made of finite numbers.");
+    }
+  }
+  const std::vector<double> dimSize = numbersOf("DimSize");
+  std::vector<int64_t> sizes;
+  for (const double s : dimSize)
+  {
+    if (!(s >= 1.0) || s != std::floor(s) || s > 1e12)
+    {
+      Refuse(path, "has a MetaImage DimSize that is not made of positive whole numbers.");
+    }
+    sizes.push_back(static_cast<int64_t>(s));
+  }
+  static const std::map<std::string, uint64_t> typeSizes{
+    { "MET_UCHAR", 1 }, { "MET_CHAR", 1 },  { "MET_USHORT", 2 }, { "MET_SHORT", 2 },     { "MET_UINT", 4 },
+    { "MET_INT", 4 },   { "MET_FLOAT", 4 }, { "MET_DOUBLE", 8 }, { "MET_LONG_LONG", 8 }, { "MET_ULONG_LONG", 8 }
+  };
+  const auto type = typeSizes.find(fields["ElementType"]);
+  const std::string dataFile = fields["ElementDataFile"];
+  if (sizes.empty() || type == typeSizes.end() || dataFile == "LIST" || dataFile.find('%') != std::string::npos ||
+      fields.count("HeaderSize"))
+  {
+    return; // ITK's own checks, or a layout this check does not model
+  }
+  const std::vector<double> channels = numbersOf("ElementNumberOfChannels");
+  const uint64_t bytesPerVoxel =
+    type->second * static_cast<uint64_t>(channels.empty() ? 1.0 : std::max(1.0, channels.front()));
+  const bool compressed = Lower(fields["CompressedData"]) == "true";
+  std::string dataPath = path;
+  uint64_t offset = 0;
+  if (dataFile == "LOCAL")
+  {
+    offset = static_cast<uint64_t>(in.tellg());
+  }
+  else
+  {
+    dataPath =
+      (fs::path(dataFile).is_absolute() ? fs::path(dataFile) : fs::path(path).parent_path() / dataFile).string();
+    if (!fs::is_regular_file(dataPath))
+    {
+      Refuse(path, "names a data file, '" + dataFile + "', that does not exist.");
+    }
+  }
+  uint64_t available = 0;
+  if (!compressed)
+  {
+    std::error_code error;
+    available = fs::file_size(dataPath, error);
+  }
+  else
+  {
+    // MetaImage compresses with zlib's deflate (zlib or gzip framing): inflate to count the bytes.
+    std::ifstream data(dataPath, std::ios::binary);
+    data.seekg(static_cast<std::streamoff>(offset));
+    z_stream stream{};
+    if (inflateInit2(&stream, 15 + 32) != Z_OK)
+    {
+      Refuse(path, "cannot be checked (zlib failed to start).");
+    }
+    std::vector<unsigned char> input(1 << 16);
+    std::vector<unsigned char> output(1 << 18);
+    int status = Z_OK;
+    while (status == Z_OK)
+    {
+      if (stream.avail_in == 0)
+      {
+        data.read(reinterpret_cast<char *>(input.data()), static_cast<std::streamsize>(input.size()));
+        stream.avail_in = static_cast<unsigned int>(data.gcount());
+        stream.next_in = input.data();
+        if (stream.avail_in == 0)
+        {
+          break;
+        }
+      }
+      stream.avail_out = static_cast<unsigned int>(output.size());
+      stream.next_out = output.data();
+      status = inflate(&stream, Z_NO_FLUSH);
+      available += output.size() - stream.avail_out;
+    }
+    inflateEnd(&stream);
+    if (status != Z_STREAM_END)
+    {
+      Refuse(path, "is damaged or truncated: its compressed voxel data end early or do not decode.");
+    }
+    offset = 0;
+  }
+  CheckVoxelCount(path, sizes, bytesPerVoxel, offset, available);
+}
+
+std::vector<unsigned char>
+WholeFile(const std::string & path)
+{
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<unsigned char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+uint32_t
+BigEndian32(const std::vector<unsigned char> & b, size_t o)
+{
+  return (uint32_t{ b[o] } << 24) | (uint32_t{ b[o + 1] } << 16) | (uint32_t{ b[o + 2] } << 8) | uint32_t{ b[o + 3] };
+}
+
+// Walks the chunks: each within the file and with its checksum, IHDR first, up to IEND.
+void
+CheckPng(const std::string & path)
+{
+  const std::vector<unsigned char> b = WholeFile(path);
+  static const unsigned char signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  if (b.size() < 8 || std::memcmp(b.data(), signature, 8) != 0)
+  {
+    Refuse(path, "is not a PNG picture (it does not start with the PNG signature).");
+  }
+  size_t at = 8;
+  bool first = true;
+  while (true)
+  {
+    if (at + 12 > b.size())
+    {
+      Refuse(path, "is a truncated PNG picture: it ends before its last chunk.");
+    }
+    const uint32_t length = BigEndian32(b, at);
+    if (length > b.size() - at - 12)
+    {
+      Refuse(path, "is a truncated PNG picture: a chunk runs past the end of the file.");
+    }
+    const std::string type(b.begin() + static_cast<std::ptrdiff_t>(at + 4),
+                           b.begin() + static_cast<std::ptrdiff_t>(at + 8));
+    const uint32_t crc = static_cast<uint32_t>(crc32(0L, b.data() + at + 4, length + 4));
+    if (crc != BigEndian32(b, at + 8 + length))
+    {
+      Refuse(path, "is a damaged PNG picture: the checksum of its " + type + " chunk does not match.");
+    }
+    if (first && (type != "IHDR" || length != 13))
+    {
+      Refuse(path, "is a damaged PNG picture: it does not begin with its image header.");
+    }
+    if (first && (BigEndian32(b, at + 8) == 0 || BigEndian32(b, at + 12) == 0))
+    {
+      Refuse(path, "is a PNG picture of zero pixels.");
+    }
+    first = false;
+    at += 12 + length;
+    if (type == "IEND")
+    {
+      return;
+    }
+  }
+}
+
+// Walks the markers: SOI, segments within the file, a frame header before the scan, and the
+// end-of-image marker after the entropy-coded data (libjpeg grey-fills a picture that ends early).
+void
+CheckJpeg(const std::string & path)
+{
+  const std::vector<unsigned char> b = WholeFile(path);
+  if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8)
+  {
+    Refuse(path, "is not a JPEG picture (it does not start with the JPEG start-of-image marker).");
+  }
+  size_t at = 2;
+  bool frame = false;
+  while (at < b.size())
+  {
+    if (b[at] != 0xFF)
+    {
+      Refuse(path, "is a damaged JPEG picture: bytes that are not a JPEG marker follow a segment.");
+    }
+    while (at < b.size() && b[at] == 0xFF)
+    {
+      ++at;
+    }
+    if (at >= b.size())
+    {
+      break;
+    }
+    const unsigned char marker = b[at++];
+    if (marker == 0xD9)
+    {
+      if (!frame)
+      {
+        Refuse(path, "is a damaged JPEG picture: it ends without any image data.");
+      }
+      return;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7))
+    {
+      continue;
+    }
+    if (at + 2 > b.size())
+    {
+      break;
+    }
+    const size_t length = (size_t{ b[at] } << 8) | b[at + 1];
+    if (length < 2 || at + length > b.size())
+    {
+      break;
+    }
+    if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC)
+    {
+      frame = true;
+    }
+    at += length;
+    if (marker == 0xDA)
+    {
+      if (!frame)
+      {
+        Refuse(path, "is a damaged JPEG picture: its image data come before its frame header.");
+      }
+      // Entropy-coded data up to the next marker that is not a stuffed zero or a restart marker.
+      while (at + 1 < b.size() && !(b[at] == 0xFF && b[at + 1] != 0x00 && !(b[at + 1] >= 0xD0 && b[at + 1] <= 0xD7)))
+      {
+        ++at;
+      }
+      if (at + 1 >= b.size())
+      {
+        break;
+      }
+    }
+  }
+  Refuse(path, "is a truncated JPEG picture: it ends before its end-of-image marker.");
+}
+
+} // namespace
+
+void
+ReContrastCheckImageFile(const std::string & path)
+{
+  const std::string name = Lower(fs::path(path).filename().string());
+  std::error_code error;
+  if (!fs::is_regular_file(path, error))
+  {
+    return; // folders (DICOM series) and missing files are their readers' business
+  }
+  if (fs::file_size(path, error) == 0)
+  {
+    Refuse(path, "is empty.");
+  }
+  if (EndsWith(name, ".nii"))
+  {
+    CheckNifti(path, false);
+  }
+  else if (EndsWith(name, ".nii.gz"))
+  {
+    CheckNifti(path, true);
+  }
+  else if (EndsWith(name, ".mha") || EndsWith(name, ".mhd"))
+  {
+    CheckMetaImage(path);
+  }
+  else if (EndsWith(name, ".png"))
+  {
+    CheckPng(path);
+  }
+  else if (EndsWith(name, ".jpg") || EndsWith(name, ".jpeg"))
+  {
+    CheckJpeg(path);
+  }
+}
+
+} // namespace itk
