@@ -105,8 +105,8 @@ WriteDicomResults(const dicom::Series & series, const dicom::MapVolumeType * map
   description.algorithmVersion = Version();
   description.modelDescription = fmt::format("{} backbone, {} px", ToString(model.config.backbone), imageSize);
   nlohmann::json written{ { "source_series", series.seriesInstanceUid } };
-  // Both objects or neither: each goes to a temporary name first, renamed once both are complete.
-  // The folder is made only now, and removed again when this made it and writing failed.
+  // Both objects or neither. The folder is made only now, and removed again when this made it and
+  // writing failed.
   std::error_code error;
   const bool madeFolder = !fs::exists(folder, error);
   fs::create_directories(folder, error);
@@ -118,19 +118,12 @@ WriteDicomResults(const dicom::Series & series, const dicom::MapVolumeType * map
   const fs::path segmentationPath = fs::path(folder) / "anomaly_regions.dcm";
   try
   {
-    AtomicFile mapFile(mapPath.string(), AtomicFile::Mode::PathOnly);
-    std::optional<AtomicFile> segmentationFile;
-    dicom::WriteParametricMap(map, series, description, mapFile.TemporaryPath());
+    // Each writer writes its file whole or not at all; a failed SEG removes the map written before it.
+    dicom::WriteParametricMap(map, series, description, mapPath.string());
+    written["parametric_map"] = mapPath.string();
     if (labels)
     {
-      segmentationFile.emplace(segmentationPath.string(), AtomicFile::Mode::PathOnly);
-      dicom::WriteSegmentation(labels, series, description, segmentationFile->TemporaryPath());
-    }
-    mapFile.Commit();
-    written["parametric_map"] = mapPath.string();
-    if (segmentationFile)
-    {
-      segmentationFile->Commit();
+      dicom::WriteSegmentation(labels, series, description, segmentationPath.string());
       written["segmentation"] = segmentationPath.string();
     }
   }

@@ -65,6 +65,17 @@ Check(const OFCondition & condition, const std::string & what, const std::string
   }
 }
 
+// Saving fails mostly for want of space: the sentence says so.
+void
+CheckSaved(const OFCondition & condition, const std::string & what, const std::string & path)
+{
+  if (condition.bad())
+  {
+    throw Error(
+      fmt::format("Cannot write the DICOM {} '{}' (is the disk full?): {}.", what, path, detail::TextOf(condition)));
+  }
+}
+
 template <typename TImage>
 void
 RequireSourceGrid(const TImage * image, const Series & source, const std::string & what, const std::string & path)
@@ -366,7 +377,7 @@ WriteParametricMap(const MapVolumeType * map, const Series & source, const Resul
   AddSeriesReference(source, pmap.getCommonInstanceReference());
 
   AtomicFile file(path, AtomicFile::Mode::PathOnly);
-  Check(pmap.saveFile(file.TemporaryPath().c_str(), EXS_LittleEndianExplicit), what, path);
+  CheckSaved(pmap.saveFile(file.TemporaryPath().c_str(), EXS_LittleEndianExplicit), what, path);
   file.Commit();
 }
 
@@ -476,7 +487,7 @@ WriteSegmentation(const LabelVolumeType * labels, const Series & source, const R
   AddSeriesReference(source, segmentation->getCommonInstanceReference());
 
   AtomicFile file(path, AtomicFile::Mode::PathOnly);
-  Check(segmentation->saveFile(file.TemporaryPath().c_str(), EXS_LittleEndianExplicit), what, path);
+  CheckSaved(segmentation->saveFile(file.TemporaryPath().c_str(), EXS_LittleEndianExplicit), what, path);
   file.Commit();
 }
 

@@ -35,6 +35,26 @@ namespace itk
  * `path`. */
 ReContrastITK_EXPORT void ReContrastCheckImageFile(const std::string & path);
 
+/** While it lives, what the C libraries below ITK's readers and writers print to stderr on failure
+ * (niftilib's "** ERROR", MetaIO's lines) is held back: the caller's one sentence says what failed.
+ * Text held back from an operation that then succeeded is printed when it ends. Not for use by two
+ * threads at once (it redirects the process's stderr). */
+class ReContrastITK_EXPORT ReContrastQuietStderr
+{
+public:
+  ReContrastQuietStderr();
+  ~ReContrastQuietStderr();
+  ReContrastQuietStderr(const ReContrastQuietStderr &) = delete;
+  ReContrastQuietStderr & operator=(const ReContrastQuietStderr &) = delete;
+  /** Drops what was held back (the operation failed and says so itself). */
+  void Discard() { m_Discard = true; }
+
+private:
+  int m_Saved = -1;
+  int m_Pipe[2] = { -1, -1 };
+  bool m_Discard = false;
+};
+
 /** Reads an image file as ReContrastCheckImageFile and ReContrastCheckGeometry allow: each failure is
  * an ExceptionObject with one sentence. */
 template <typename TImage>
@@ -44,7 +64,18 @@ ReContrastReadImageFile(const std::string & path)
   ReContrastCheckImageFile(path);
   auto reader = ImageFileReader<TImage>::New();
   reader->SetFileName(path);
-  reader->Update();
+  {
+    ReContrastQuietStderr quiet;
+    try
+    {
+      reader->Update();
+    }
+    catch (...)
+    {
+      quiet.Discard();
+      throw;
+    }
+  }
   typename TImage::Pointer image = reader->GetOutput();
   ReContrastCheckGeometry(image.GetPointer(), "'" + path + "'");
   return image;
@@ -61,14 +92,15 @@ ReContrastWriteImageFile(const TImage * image, const std::string & path, bool co
   try
   {
     recontrast::AtomicFile file(path, recontrast::AtomicFile::Mode::PathOnly);
-    auto writer = ImageFileWriter<TImage>::New();
-    writer->SetInput(image);
-    writer->SetFileName(file.TemporaryPath());
-    writer->SetUseCompression(compress);
-    writer->Update();
+    ReContrastQuietStderr quiet;
     bool whole = false;
     try
     {
+      auto writer = ImageFileWriter<TImage>::New();
+      writer->SetInput(image);
+      writer->SetFileName(file.TemporaryPath());
+      writer->SetUseCompression(compress);
+      writer->Update();
       auto reader = ImageFileReader<TImage>::New();
       ReContrastCheckImageFile(file.TemporaryPath());
       reader->SetFileName(file.TemporaryPath());
@@ -86,6 +118,7 @@ ReContrastWriteImageFile(const TImage * image, const std::string & path, bool co
     }
     if (!whole)
     {
+      quiet.Discard();
       itkGenericExceptionMacro(<< "Writing '" << path
                                << "' failed: the written file does not read back whole (is the disk full?).");
     }

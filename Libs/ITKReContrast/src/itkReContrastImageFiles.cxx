@@ -11,12 +11,19 @@
 
 #include <zlib.h>
 
+#ifndef _WIN32
+#  include <fcntl.h>
+#  include <unistd.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -649,6 +656,46 @@ CheckJpeg(const std::string & path)
 }
 
 } // namespace
+
+ReContrastQuietStderr::ReContrastQuietStderr()
+{
+#ifndef _WIN32
+  std::fflush(stderr);
+  if (::pipe(m_Pipe) != 0)
+  {
+    return;
+  }
+  // A library that prints more than the pipe holds loses the rest instead of blocking.
+  ::fcntl(m_Pipe[1], F_SETFL, ::fcntl(m_Pipe[1], F_GETFL) | O_NONBLOCK);
+  ::fcntl(m_Pipe[0], F_SETFL, ::fcntl(m_Pipe[0], F_GETFL) | O_NONBLOCK);
+  m_Saved = ::dup(2);
+  ::dup2(m_Pipe[1], 2);
+#endif
+}
+
+ReContrastQuietStderr::~ReContrastQuietStderr()
+{
+#ifndef _WIN32
+  if (m_Saved < 0)
+  {
+    return;
+  }
+  std::fflush(stderr);
+  std::cerr.flush();
+  ::dup2(m_Saved, 2);
+  ::close(m_Saved);
+  ::close(m_Pipe[1]);
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(m_Pipe[0], buffer, sizeof(buffer))) > 0;)
+  {
+    if (!m_Discard)
+    {
+      std::fwrite(buffer, 1, static_cast<size_t>(n), stderr);
+    }
+  }
+  ::close(m_Pipe[0]);
+#endif
+}
 
 void
 ReContrastCheckImageFile(const std::string & path)

@@ -17,6 +17,7 @@
 #include "NetworkState.h"
 #include "Timestamp.h"
 #include "TrainingStep.h"
+#include "ReContrast/AtomicFile.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/Version.h"
 
@@ -141,6 +142,32 @@ DataFingerprint(const SampleSource & source, int imageSize)
   char hex[9];
   std::snprintf(hex, sizeof(hex), "%08x", static_cast<unsigned int>(crc));
   return std::to_string(size) + ":" + hex + ":" + source.Summary();
+}
+
+// An unwritable folder or a full disk is found before the first iteration, not after the last: the
+// folder of the model must be writable and hold the model and (with checkpoints) a checkpoint of weights and AdamW
+// moments beside it.
+void
+RequireSpaceFor(const ReContrastNetwork & network, const std::string & modelPath, bool checkpoints)
+{
+  {
+    const AtomicFile probe(modelPath); // throws now when the folder is missing or not writable
+  }
+  uint64_t bytes = 0;
+  for (const auto & [name, tensor] : StateOf(*network))
+  {
+    bytes += static_cast<uint64_t>(tensor.numel()) * static_cast<uint64_t>(tensor.element_size());
+  }
+  const uint64_t needed = bytes * (checkpoints ? 4 : 1) + (1u << 20);
+  const std::filesystem::path folder = std::filesystem::absolute(modelPath).parent_path();
+  std::error_code error;
+  const std::filesystem::space_info space = std::filesystem::space(folder, error);
+  if (!error && space.available < needed)
+  {
+    throw Error("The folder '" + folder.string() + "' has " + std::to_string(space.available >> 20) +
+                " MB of free disk space, and training writes about " + std::to_string(needed >> 20) +
+                " MB there (the model" + (checkpoints ? " and its checkpoint" : "") + "); free some space first.");
+  }
 }
 
 // AdamW moments of each parameter, stored in checkpoints so that a resumed run continues exactly.
@@ -278,6 +305,7 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
     description.training.encoderWeights = "random";
   }
   network->to(device);
+  RequireSpaceFor(network, modelPath, o.checkpointEvery > 0);
 
   std::vector<size_t> trainingSamples;
   std::vector<size_t> calibrationSamples;
