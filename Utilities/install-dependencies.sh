@@ -4,6 +4,7 @@
 # With --slicer-check, also Qt 5's development files for the compile check of the Slicer module
 # against Slicer's and CTK's source trees (Testing/Slicer/check_module_syntax.py; not part of CI);
 # with --slicer, those and what the module's tests in a Slicer build need (X server, OpenGL).
+# With --fuzzing, clang-14 and its libFuzzer and sanitizer runtimes (Testing/Fuzzing/run-fuzzers.sh).
 # Idempotent: when everything is present it only says so. Runs as root or through sudo.
 set -eu
 
@@ -15,10 +16,15 @@ PACKAGES="
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   clang-format libxml2-utils dicom3tools
   python3 python3-numpy python3-scipy python3-torch python3-torchvision python3-sklearn python3-skimage python3-pydicom
+  python3-pil
   mricron-data insighttoolkit5-examples
 "
 if [ "${1:-}" = "--slicer-check" ] || [ "${1:-}" = "--slicer" ]; then
   PACKAGES="$PACKAGES qtbase5-dev qtbase5-dev-tools libqt5svg5-dev"
+fi
+if [ "${1:-}" = "--fuzzing" ]; then
+  # Testing/Fuzzing/run-fuzzers.sh: clang's libFuzzer and sanitizer runtimes.
+  PACKAGES="$PACKAGES clang-14 libclang-rt-14-dev"
 fi
 if [ "${1:-}" = "--slicer" ]; then
   # The module's tests in a Slicer build (Documentation/DeveloperGuide.md, "Building and testing in a real Slicer"):
