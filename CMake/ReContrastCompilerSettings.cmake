@@ -19,8 +19,10 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_link_options(ReContrastCompileSettings INTERFACE -fsanitize=address,undefined)
   endif()
   if(RECONTRAST_BUILD_FUZZERS)
-    # Coverage for libFuzzer in all of the project's code; the fuzz targets add its main.
-    target_compile_options(ReContrastCompileSettings INTERFACE -fsanitize=fuzzer-no-link)
+    # Coverage for libFuzzer in all of the project's code; the fuzz targets add its main. Debian's
+    # ITK headers accept only GCC: Testing/Fuzzing/ItkClangShim.h presents clang as the GCC it emulates.
+    target_compile_options(ReContrastCompileSettings INTERFACE -fsanitize=fuzzer-no-link -fgnuc-version=10.2
+      "SHELL:-include ${PROJECT_SOURCE_DIR}/Testing/Fuzzing/ItkClangShim.h")
   endif()
 elseif(MSVC)
   target_compile_options(ReContrastCompileSettings INTERFACE /W4 /permissive-)

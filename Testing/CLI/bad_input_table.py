@@ -204,6 +204,8 @@ def main():
     scan = nifti("scan.nii.gz", volume(), gz=True)
     os.makedirs(path("train"))
     nifti("train/scan1.nii.gz", volume(seed=2), gz=True)
+    # Two scans: training reads them in parallel threads (a regression test of reading's stderr guard).
+    nifti("train/scan2.nii.gz", volume(seed=5, shape=(20, 64, 64)), gz=True)
     model = path("model.rcm")
     subprocess.run([RECONTRAST, "train", "--data", path("train"), "--out", model, "--backbone", "resnet18",
                     "--image-size", "32", "--iterations", "2", "--batch-size", "4", "--threads", "1"],

@@ -62,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t * data, size_t size)
     io->SetFileName(path);
     io->ReadImageInformation();
     // Images of more than 64 M voxels are the memory limit's business, not this target's.
-    if (io->GetImageSizeInPixels() > (size_t{ 1 } << 26))
+    if (io->GetImageSizeInPixels() > (itk::ImageIOBase::SizeType{ 1 } << 26))
     {
       return 0;
     }

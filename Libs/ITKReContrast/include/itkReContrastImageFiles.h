@@ -20,6 +20,8 @@
 #include "itkMacro.h"
 #include "itkReContrastGeometryCheck.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -37,8 +39,8 @@ ReContrastITK_EXPORT void ReContrastCheckImageFile(const std::string & path);
 
 /** While it lives, what the C libraries below ITK's readers and writers print to stderr on failure
  * (niftilib's "** ERROR", MetaIO's lines) is held back: the caller's one sentence says what failed.
- * Text held back from an operation that then succeeded is printed when it ends. Not for use by two
- * threads at once (it redirects the process's stderr). */
+ * The process's stderr is redirected once for all instances alive (in any thread) and restored when
+ * the last one ends; what was held back is then printed, unless one of them was Discard()ed. */
 class ReContrastITK_EXPORT ReContrastQuietStderr
 {
 public:
@@ -47,12 +49,7 @@ public:
   ReContrastQuietStderr(const ReContrastQuietStderr &) = delete;
   ReContrastQuietStderr & operator=(const ReContrastQuietStderr &) = delete;
   /** Drops what was held back (the operation failed and says so itself). */
-  void Discard() { m_Discard = true; }
-
-private:
-  int m_Saved = -1;
-  int m_Pipe[2] = { -1, -1 };
-  bool m_Discard = false;
+  void Discard();
 };
 
 /** Reads an image file as ReContrastCheckImageFile and ReContrastCheckGeometry allow: each failure is
@@ -81,14 +78,31 @@ ReContrastReadImageFile(const std::string & path)
   return image;
 }
 
+/** Whether ReContrastCheckImageFile can tell a whole file of this name from a cut one (NIfTI,
+ * MetaImage with its data inside, PNG, JPEG). */
+ReContrastITK_EXPORT bool
+ReContrastChecksWholeness(const std::string & path);
+
 /** Writes `image` to `path` (format by extension) so that the file appears whole or not at all: to a
- * temporary name in the same folder, read back and compared with `image` (ITK's NIfTI and MetaImage
- * writers do not report a full disk), then renamed over `path`. Throws ExceptionObject with one
- * sentence; nothing is left behind on failure. */
+ * temporary name in the same folder, checked (ITK's NIfTI and MetaImage writers do not report a full
+ * disk), then renamed over `path`. Formats ReContrastCheckImageFile cannot judge are read back and
+ * compared instead. Formats of two files (.mhd, .hdr, .nhdr) are refused: one rename cannot publish
+ * two files at once. Throws ExceptionObject with one sentence; nothing is left behind on failure. */
 template <typename TImage>
 void
 ReContrastWriteImageFile(const TImage * image, const std::string & path, bool compress = true)
 {
+  std::string name = path;
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const char * twoFiles : { ".mhd", ".hdr", ".nhdr", ".img" })
+  {
+    const std::string extension(twoFiles);
+    if (name.size() >= extension.size() && name.compare(name.size() - extension.size(), extension.size(), extension) == 0)
+    {
+      itkGenericExceptionMacro(<< "Cannot write '" << path << "': formats of two files (" << extension
+                               << ") are not written; use .mha, .nrrd or .nii.gz.");
+    }
+  }
   try
   {
     recontrast::AtomicFile file(path, recontrast::AtomicFile::Mode::PathOnly);
@@ -101,16 +115,23 @@ ReContrastWriteImageFile(const TImage * image, const std::string & path, bool co
       writer->SetFileName(file.TemporaryPath());
       writer->SetUseCompression(compress);
       writer->Update();
-      auto reader = ImageFileReader<TImage>::New();
       ReContrastCheckImageFile(file.TemporaryPath());
-      reader->SetFileName(file.TemporaryPath());
-      reader->Update();
-      const TImage * back = reader->GetOutput();
-      whole =
-        back->GetLargestPossibleRegion() == image->GetLargestPossibleRegion() &&
-        std::memcmp(back->GetBufferPointer(),
-                    image->GetBufferPointer(),
-                    image->GetLargestPossibleRegion().GetNumberOfPixels() * sizeof(typename TImage::PixelType)) == 0;
+      if (ReContrastChecksWholeness(path))
+      {
+        whole = true;
+      }
+      else
+      {
+        auto reader = ImageFileReader<TImage>::New();
+        reader->SetFileName(file.TemporaryPath());
+        reader->Update();
+        const TImage * back = reader->GetOutput();
+        whole = back->GetLargestPossibleRegion() == image->GetLargestPossibleRegion() &&
+                std::memcmp(back->GetBufferPointer(),
+                            image->GetBufferPointer(),
+                            image->GetLargestPossibleRegion().GetNumberOfPixels() *
+                              sizeof(typename TImage::PixelType)) == 0;
+      }
     }
     catch (const ExceptionObject &)
     {

@@ -28,6 +28,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
@@ -657,44 +658,92 @@ CheckJpeg(const std::string & path)
 
 } // namespace
 
+// One redirection for the whole process, shared by every ReContrastQuietStderr alive (training reads
+// scans in several threads at once): the first one redirects, the last one restores stderr.
+namespace
+{
+struct QuietState
+{
+  std::mutex mutex;
+  int holders = 0;
+  int saved = -1;
+  int pipe[2] = { -1, -1 };
+  bool discard = false;
+};
+
+QuietState &
+Quiet()
+{
+  static QuietState state;
+  return state;
+}
+} // namespace
+
 ReContrastQuietStderr::ReContrastQuietStderr()
 {
 #ifndef _WIN32
-  std::fflush(stderr);
-  if (::pipe(m_Pipe) != 0)
+  QuietState & q = Quiet();
+  const std::lock_guard<std::mutex> lock(q.mutex);
+  if (q.holders++ > 0)
   {
     return;
   }
+  std::fflush(stderr);
+  q.discard = false;
+  if (::pipe(q.pipe) != 0)
+  {
+    q.saved = -1;
+    return;
+  }
   // A library that prints more than the pipe holds loses the rest instead of blocking.
-  ::fcntl(m_Pipe[1], F_SETFL, ::fcntl(m_Pipe[1], F_GETFL) | O_NONBLOCK);
-  ::fcntl(m_Pipe[0], F_SETFL, ::fcntl(m_Pipe[0], F_GETFL) | O_NONBLOCK);
-  m_Saved = ::dup(2);
-  ::dup2(m_Pipe[1], 2);
+  ::fcntl(q.pipe[1], F_SETFL, ::fcntl(q.pipe[1], F_GETFL) | O_NONBLOCK);
+  ::fcntl(q.pipe[0], F_SETFL, ::fcntl(q.pipe[0], F_GETFL) | O_NONBLOCK);
+  q.saved = ::dup(2);
+  ::dup2(q.pipe[1], 2);
 #endif
+}
+
+void
+ReContrastQuietStderr::Discard()
+{
+  QuietState & q = Quiet();
+  const std::lock_guard<std::mutex> lock(q.mutex);
+  q.discard = true;
 }
 
 ReContrastQuietStderr::~ReContrastQuietStderr()
 {
 #ifndef _WIN32
-  if (m_Saved < 0)
+  QuietState & q = Quiet();
+  const std::lock_guard<std::mutex> lock(q.mutex);
+  if (--q.holders > 0 || q.saved < 0)
   {
     return;
   }
   std::fflush(stderr);
   std::cerr.flush();
-  ::dup2(m_Saved, 2);
-  ::close(m_Saved);
-  ::close(m_Pipe[1]);
+  ::dup2(q.saved, 2);
+  ::close(q.saved);
+  q.saved = -1;
+  ::close(q.pipe[1]);
   char buffer[4096];
-  for (ssize_t n; (n = ::read(m_Pipe[0], buffer, sizeof(buffer))) > 0;)
+  for (ssize_t n; (n = ::read(q.pipe[0], buffer, sizeof(buffer))) > 0;)
   {
-    if (!m_Discard)
+    if (!q.discard && ::write(2, buffer, static_cast<size_t>(n)) < 0)
     {
-      std::fwrite(buffer, 1, static_cast<size_t>(n), stderr);
+      break;
     }
   }
-  ::close(m_Pipe[0]);
+  ::close(q.pipe[0]);
 #endif
+}
+
+bool
+ReContrastChecksWholeness(const std::string & path)
+{
+  const std::string name = Lower(fs::path(path).filename().string());
+  return EndsWith(name, ".nii") || EndsWith(name, ".nii.gz") || EndsWith(name, ".mha") || EndsWith(name, ".png") ||
+         EndsWith(name, ".jpg") || EndsWith(name, ".jpeg");
 }
 
 void
