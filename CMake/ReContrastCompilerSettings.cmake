@@ -14,8 +14,9 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(ReContrastCompileSettings INTERFACE -Werror)
   endif()
   if(RECONTRAST_ENABLE_SANITIZERS OR RECONTRAST_BUILD_FUZZERS)
-    target_compile_options(ReContrastCompileSettings INTERFACE
-      -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+    # Reports stay recoverable so that the suppression files can name third-party ones; the scripts
+    # make every other report fatal at run time (UBSAN_OPTIONS=halt_on_error=1).
+    target_compile_options(ReContrastCompileSettings INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer)
     target_link_options(ReContrastCompileSettings INTERFACE -fsanitize=address,undefined)
   endif()
   if(RECONTRAST_BUILD_FUZZERS)

@@ -21,12 +21,13 @@ corpus="$build/corpus"
 mkdir -p "$build/artifacts" "$build/logs"
 if [ ! -d "$corpus/image" ]; then
   /usr/bin/python3 "$root/Testing/Fuzzing/make_fuzz_seeds.py" "$corpus"
-  "$build/Testing/Fuzzing/MakeFuzzSeeds" "$corpus/model"
+  "$build/bin/MakeFuzzSeeds" "$corpus/model"
 fi
-# Leaks inside LibTorch's and ITK's one-time initialisation are theirs (suppressions.txt says which).
-export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:allocator_may_return_null=1"
+# Leaks of the libraries below the project are suppressed one by one, each with its reason
+# (Testing/Sanitizers/lsan-suppressions.txt); full stacks through LibTorch need slow unwinding.
+export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:allocator_may_return_null=1:fast_unwind_on_malloc=0"
 export LSAN_OPTIONS="suppressions=$root/Testing/Sanitizers/lsan-suppressions.txt:print_suppressions=0"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$root/Testing/Sanitizers/ubsan-suppressions.txt"
 
 run() {
   target=$1
@@ -36,7 +37,7 @@ run() {
     FuzzDicomSeries) seeds=dicom ;;
     FuzzImageFile) seeds=image ;;
   esac
-  "$build/Testing/Fuzzing/$target" "$corpus/$seeds" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=3072 \
+  "$build/bin/$target" "$corpus/$seeds" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=3072 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/artifacts/$target-" > "$build/logs/$target.log" 2>&1
 }
 
