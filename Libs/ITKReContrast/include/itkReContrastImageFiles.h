@@ -37,6 +37,10 @@ namespace itk
  * `path`. */
 ReContrastITK_EXPORT void ReContrastCheckImageFile(const std::string & path);
 
+/** The same checks of a file's length and header, without judging its voxel values (for files the
+ * project writes itself: an image may hold NaN on purpose). */
+ReContrastITK_EXPORT void ReContrastCheckImageFileIsWhole(const std::string & path);
+
 /** While it lives, what the C libraries below ITK's readers and writers print to stderr on failure
  * (niftilib's "** ERROR", MetaIO's lines) is held back: the caller's one sentence says what failed.
  * The process's stderr is redirected once for all instances alive (in any thread) and restored when
@@ -80,8 +84,7 @@ ReContrastReadImageFile(const std::string & path)
 
 /** Whether ReContrastCheckImageFile can tell a whole file of this name from a cut one (NIfTI,
  * MetaImage with its data inside, PNG, JPEG). */
-ReContrastITK_EXPORT bool
-ReContrastChecksWholeness(const std::string & path);
+ReContrastITK_EXPORT bool ReContrastChecksWholeness(const std::string & path);
 
 /** Writes `image` to `path` (format by extension) so that the file appears whole or not at all: to a
  * temporary name in the same folder, checked (ITK's NIfTI and MetaImage writers do not report a full
@@ -97,7 +100,8 @@ ReContrastWriteImageFile(const TImage * image, const std::string & path, bool co
   for (const char * twoFiles : { ".mhd", ".hdr", ".nhdr", ".img" })
   {
     const std::string extension(twoFiles);
-    if (name.size() >= extension.size() && name.compare(name.size() - extension.size(), extension.size(), extension) == 0)
+    if (name.size() >= extension.size() &&
+        name.compare(name.size() - extension.size(), extension.size(), extension) == 0)
     {
       itkGenericExceptionMacro(<< "Cannot write '" << path << "': formats of two files (" << extension
                                << ") are not written; use .mha, .nrrd or .nii.gz.");
@@ -115,7 +119,7 @@ ReContrastWriteImageFile(const TImage * image, const std::string & path, bool co
       writer->SetFileName(file.TemporaryPath());
       writer->SetUseCompression(compress);
       writer->Update();
-      ReContrastCheckImageFile(file.TemporaryPath());
+      ReContrastCheckImageFileIsWhole(file.TemporaryPath());
       if (ReContrastChecksWholeness(path))
       {
         whole = true;
@@ -126,11 +130,11 @@ ReContrastWriteImageFile(const TImage * image, const std::string & path, bool co
         reader->SetFileName(file.TemporaryPath());
         reader->Update();
         const TImage * back = reader->GetOutput();
-        whole = back->GetLargestPossibleRegion() == image->GetLargestPossibleRegion() &&
-                std::memcmp(back->GetBufferPointer(),
-                            image->GetBufferPointer(),
-                            image->GetLargestPossibleRegion().GetNumberOfPixels() *
-                              sizeof(typename TImage::PixelType)) == 0;
+        whole =
+          back->GetLargestPossibleRegion() == image->GetLargestPossibleRegion() &&
+          std::memcmp(back->GetBufferPointer(),
+                      image->GetBufferPointer(),
+                      image->GetLargestPossibleRegion().GetNumberOfPixels() * sizeof(typename TImage::PixelType)) == 0;
       }
     }
     catch (const ExceptionObject &)

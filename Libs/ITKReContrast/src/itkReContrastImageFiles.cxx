@@ -239,7 +239,7 @@ CheckFiniteValues(const std::string & path, bool gzip, uint64_t offset, uint64_t
 }
 
 void
-CheckNifti(const std::string & path, bool gzip)
+CheckNifti(const std::string & path, bool gzip, bool values)
 {
   const FileBytes bytes = ReadBytes(path, 544, gzip);
   const auto & h = bytes.head;
@@ -356,7 +356,7 @@ CheckNifti(const std::string & path, bool gzip)
     }
   }
   CheckVoxelCount(path, sizes, static_cast<uint64_t>(bytesPerVoxel), offset, bytes.total);
-  if (datatype == 16 || datatype == 64)
+  if (values && (datatype == 16 || datatype == 64))
   {
     CheckFiniteValues(path, gzip, offset, bytes.total - offset, datatype == 16 ? 4 : 8, swap);
   }
@@ -746,8 +746,10 @@ ReContrastChecksWholeness(const std::string & path)
          EndsWith(name, ".jpg") || EndsWith(name, ".jpeg");
 }
 
+namespace
+{
 void
-ReContrastCheckImageFile(const std::string & path)
+CheckImageFile(const std::string & path, bool values)
 {
   const std::string name = Lower(fs::path(path).filename().string());
   std::error_code error;
@@ -761,11 +763,11 @@ ReContrastCheckImageFile(const std::string & path)
   }
   if (EndsWith(name, ".nii"))
   {
-    CheckNifti(path, false);
+    CheckNifti(path, false, values);
   }
   else if (EndsWith(name, ".nii.gz"))
   {
-    CheckNifti(path, true);
+    CheckNifti(path, true, values);
   }
   else if (EndsWith(name, ".mha") || EndsWith(name, ".mhd"))
   {
@@ -779,6 +781,20 @@ ReContrastCheckImageFile(const std::string & path)
   {
     CheckJpeg(path);
   }
+}
+
+} // namespace
+
+void
+ReContrastCheckImageFile(const std::string & path)
+{
+  CheckImageFile(path, true);
+}
+
+void
+ReContrastCheckImageFileIsWhole(const std::string & path)
+{
+  CheckImageFile(path, false);
 }
 
 } // namespace itk
