@@ -64,11 +64,11 @@ def main():
           f"of the brain; its peak is {distance_to_centre(np.argmax(values)):.1f} mm from the lesion centre")
     failures = []
     # What is reliably true of this small model (random encoder, 64 px, 200 iterations), measured over
-    # seeds 1-5 at 1 and 2 threads (VolumeLesionDetection.sh): the map rises inside the lesion several
-    # times as much as over the rest of the brain (ratios 1.7 to 10.3, bar 1.25). The score and the
-    # regions are weaker signals for it (the score fell with the lesion once in ten trainings, and a
-    # region lay at the lesion in one); they are judged only with --strict, by the lesion-detection
-    # benchmark (Testing/Benchmarks/lesion_detection_benchmark.sh), at the paper-like sizes.
+    # seeds 1-5 at 1 and 2 threads (VolumeLesionDetection.sh, Documentation/Benchmarks.md): the map
+    # rises inside the lesion several times as much as over the rest of the brain (ratios 1.7 to 15.3;
+    # bar 1.25). The score and the regions are weaker signals for it (the score fell with the lesion
+    # in 2 of 10 trainings, a region lay at the lesion in 2); they are judged only with --strict, by
+    # the lesion-detection benchmark (Testing/Benchmarks/lesion_detection_benchmark.sh).
     ratio = rise_inside / max(rise_elsewhere, 1e-6)
     print(f"ratio of the rises: {ratio:.1f} (bar 1.25)")
     if not rise_inside >= 1.25 * max(rise_elsewhere, 0.0) + 0.002:
