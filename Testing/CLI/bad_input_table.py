@@ -17,9 +17,11 @@ import pickle
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zlib
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -73,6 +75,23 @@ def dicom_series(folder, *args, **kwargs):
 
 
 volume = test_inputs.volume
+
+
+def png_chunks(name, width, height, depth, colour):
+    """A PNG whose chunks and checksums are whole but whose header values libpng rejects."""
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    raw = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)) + \
+        chunk(b"IDAT", zlib.compress(b"\0" * (height * (width + 1)))) + chunk(b"IEND", b"")
+    return text(name, raw, True)
+
+
+def jpeg_bad_frame(name):
+    """A whole JPEG whose frame header says 7 colour components."""
+    raw = bytearray(open(jpeg(name), "rb").read())
+    at = raw.find(b"\xff\xc0")
+    raw[at + 9] = 7
+    return text(name, bytes(raw), True)
 
 
 def text(name, content, binary=False):
@@ -280,6 +299,10 @@ def main():
     refused("png-1x1", infer(png("tiny.png", 1, 1)), r"tiny\.png.*(small|pixels)")
     refused("jpeg-truncated", infer(jpeg("cut.jpg", cut=400)), r"cut\.jpg")
     refused("jpeg-garbage", infer(jpeg("garbage.jpg", garbage=True)), r"garbage\.jpg")
+    # Found by FuzzImageFile: header values libpng and libjpeg reject end the process inside ITK.
+    refused("png-invalid-bit-depth", infer(png_chunks("depth.png", 8, 8, depth=3, colour=0)), r"depth\.png.*pixel format")
+    refused("png-palette-missing", infer(png_chunks("nopalette.png", 8, 8, depth=8, colour=3)), r"nopalette\.png.*palette")
+    refused("jpeg-bad-frame-header", infer(jpeg_bad_frame("frame.jpg")), r"frame\.jpg.*frame header")
     works("png-16-bit", infer(png("sixteen.png", 64, 64, depth=16)), ["map.nii.gz"])
     works("png-palette", infer(png("palette.png", 64, 64, palette=True)), ["map.nii.gz"])
 

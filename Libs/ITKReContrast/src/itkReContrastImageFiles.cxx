@@ -548,6 +548,9 @@ CheckPng(const std::string & path)
   }
   size_t at = 8;
   bool first = true;
+  unsigned colour = 0;
+  bool palette = false;
+  bool data = false;
   while (true)
   {
     if (at + 12 > b.size())
@@ -570,14 +573,54 @@ CheckPng(const std::string & path)
     {
       Refuse(path, "is a damaged PNG picture: it does not begin with its image header.");
     }
-    if (first && (BigEndian32(b, at + 8) == 0 || BigEndian32(b, at + 12) == 0))
+    if (first)
     {
-      Refuse(path, "is a PNG picture of zero pixels.");
+      // libpng stops the process (a longjmp ITK did not prepare) on header values it rejects.
+      const uint32_t width = BigEndian32(b, at + 8);
+      const uint32_t height = BigEndian32(b, at + 12);
+      const unsigned depth = b[at + 16];
+      colour = b[at + 17];
+      static const std::map<unsigned, std::vector<unsigned>> depths{
+        { 0, { 1, 2, 4, 8, 16 } }, { 2, { 8, 16 } }, { 3, { 1, 2, 4, 8 } }, { 4, { 8, 16 } }, { 6, { 8, 16 } }
+      };
+      const auto allowed = depths.find(colour);
+      if (width == 0 || height == 0 || width > 0x7fffffffu || height > 0x7fffffffu)
+      {
+        Refuse(path,
+               "is a damaged PNG picture: its size is " + std::to_string(width) + " x " + std::to_string(height) +
+                 " pixels.");
+      }
+      if (allowed == depths.end() ||
+          std::find(allowed->second.begin(), allowed->second.end(), depth) == allowed->second.end() ||
+          b[at + 18] != 0 || b[at + 19] != 0 || b[at + 20] > 1)
+      {
+        Refuse(path, "is a damaged PNG picture: its header names no valid pixel format.");
+      }
+    }
+    if (type == "PLTE")
+    {
+      palette = true;
+      if (length == 0 || length % 3 != 0 || length > 768)
+      {
+        Refuse(path, "is a damaged PNG picture: its palette has an invalid length.");
+      }
+    }
+    if (type == "IDAT")
+    {
+      if (colour == 3 && !palette)
+      {
+        Refuse(path, "is a damaged PNG picture: its colours refer to a palette it does not have.");
+      }
+      data = true;
     }
     first = false;
     at += 12 + length;
     if (type == "IEND")
     {
+      if (!data)
+      {
+        Refuse(path, "is a damaged PNG picture: it has no image data.");
+      }
       return;
     }
   }
@@ -633,6 +676,15 @@ CheckJpeg(const std::string & path)
     }
     if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC)
     {
+      // Precision, size and components as libjpeg accepts them; its errors end in a longjmp that
+      // ITK's reader does not always prepare.
+      const unsigned components = length >= 8 ? b[at + 7] : 0;
+      if (length < 8 || (b[at + 2] != 8 && b[at + 2] != 12) || ((size_t{ b[at + 3] } << 8) | b[at + 4]) == 0 ||
+          ((size_t{ b[at + 5] } << 8) | b[at + 6]) == 0 || components == 0 || components > 4 ||
+          length != 8 + 3 * components)
+      {
+        Refuse(path, "is a damaged JPEG picture: its frame header names no valid image.");
+      }
       frame = true;
     }
     at += length;

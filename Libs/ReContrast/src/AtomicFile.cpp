@@ -10,9 +10,13 @@
 
 #include "ReContrast/Error.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
+#ifdef _WIN32
+#  include <process.h>
+#else
+#  include <fcntl.h>
+#  include <signal.h>
+#  include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <filesystem>
@@ -24,9 +28,22 @@ namespace
 {
 namespace fs = std::filesystem;
 
+long
+ProcessId()
+{
+#ifdef _WIN32
+  return static_cast<long>(::_getpid());
+#else
+  return static_cast<long>(::getpid());
+#endif
+}
+
 std::string
 HostName()
 {
+#ifdef _WIN32
+  return "host";
+#else
   char name[256] = {};
   if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0')
   {
@@ -38,12 +55,18 @@ HostName()
     c = (c == '-' || c == '/') ? '_' : c;
   }
   return host;
+#endif
 }
 
 // Flushes a file or folder to the disk; false when the system reports that it could not.
 bool
 Sync(const std::string & path, bool folder)
 {
+#ifdef _WIN32
+  (void)path;
+  (void)folder;
+  return true; // not flushed on Windows (FlushFileBuffers needs the writer's own handle)
+#else
   const int descriptor = ::open(path.c_str(), folder ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
   if (descriptor < 0)
   {
@@ -52,6 +75,7 @@ Sync(const std::string & path, bool folder)
   const bool synced = ::fsync(descriptor) == 0 || (folder && errno == EINVAL);
   ::close(descriptor);
   return synced;
+#endif
 }
 
 // ".partial-<host>-<pid>-<n>-<name>" files of `name` that a process of this host left when it died
@@ -59,6 +83,11 @@ Sync(const std::string & path, bool folder)
 void
 RemoveStalePartials(const fs::path & folder, const std::string & name, const std::string & host)
 {
+#ifdef _WIN32
+  (void)folder;
+  (void)name;
+  (void)host; // no portable liveness check of another process here
+#else
   std::error_code error;
   const std::string prefix = ".partial-" + host + "-";
   for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error))
@@ -90,6 +119,7 @@ RemoveStalePartials(const fs::path & folder, const std::string & name, const std
       fs::remove(it->path(), ignored);
     }
   }
+#endif
 }
 } // namespace
 
@@ -112,7 +142,7 @@ AtomicFile::AtomicFile(std::string path, Mode mode)
   // The host and process in the name: two writers never share a temporary file, and a dead
   // writer's leftovers are recognised.
   std::random_device random;
-  m_TemporaryPath = (folder / (".partial-" + host + "-" + std::to_string(::getpid()) + "-" + std::to_string(random()) +
+  m_TemporaryPath = (folder / (".partial-" + host + "-" + std::to_string(ProcessId()) + "-" + std::to_string(random()) +
                                "-" + target.filename().string()))
                       .string();
   if (mode == Mode::PathOnly)
