@@ -6,6 +6,9 @@
 find_package(Torch REQUIRED)
 # zlib's CRC-32 checks model files.
 find_package(ZLIB REQUIRED)
+# libjpeg decodes a JPEG once under the project's own error handling before ITK reads it
+# (Libs/ITKReContrast/src/itkReContrastImageFiles.cxx).
+find_package(JPEG REQUIRED)
 include(ReContrastTorchABICheck)
 
 set(_recontrast_torch_has_cuda OFF)

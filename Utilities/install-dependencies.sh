@@ -11,7 +11,7 @@ set -eu
 PACKAGES="
   build-essential cmake pkg-config git
   libinsighttoolkit5-dev libgdcm-tools libvtk9-dev libdcmtk-dev libtorch-dev
-  libopenblas0-pthread zlib1g-dev
+  libopenblas0-pthread zlib1g-dev libjpeg-dev
   libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   clang-format libxml2-utils dicom3tools

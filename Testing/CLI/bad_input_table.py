@@ -302,6 +302,8 @@ def main():
     # Found by FuzzImageFile: header values libpng and libjpeg reject end the process inside ITK.
     refused("png-invalid-bit-depth", infer(png_chunks("depth.png", 8, 8, depth=3, colour=0)), r"depth\.png.*pixel format")
     refused("png-palette-missing", infer(png_chunks("nopalette.png", 8, 8, depth=8, colour=3)), r"nopalette\.png.*palette")
+    found = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fuzzing", "regressions", "jpeg-broken-stream.jpg")
+    refused("jpeg-broken-stream", infer(text("stream.jpg", open(found, "rb").read(), True)), r"stream\.jpg.*damaged JPEG")
     refused("jpeg-bad-frame-header", infer(jpeg_bad_frame("frame.jpg")), r"frame\.jpg.*frame header")
     works("png-16-bit", infer(png("sixteen.png", 64, 64, depth=16)), ["map.nii.gz"])
     works("png-palette", infer(png("palette.png", 64, 64, palette=True)), ["map.nii.gz"])

@@ -9,6 +9,7 @@
  *=========================================================================*/
 #include "itkReContrastImageFiles.h"
 
+#include <jpeglib.h>
 #include <zlib.h>
 
 #ifndef _WIN32
@@ -20,6 +21,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <csetjmp>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -708,6 +710,84 @@ CheckJpeg(const std::string & path)
   Refuse(path, "is a truncated JPEG picture: it ends before its end-of-image marker.");
 }
 
+// libjpeg ends an error with error_exit: here a longjmp back to DecodeJpeg, with the message kept.
+struct JpegErrors
+{
+  jpeg_error_mgr manager;
+  std::jmp_buf back;
+  char message[JMSG_LENGTH_MAX];
+  bool damaged = false;
+};
+
+void
+OnJpegError(j_common_ptr info)
+{
+  auto * errors = reinterpret_cast<JpegErrors *>(info->err);
+  (*info->err->format_message)(info, errors->message);
+  std::longjmp(errors->back, 1);
+}
+
+// Warnings (level -1) are what libjpeg says of damaged data it then fills in: a damaged picture.
+void
+OnJpegMessage(j_common_ptr info, int level)
+{
+  auto * errors = reinterpret_cast<JpegErrors *>(info->err);
+  if (level < 0 && !errors->damaged)
+  {
+    errors->damaged = true;
+    (*info->err->format_message)(info, errors->message);
+  }
+}
+
+// Decodes the whole picture once under the project's own error handling: ITK's JPEG reader does not
+// always prepare the longjmp libjpeg ends its errors with, and fills damaged data with grey.
+void
+DecodeJpeg(const std::string & path)
+{
+  FILE * file = std::fopen(path.c_str(), "rb");
+  if (!file)
+  {
+    Refuse(path, "cannot be opened.");
+  }
+  jpeg_decompress_struct decoder{};
+  JpegErrors errors{};
+  decoder.err = jpeg_std_error(&errors.manager);
+  errors.manager.error_exit = OnJpegError;
+  errors.manager.emit_message = OnJpegMessage;
+  // Nothing with a destructor lives between setjmp and a longjmp: the row comes from libjpeg's own
+  // memory pool, which jpeg_destroy_decompress frees.
+  if (setjmp(errors.back) == 0)
+  {
+    jpeg_create_decompress(&decoder);
+    jpeg_stdio_src(&decoder, file);
+    jpeg_read_header(&decoder, TRUE);
+    jpeg_start_decompress(&decoder);
+    JSAMPARRAY row =
+      (*decoder.mem->alloc_sarray)(reinterpret_cast<j_common_ptr>(&decoder),
+                                   JPOOL_IMAGE,
+                                   decoder.output_width * static_cast<JDIMENSION>(decoder.output_components),
+                                   1);
+    while (decoder.output_scanline < decoder.output_height && !errors.damaged)
+    {
+      jpeg_read_scanlines(&decoder, row, 1);
+    }
+    if (!errors.damaged)
+    {
+      jpeg_finish_decompress(&decoder);
+    }
+    jpeg_destroy_decompress(&decoder);
+    std::fclose(file);
+    if (errors.damaged)
+    {
+      Refuse(path, std::string("is a damaged JPEG picture (") + errors.message + ").");
+    }
+    return;
+  }
+  jpeg_destroy_decompress(&decoder);
+  std::fclose(file);
+  Refuse(path, std::string("is a damaged JPEG picture (") + errors.message + ").");
+}
+
 } // namespace
 
 // One redirection for the whole process, shared by every ReContrastQuietStderr alive (training reads
@@ -832,6 +912,7 @@ CheckImageFile(const std::string & path, bool values)
   else if (EndsWith(name, ".jpg") || EndsWith(name, ".jpeg"))
   {
     CheckJpeg(path);
+    DecodeJpeg(path);
   }
 }
 
