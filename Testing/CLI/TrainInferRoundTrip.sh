@@ -70,14 +70,15 @@ if "$bin/recontrast" infer --model "$work/model.rcm" --input "$brain" --output "
   fail "an output in a missing folder was accepted"
 fi
 grep -q "does not exist" "$work/err.txt" || { cat "$work/err.txt"; fail "folder error message"; }
-# A scan whose voxels ITK cannot read (a MetaImage header without its data file): one sentence
-# naming it, without ITK's developer prefixes ("ITK ERROR: MetaImageIO(0x...): ").
+# A scan whose voxels cannot be read (a MetaImage header without its data file): one sentence
+# naming it and what is missing, without ITK's developer prefixes ("ITK ERROR: MetaImageIO(0x...): ").
 printf 'ObjectType = Image\nNDims = 3\nDimSize = 8 8 8\nElementType = MET_FLOAT\nElementDataFile = nodata.raw\n' \
   > "$work/nodata.mhd"
 if "$bin/recontrast" infer --model "$work/model.rcm" --input "$work/nodata.mhd" --output "$work/t.nii.gz" 2> "$work/err.txt"; then
   fail "a scan without voxels was scored"
 fi
-grep -q "Cannot read the input '$work/nodata.mhd'" "$work/err.txt" || { cat "$work/err.txt"; fail "unreadable scan message"; }
+grep -q "The input '$work/nodata.mhd' names a data file, 'nodata.raw', that does not exist." "$work/err.txt" ||
+  { cat "$work/err.txt"; fail "unreadable scan message"; }
 if grep -q "ITK ERROR\|(0x" "$work/err.txt"; then cat "$work/err.txt"; fail "ITK's developer prefixes reach the user"; fi
 [ ! -e "$work/t.nii.gz" ] || fail "an output was written for an unreadable scan"
 if "$bin/recontrast" train --bogus 2> /dev/null; then fail "an unknown flag was accepted"; fi

@@ -301,6 +301,7 @@ def main():
     refused("jpeg-garbage", infer(jpeg("garbage.jpg", garbage=True)), r"garbage\.jpg")
     # Found by FuzzImageFile: header values libpng and libjpeg reject end the process inside ITK.
     refused("png-invalid-bit-depth", infer(png_chunks("depth.png", 8, 8, depth=3, colour=0)), r"depth\.png.*pixel format")
+    refused("png-renamed-nrrd", infer(png_chunks("renamed.nrrd", 8, 8, depth=3, colour=0)), r"renamed\.nrrd.*PNG picture")
     refused("png-palette-missing", infer(png_chunks("nopalette.png", 8, 8, depth=8, colour=3)), r"nopalette\.png.*palette")
     found = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fuzzing", "regressions", "jpeg-broken-stream.jpg")
     refused("jpeg-broken-stream", infer(text("stream.jpg", open(found, "rb").read(), True)), r"stream\.jpg.*damaged JPEG")

@@ -893,7 +893,21 @@ CheckImageFile(const std::string & path, bool values)
   {
     Refuse(path, "is empty.");
   }
-  if (EndsWith(name, ".nii"))
+  // ITK chooses its reader by the content, not the name: a picture under another name is checked as
+  // the picture it is.
+  unsigned char magic[8] = {};
+  std::ifstream(path, std::ios::binary).read(reinterpret_cast<char *>(magic), sizeof(magic));
+  static const unsigned char pngSignature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  if (std::memcmp(magic, pngSignature, 8) == 0)
+  {
+    CheckPng(path);
+  }
+  else if (magic[0] == 0xFF && magic[1] == 0xD8 && magic[2] == 0xFF)
+  {
+    CheckJpeg(path);
+    DecodeJpeg(path);
+  }
+  else if (EndsWith(name, ".nii"))
   {
     CheckNifti(path, false, values);
   }
