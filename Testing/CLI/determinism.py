@@ -29,7 +29,7 @@ except ImportError as missing:
 BIN, WORK = (os.path.abspath(a) for a in sys.argv[1:3])
 RECONTRAST = os.path.join(BIN, "recontrast")
 
-# Measured on this project's CI machine (x86-64 with AVX-512, 2 cores), seeds 7, 1, 2 and 3
+# Measured on this project's CI machine (x86-64 with AVX-512, 2 cores), seeds 7, 1 and 2
 # (RECONTRAST_TEST_SEED), as fractions of the map's range (Documentation/Benchmarks.md, "Determinism"):
 # - inference of one model, 1 against 2 threads: at most 6.7e-8;
 INFERENCE_TOLERANCE = 1e-5
