@@ -72,7 +72,7 @@ ReadFailure(const std::string & path, const itk::ExceptionObject & e)
 // Reads the input; a DICOM folder (3-D) keeps what its DICOM results need in `series`.
 template <typename TImage>
 typename TImage::Pointer
-ReadImage(const std::string & path, const dicom::SeriesFolderReader & dicomReader,
+ReadImage(const std::string & path, itk::ImageIOBase * checked, const dicom::SeriesFolderReader & dicomReader,
           std::optional<dicom::Series> & series)
 {
   if constexpr (std::is_same_v<TImage, dicom::Series::VolumeType>)
@@ -83,12 +83,13 @@ ReadImage(const std::string & path, const dicom::SeriesFolderReader & dicomReade
       return series->volume;
     }
   }
-  return itk::ReContrastReadImageFile<TImage>(path);
+  return itk::ReContrastReadImageFile<TImage>(path, checked);
 }
 
 struct ImageJob
 {
   const InferenceJob & job;
+  itk::ImageIOBase * checked; // the input file, checked and its header read; null for a DICOM folder
   const std::shared_ptr<Predictor> & predictor;
   const ScanPreparation & preparation;
   double threshold;
@@ -140,61 +141,76 @@ WriteDicomResults(const dicom::Series & series, const dicom::MapVolumeType * map
   return written;
 }
 
-// The heat map on the scan: the most anomalous slices of a volume, or the picture itself.
+// The heat map on the scan: the most anomalous slices of a volume, or the picture itself. Its slices
+// are copied out first, so that the scan can be released before the map's regions are found.
+struct OverlaySlices
+{
+  visualization::OverlayStyle style;
+  std::vector<std::vector<float>> scans;
+  std::vector<std::vector<float>> maps;
+  std::vector<int> sizes;       // width, height of each
+  std::vector<double> spacings; // x, y of each
+  std::vector<std::string> labels;
+  bool montage = false;
+};
+
 template <typename TImage, typename TMap>
-void
-WriteOverlay(const TImage * image, const TMap * map, const std::vector<double> & sliceScores, unsigned int axis,
-             const ModelDescription & model, double threshold, const std::string & path)
+OverlaySlices
+CollectOverlaySlices(const TImage * image, const TMap * map, const std::vector<double> & sliceScores, unsigned int axis,
+                     const ModelDescription & model, double threshold)
 {
   constexpr unsigned int Dimension = TImage::ImageDimension;
+  OverlaySlices overlay;
+  overlay.montage = Dimension == 3;
+  overlay.style.scanLower = 0.0;
+  overlay.style.scanUpper = 0.0; // percentiles of each slice
+  // Heat starts at the normal level (the calibrated mean) and saturates at the threshold, so the
+  // picture shows how far above normal each place is, also below the threshold.
+  const visualization::HeatRange heat =
+    visualization::ChooseHeatRange(map->GetBufferPointer(),
+                                   map->GetLargestPossibleRegion().GetNumberOfPixels(),
+                                   model.calibration.valid ? model.calibration.mean : std::nan(""),
+                                   threshold >= 0.0 ? threshold : std::nan(""));
+  overlay.style.mapLower = heat.lower;
+  overlay.style.mapUpper = heat.upper;
+  // The most anomalous slices of a volume, or the image itself.
+  std::vector<size_t> order(sliceScores.size());
+  std::iota(order.begin(), order.end(), size_t{ 0 });
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sliceScores[a] > sliceScores[b]; });
+  order.resize(std::min<size_t>(order.size(), Dimension == 3 ? 6 : 1));
+  std::sort(order.begin(), order.end());
+  for (const size_t slice : order)
   {
-    visualization::OverlayStyle style;
-    style.scanLower = 0.0;
-    style.scanUpper = 0.0; // percentiles of each slice
-    // Heat starts at the normal level (the calibrated mean) and saturates at the threshold, so the
-    // picture shows how far above normal each place is, also below the threshold.
-    const visualization::HeatRange heat =
-      visualization::ChooseHeatRange(map->GetBufferPointer(),
-                                     map->GetLargestPossibleRegion().GetNumberOfPixels(),
-                                     model.calibration.valid ? model.calibration.mean : std::nan(""),
-                                     threshold >= 0.0 ? threshold : std::nan(""));
-    style.mapLower = heat.lower;
-    style.mapUpper = heat.upper;
-    // The most anomalous slices of a volume, or the image itself.
-    std::vector<size_t> order(sliceScores.size());
-    std::iota(order.begin(), order.end(), size_t{ 0 });
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sliceScores[a] > sliceScores[b]; });
-    order.resize(std::min<size_t>(order.size(), Dimension == 3 ? 6 : 1));
-    std::sort(order.begin(), order.end());
-    // Buffers first, views after: the views point into buffers that must not move any more.
-    std::vector<std::vector<float>> scans;
-    std::vector<std::vector<float>> maps;
-    std::vector<visualization::SliceView> views(order.size());
-    std::vector<std::string> labels;
-    for (size_t i = 0; i < order.size(); ++i)
-    {
-      itk::ReContrastImagePlane scan = itk::ReContrastExtractPlane(image, axis, order[i]);
-      views[i].width = static_cast<int>(scan.width);
-      views[i].height = static_cast<int>(scan.height);
-      views[i].spacingX = scan.spacingX;
-      views[i].spacingY = scan.spacingY;
-      scans.push_back(std::move(scan.values));
-      maps.push_back(itk::ReContrastExtractPlane(map, axis, order[i]).values);
-      labels.push_back(fmt::format("slice {}  score {:.3f}", order[i], sliceScores[order[i]]));
-    }
-    for (size_t i = 0; i < views.size(); ++i)
-    {
-      views[i].scan = scans[i].data();
-      views[i].map = maps[i].data();
-    }
-    if (Dimension == 2)
-    {
-      visualization::WriteOverlayPng(views.front(), style, path);
-    }
-    else
-    {
-      visualization::WriteMontagePng(views, labels, style, path);
-    }
+    itk::ReContrastImagePlane scan = itk::ReContrastExtractPlane(image, axis, slice);
+    overlay.sizes.insert(overlay.sizes.end(), { static_cast<int>(scan.width), static_cast<int>(scan.height) });
+    overlay.spacings.insert(overlay.spacings.end(), { scan.spacingX, scan.spacingY });
+    overlay.scans.push_back(std::move(scan.values));
+    overlay.maps.push_back(itk::ReContrastExtractPlane(map, axis, slice).values);
+    overlay.labels.push_back(fmt::format("slice {}  score {:.3f}", slice, sliceScores[slice]));
+  }
+  return overlay;
+}
+
+void
+WriteOverlay(const OverlaySlices & overlay, const std::string & path)
+{
+  std::vector<visualization::SliceView> views(overlay.scans.size());
+  for (size_t i = 0; i < views.size(); ++i)
+  {
+    views[i].width = overlay.sizes[2 * i];
+    views[i].height = overlay.sizes[2 * i + 1];
+    views[i].spacingX = overlay.spacings[2 * i];
+    views[i].spacingY = overlay.spacings[2 * i + 1];
+    views[i].scan = overlay.scans[i].data();
+    views[i].map = overlay.maps[i].data();
+  }
+  if (overlay.montage)
+  {
+    visualization::WriteMontagePng(views, overlay.labels, overlay.style, path);
+  }
+  else
+  {
+    visualization::WriteOverlayPng(views.front(), overlay.style, path);
   }
 }
 
@@ -208,7 +224,7 @@ RunOnImage(const ImageJob & s)
   std::optional<dicom::Series> series;
   try
   {
-    image = ReadImage<TImage>(s.job.input, s.dicomReader, series);
+    image = ReadImage<TImage>(s.job.input, s.checked, s.dicomReader, series);
   }
   catch (const itk::ExceptionObject & e)
   {
@@ -245,15 +261,26 @@ RunOnImage(const ImageJob & s)
   }
   progress.Finish();
   typename MapType::Pointer map = filter->GetOutput();
-
-  const std::vector<double> & sliceScores = filter->GetSliceScores();
-  const double score = sliceScores.empty() ? 0.0 : *std::max_element(sliceScores.begin(), sliceScores.end());
+  const std::vector<double> sliceScores = filter->GetSliceScores();
+  const std::vector<bool> scoredSlices = filter->GetScoredSlices();
+  const unsigned int sliceAxis = filter->GetEffectiveSliceAxis();
   const ModelDescription & model = s.predictor->Description();
+  std::optional<OverlaySlices> overlay;
+  if (!s.job.overlay.empty())
+  {
+    overlay = CollectOverlaySlices(image.GetPointer(), map.GetPointer(), sliceScores, sliceAxis, model, s.threshold);
+  }
+  // The scan is not needed any more (a DICOM series keeps it for its results): its memory goes
+  // before the regions' labelling takes its own.
+  filter = nullptr;
+  image = nullptr;
+
+  const double score = sliceScores.empty() ? 0.0 : *std::max_element(sliceScores.begin(), sliceScores.end());
   nlohmann::json report{ { "input", s.job.input },
                          { "score", score },
-                         { "slice_axis", filter->GetEffectiveSliceAxis() },
+                         { "slice_axis", sliceAxis },
                          { "slice_scores", sliceScores },
-                         { "scored_slices", filter->GetScoredSlices() } };
+                         { "scored_slices", scoredSlices } };
   if (model.calibration.valid)
   {
     report["calibrated_score"] = (score - model.calibration.mean) / model.calibration.std;
@@ -302,15 +329,9 @@ RunOnImage(const ImageJob & s)
     }
     WriteImageAtomically(map.GetPointer(), s.job.output);
     written.push_back(s.job.output);
-    if (!s.job.overlay.empty())
+    if (overlay)
     {
-      WriteOverlay(image.GetPointer(),
-                   map.GetPointer(),
-                   sliceScores,
-                   filter->GetEffectiveSliceAxis(),
-                   model,
-                   s.threshold,
-                   s.job.overlay);
+      WriteOverlay(*overlay, s.job.overlay);
     }
   }
   catch (...)
@@ -453,19 +474,12 @@ ScanInference::Run(const InferenceJob & job) const
   }
   unsigned int dimension = 3;
   unsigned int components = 1;
+  itk::ImageIOBase::Pointer io; // checked once, read with the same ImageIO
   if (!fs::is_directory(job.input))
   {
-    itk::ImageIOBase::Pointer io;
     try
     {
-      itk::ReContrastCheckImageFile(job.input);
-      io = itk::ReContrastCreateImageIO(job.input);
-      if (!io)
-      {
-        throw Error(fmt::format("The input '{}' is not an image file that ITK can read.", job.input));
-      }
-      io->SetFileName(job.input);
-      io->ReadImageInformation();
+      io = itk::ReContrastReadImageFileInformation(job.input);
     }
     catch (const itk::ExceptionObject & e)
     {
@@ -475,7 +489,8 @@ ScanInference::Run(const InferenceJob & job) const
     components = io->GetNumberOfComponents();
   }
   // The model's own pre-processing (train chose "bytes" for colour pictures), as in training.
-  const ImageJob imageJob{ job, m_Predictor, m_Preparation, m_Threshold, m_Options.progress, *m_DicomReader };
+  const ImageJob imageJob{ job,         io.GetPointer(),    m_Predictor,   m_Preparation,
+                           m_Threshold, m_Options.progress, *m_DicomReader };
   if (dimension == 2 && (components == 3 || components == 4))
   {
     return RunOnImage<itk::Image<itk::RGBPixel<float>, 2>>(imageJob);
@@ -491,6 +506,18 @@ ScanInference::Run(const InferenceJob & job) const
   }
   if (dimension == 3)
   {
+    // 8- and 16-bit volumes (most CT and MR files) stay in their own pixel type: a float copy of a
+    // long study would double the memory the scan takes. The model sees the same values either way.
+    using IOComponent = itk::IOComponentEnum;
+    const IOComponent type = io ? io->GetComponentType() : IOComponent::FLOAT;
+    if (type == IOComponent::SHORT || type == IOComponent::CHAR || type == IOComponent::UCHAR)
+    {
+      return RunOnImage<itk::Image<short, 3>>(imageJob);
+    }
+    if (type == IOComponent::USHORT)
+    {
+      return RunOnImage<itk::Image<unsigned short, 3>>(imageJob);
+    }
     return RunOnImage<itk::Image<float, 3>>(imageJob);
   }
   throw Error(fmt::format("The input '{}' is a {}-D image; 2-D and 3-D images are supported.", job.input, dimension));

@@ -59,20 +59,17 @@ FiniteNumber(double minimum = -HUGE_VAL, double maximum = HUGE_VAL)
       {
         value = std::nan("");
       }
-      if (std::isfinite(value) && !std::isfinite(minimum) && !std::isfinite(maximum))
+      if (std::isfinite(value) && value >= minimum && value <= maximum)
       {
         return {};
       }
+      const std::string quoted = "'" + text.substr(0, 40) + (text.size() > 40 ? "...'" : "'");
       if (!std::isfinite(minimum) && !std::isfinite(maximum))
       {
-        return "'" + text.substr(0, 40) + (text.size() > 40 ? "...'" : "'") + " is not a finite number.";
+        return quoted + " is not a finite number.";
       }
-      if (!std::isfinite(value) || value < minimum || value > maximum)
-      {
-        return "'" + text.substr(0, 40) + (text.size() > 40 ? "...'" : "'") + " is not a finite number from " +
-               CLI::detail::to_string(minimum) + " to " + CLI::detail::to_string(maximum) + ".";
-      }
-      return {};
+      return quoted + " is not a finite number from " + CLI::detail::to_string(minimum) + " to " +
+             CLI::detail::to_string(maximum) + ".";
     },
     "FLOAT");
 }

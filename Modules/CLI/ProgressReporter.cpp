@@ -83,8 +83,11 @@ ProgressReporter::Update(double fraction, const std::string & detail)
                  eta.c_str());
     std::fflush(stderr);
   }
-  else if (std::chrono::duration<double>(now - m_LastLine).count() >= 5.0 || fraction >= 1.0)
+  // A line every 5 s, and one at 100 % (once: pipelines report their end more than once).
+  else if ((std::chrono::duration<double>(now - m_LastLine).count() >= 5.0 || fraction >= 1.0) &&
+           !(fraction >= 1.0 && m_PrintedEnd))
   {
+    m_PrintedEnd = fraction >= 1.0;
     std::fprintf(stderr,
                  "%s: %.0f%% %s (elapsed %s, ETA %s)\n",
                  m_Task.c_str(),

@@ -43,6 +43,7 @@ private:
   Style m_Style;
   bool m_Terminal;
   bool m_Finished = false;
+  bool m_PrintedEnd = false;
   std::chrono::steady_clock::time_point m_Start;
   std::chrono::steady_clock::time_point m_LastLine;
 };

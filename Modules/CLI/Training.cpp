@@ -41,16 +41,10 @@ DefaultIntensity(const std::string & firstScan)
   {
     try
     {
-      itk::ReContrastCheckImageFile(firstScan);
-      itk::ImageIOBase::Pointer io = itk::ReContrastCreateImageIO(firstScan);
-      if (io)
+      const itk::ImageIOBase::Pointer io = itk::ReContrastReadImageFileInformation(firstScan);
+      if (io->GetNumberOfComponents() == 3 || io->GetNumberOfComponents() == 4)
       {
-        io->SetFileName(firstScan);
-        io->ReadImageInformation();
-        if (io->GetNumberOfComponents() == 3 || io->GetNumberOfComponents() == 4)
-        {
-          return "bytes";
-        }
+        return "bytes";
       }
     }
     catch (const itk::ExceptionObject &)

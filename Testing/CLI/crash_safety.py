@@ -27,31 +27,21 @@ try:
     import numpy as np  # noqa: F401 (test_inputs)
     import pydicom  # noqa: F401 (test_inputs, DICOM series)
     import test_inputs
+    import test_support
 except ImportError as missing:
     print(f"SKIP: {sys.executable} lacks {missing.name} (Utilities/install-dependencies.sh installs it)")
     sys.exit(0)
 
 BIN, WORK = (os.path.abspath(a) for a in sys.argv[1:3])
 RECONTRAST = os.path.join(BIN, "recontrast")
-failures = []
+check = test_support.Checks()
+run = test_support.run
 CRASH_TEXT = re.compile(r"terminate called|Assertion|Exception raised from|c10::|ITK ERROR|\(0x[0-9a-f]+\)|"
                         r"Segmentation|what\(\):|nifti_|\*\* ERROR|MetaImage:|Traceback")
 
 
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
-    return condition
-
-
-def run(argv, **kwargs):
-    return subprocess.run(argv, capture_output=True, text=True, timeout=600, **kwargs)
-
-
 def train_args(data, out, iterations, extra=()):
-    return [RECONTRAST, "train", "--data", data, "--out", out, "--backbone", "resnet18", "--image-size", "32",
-            "--iterations", str(iterations), "--batch-size", "4", "--seed", "5", "--threads", "1", *extra]
+    return test_support.tiny_training(RECONTRAST, data, out, iterations, 5, 1, extra)
 
 
 def whole_model(path):
@@ -211,21 +201,13 @@ def concurrent_writers(scan):
 
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
-    os.makedirs(os.path.join(WORK, "data"))
-    data = os.path.join(WORK, "data")
-    test_inputs.nifti(os.path.join(data, "normal.nii.gz"), test_inputs.volume(seed=2), gz=True)
-    scan = test_inputs.nifti(os.path.join(WORK, "scan.nii"), test_inputs.volume(seed=3, shape=(24, 96, 96)))
+    data, scan = test_support.training_data_and_scan(WORK)
     series = test_inputs.dicom_series(os.path.join(WORK, "series"), count=8)
     killed_training(data, scan)
     full_disk(data, scan, series)
     concurrent_writers(scan)
-    if failures:
-        print(f"FAILED {len(failures)} check(s):")
-        for failure in failures:
-            print("  " + failure)
-        sys.exit(1)
+    check.finish("crash safety passed")
     shutil.rmtree(WORK, ignore_errors=True)
-    print("crash safety passed")
 
 
 if __name__ == "__main__":

@@ -12,16 +12,14 @@ Usage: determinism.py <bin-dir> <work-dir>
 import filecmp
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
-import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     import numpy as np
-    import test_inputs
+    import test_support
 except ImportError as missing:
     print(f"SKIP: {sys.executable} lacks {missing.name} (Utilities/install-dependencies.sh installs it)")
     sys.exit(0)
@@ -37,41 +35,24 @@ INFERENCE_TOLERANCE = 1e-5
 TRAINING_TOLERANCE = 0.05
 
 
-def read_mha(path):
-    raw = open(path, "rb").read()
-    header, _, body = raw.partition(b"ElementDataFile = LOCAL\n")
-    text = header.decode()
-    sizes = [int(v) for v in re.search(r"DimSize = (.*)", text).group(1).split()]
-    if re.search(r"CompressedData = True", text):
-        body = zlib.decompress(body)
-    return np.frombuffer(body, dtype="<f4").reshape(sizes[::-1])
+SEED = int(os.environ.get("RECONTRAST_TEST_SEED", "7"))
 
 
-def train(data, out, threads, seed=int(os.environ.get("RECONTRAST_TEST_SEED", "7"))):
-    subprocess.run([RECONTRAST, "train", "--data", data, "--out", out, "--backbone", "resnet18", "--image-size", "32",
-                    "--iterations", "8", "--batch-size", "4", "--seed", str(seed), "--threads", str(threads)],
-                   check=True, capture_output=True)
+def train(data, out, threads):
+    subprocess.run(test_support.tiny_training(RECONTRAST, data, out, 8, SEED, threads), check=True,
+                   capture_output=True)
 
 
 def infer(model, scan, out, threads):
     subprocess.run([RECONTRAST, "infer", "--model", model, "--input", scan, "--output", out, "--report",
                     out + ".json", "--threads", str(threads)], check=True, capture_output=True)
-    return read_mha(out), json.load(open(out + ".json"))["slice_scores"]
+    return test_support.read_mha(out), json.load(open(out + ".json"))["slice_scores"]
 
 
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
-    data = os.path.join(WORK, "data")
-    os.makedirs(data)
-    test_inputs.nifti(os.path.join(data, "normal.nii.gz"), test_inputs.volume(seed=2), gz=True)
-    scan = test_inputs.nifti(os.path.join(WORK, "scan.nii"), test_inputs.volume(seed=3, shape=(24, 96, 96)))
-    failures = []
-
-    def check(condition, what):
-        print(("ok   " if condition else "FAIL ") + what)
-        if not condition:
-            failures.append(what)
-
+    data, scan = test_support.training_data_and_scan(WORK)
+    check = test_support.Checks()
     for threads in (1, 2):
         a, b = (os.path.join(WORK, f"model-{threads}{x}.rcm") for x in "ab")
         train(data, a, threads)
@@ -101,11 +82,8 @@ def main():
     scored = np.array(scores_one) > 0
     shift = int(np.abs(ranks_one - ranks_two)[scored].max()) if scored.any() else 0
     print(f"     slice ranking of the two models: largest shift {shift} place(s)")
-    if failures:
-        print(f"FAILED {len(failures)} check(s)")
-        sys.exit(1)
+    check.finish("determinism passed")
     shutil.rmtree(WORK, ignore_errors=True)
-    print("determinism passed")
 
 
 if __name__ == "__main__":

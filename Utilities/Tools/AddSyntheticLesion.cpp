@@ -10,7 +10,6 @@
  *=========================================================================*/
 #include "itkReContrastExceptionText.h"
 #include "itkImage.h"
-#include "itkImageIOFactory.h"
 #include "itkImageRegionIteratorWithIndex.h"
 #include "itkReContrastImageFiles.h"
 
@@ -62,8 +61,8 @@ Write(const TImage * image, const std::string & path)
 
 template <unsigned int VDimension>
 void
-AddLesion(const std::string & input, const std::string & output, const std::string & maskPath,
-          const std::vector<double> & centre, double radius, double contrast)
+AddLesion(const std::string & input, itk::ImageIOBase * checked, const std::string & output,
+          const std::string & maskPath, const std::vector<double> & centre, double radius, double contrast)
 {
   using ImageType = itk::Image<float, VDimension>;
   if (!centre.empty() && centre.size() != VDimension)
@@ -71,7 +70,7 @@ AddLesion(const std::string & input, const std::string & output, const std::stri
     throw std::runtime_error("The centre needs " + std::to_string(VDimension) + " values for this " +
                              std::to_string(VDimension) + "-D image.");
   }
-  typename ImageType::Pointer image = itk::ReContrastReadImageFile<ImageType>(input);
+  typename ImageType::Pointer image = itk::ReContrastReadImageFile<ImageType>(input, checked);
   auto mask = ImageType::New();
   mask->CopyInformation(image);
   mask->SetRegions(image->GetLargestPossibleRegion());
@@ -150,23 +149,15 @@ main(int argc, char ** argv)
                                  "' is the input itself; writing it would overwrite the scan.");
       }
     }
-    itk::ReContrastCheckImageFile(input);
-    itk::ImageIOBase::Pointer io =
-      itk::ImageIOFactory::CreateImageIO(input.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
-    if (!io)
-    {
-      throw std::runtime_error("'" + input + "' is not an image file that ITK can read.");
-    }
-    io->SetFileName(input);
-    io->ReadImageInformation();
+    const itk::ImageIOBase::Pointer io = itk::ReContrastReadImageFileInformation(input);
     // Colour (and palette) pictures are read as their luminance: the copy is grey.
     if (io->GetNumberOfDimensions() == 2)
     {
-      AddLesion<2>(input, output, mask, centre, radius, contrast);
+      AddLesion<2>(input, io, output, mask, centre, radius, contrast);
     }
     else if (io->GetNumberOfDimensions() == 3)
     {
-      AddLesion<3>(input, output, mask, centre, radius, contrast);
+      AddLesion<3>(input, io, output, mask, centre, radius, contrast);
     }
     else
     {

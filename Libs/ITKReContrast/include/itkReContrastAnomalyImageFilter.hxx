@@ -291,45 +291,37 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::FitIntensity(const Mask
   constexpr unsigned int components = IsRGBInput ? 3 : 1;
   const auto * scan = input->GetBufferPointer();
   const unsigned char * foreground = foregroundImage ? foregroundImage->GetBufferPointer() : nullptr;
-  const bool fit = settings.preset.RequiresFit();
-  // Pictures are fitted on all their colour values; grey scans on their foreground.
+  // Pictures are fitted on all their colour values; grey scans on their foreground. The values are
+  // handed over in small pieces, never copied whole: a long CT study would double its memory.
   const bool everyVoxel = IsRGBInput || foreground == nullptr;
-  std::vector<float> fitValues;
-  if (fit)
-  {
-    fitValues.reserve(everyVoxel ? static_cast<size_t>(voxels) * components
-                                 : static_cast<size_t>(std::count_if(
-                                     foreground, foreground + voxels, [](unsigned char f) { return f != 0; })));
-  }
-  SizeValueType nonFinite = 0;
-  for (SizeValueType i = 0; i < voxels; ++i)
-  {
-    for (unsigned int c = 0; c < components; ++c)
+  settings.preset.FitStreamed([&](const ReContrastIntensityPreset::ValueChunkFunction & receive) {
+    std::array<float, 4096> chunk;
+    size_t filled = 0;
+    for (SizeValueType i = 0; i < voxels; ++i)
     {
-      float value;
-      if constexpr (IsRGBInput)
+      if (!everyVoxel && foreground[i] == 0)
       {
-        value = static_cast<float>(scan[i][c]);
+        continue;
       }
-      else
+      for (unsigned int c = 0; c < components; ++c)
       {
-        value = static_cast<float>(scan[i]);
+        if constexpr (IsRGBInput)
+        {
+          chunk[filled++] = static_cast<float>(scan[i][c]);
+        }
+        else
+        {
+          chunk[filled++] = static_cast<float>(scan[i]);
+        }
       }
-      if (!std::isfinite(value))
+      if (filled + components > chunk.size())
       {
-        ++nonFinite;
-      }
-      else if (fit && (everyVoxel || foreground[i] != 0))
-      {
-        fitValues.push_back(value);
+        receive(chunk.data(), filled);
+        filled = 0;
       }
     }
-  }
-  ReContrastIntensityPreset::RejectNonFinite(nonFinite, static_cast<size_t>(voxels) * components);
-  if (fit)
-  {
-    settings.preset.Fit(std::move(fitValues));
-  }
+    receive(chunk.data(), filled);
+  });
   return settings;
 }
 

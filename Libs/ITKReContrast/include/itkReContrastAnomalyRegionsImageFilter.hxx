@@ -9,12 +9,10 @@
 
 #include "itkReContrastAnomalyRegionsImageFilter.h"
 
-#include "itkBinaryThresholdImageFilter.h"
-#include "itkConnectedComponentImageFilter.h"
+#include "itkBinaryImageToLabelMapFilter.h"
 #include "itkContinuousIndex.h"
-#include "itkImageRegionConstIterator.h"
-#include "itkImageRegionConstIteratorWithIndex.h"
-#include "itkImageRegionIterator.h"
+#include "itkLabelMap.h"
+#include "itkLabelObject.h"
 #include "itkProgressAccumulator.h"
 #include "itkProgressReporter.h"
 
@@ -56,31 +54,41 @@ ReContrastAnomalyRegionsImageFilter<TInputImage, TLabelImage>::EnlargeOutputRequ
   output->SetRequestedRegionToLargestPossibleRegion();
 }
 
+namespace ReContrastRegionsDetail
+{
+// Whether index a comes before index b in raster order (the first axis varies fastest).
+template <typename TIndex>
+bool
+RasterBefore(const TIndex & a, const TIndex & b)
+{
+  for (unsigned int d = TIndex::Dimension; d-- > 0;)
+  {
+    if (a[d] != b[d])
+    {
+      return a[d] < b[d];
+    }
+  }
+  return false;
+}
+} // namespace ReContrastRegionsDetail
+
 template <typename TInputImage, typename TLabelImage>
 void
 ReContrastAnomalyRegionsImageFilter<TInputImage, TLabelImage>::GenerateData()
 {
-  using MaskImageType = Image<unsigned char, ImageDimension>;
-  // Raw components before the size filter can be far more numerous than the final labels
-  // (a noisy map has many specks), so they get a wider type than the output.
-  using ComponentImageType = Image<unsigned int, ImageDimension>;
-  using ComponentPixelType = typename ComponentImageType::PixelType;
+  using ReContrastRegionsDetail::RasterBefore;
+  // The components as runs of voxels (ITK's label map), not as an image: their memory follows the
+  // regions' extent, not the volume's, which matters next to a whole CT study and its map.
+  using LabelObjectType = LabelObject<SizeValueType, ImageDimension>;
+  using LabelMapType = LabelMap<LabelObjectType>;
   using IndexType = typename InputImageType::IndexType;
-  using ThresholdFilterType = BinaryThresholdImageFilter<InputImageType, MaskImageType>;
-  using ComponentFilterType = ConnectedComponentImageFilter<MaskImageType, ComponentImageType>;
+  using ComponentFilterType = BinaryImageToLabelMapFilter<LabelImageType, LabelMapType>;
 
   m_Regions.clear();
   this->AllocateOutputs();
-
   LabelImageType * output = this->GetOutput();
-  const auto region = output->GetRequestedRegion();
-
-  // A grafted copy keeps the mini-pipeline from updating or modifying the caller's pipeline.
-  auto input = InputImageType::New();
-  input->Graft(this->GetInput());
-
-  auto progress = ProgressAccumulator::New();
-  progress->SetMiniPipelineFilter(this);
+  const InputImageType * input = this->GetInput();
+  const SizeValueType pixelCount = output->GetBufferedRegion().GetNumberOfPixels();
 
   // The smallest map value that still satisfies value >= threshold, so that converting the
   // double threshold to the pixel type never admits a voxel just below it.
@@ -96,83 +104,101 @@ ReContrastAnomalyRegionsImageFilter<TInputImage, TLabelImage>::GenerateData()
     }
   }
 
-  auto thresholder = ThresholdFilterType::New();
-  thresholder->SetInput(input);
-  thresholder->SetLowerThreshold(lower);
-  thresholder->SetUpperThreshold(std::numeric_limits<InputPixelType>::infinity());
-  thresholder->SetInsideValue(1);
-  thresholder->SetOutsideValue(0);
-  // One work unit: ITK 5.2's threaded BinaryThresholdImageFilter reports progress twice (per pixel
-  // and per chunk), which makes it jump backwards; thresholding is memory-bound and cheap anyway.
-  thresholder->SetNumberOfWorkUnits(1);
-  thresholder->ReleaseDataFlagOn(); // the mask is not needed once it is labelled
-  progress->RegisterInternalFilter(thresholder, 0.1f);
+  // The output holds the thresholded map (1 above, 0 below) until the regions are known: no mask
+  // image of its own. (Memory-bound and quick: its progress is not reported.)
+  const InputPixelType * map = input->GetBufferPointer();
+  LabelPixelType * labels = output->GetBufferPointer();
+  std::transform(map, map + pixelCount, labels, [lower](InputPixelType value) {
+    return static_cast<LabelPixelType>(value >= lower ? 1 : 0);
+  });
 
+  auto progress = ProgressAccumulator::New();
+  progress->SetMiniPipelineFilter(this);
+  // A grafted view of the output keeps the mini-pipeline from updating or modifying the caller's.
+  auto thresholded = LabelImageType::New();
+  thresholded->Graft(output);
   auto components = ComponentFilterType::New();
-  components->SetInput(thresholder->GetOutput());
+  components->SetInput(thresholded);
+  components->SetInputForegroundValue(1);
   components->SetFullyConnected(m_FullyConnected);
   components->SetNumberOfWorkUnits(this->GetNumberOfWorkUnits());
-  progress->RegisterInternalFilter(components, 0.5f);
+  progress->RegisterInternalFilter(components, 0.7f);
   components->Update();
+  const LabelMapType * labelMap = components->GetOutput();
+  const SizeValueType componentCount = labelMap->GetNumberOfLabelObjects();
 
-  const ComponentImageType * componentImage = components->GetOutput();
-  const SizeValueType componentCount = components->GetObjectCount();
-  const SizeValueType pixelCount = region.GetNumberOfPixels();
-
-  // One pass over the map gathers every component's statistics. ITK's StatisticsLabelMapFilter
+  // One pass over each component's runs gathers its statistics. ITK's StatisticsLabelMapFilter
   // would give the same counts, sums, maxima and boxes, but its peak is the last voxel of tied
   // maxima (this filter promises the first in raster order) and it also builds a histogram and
   // moments per component, of which a noisy map has thousands before the size filter.
   struct ComponentStatistics
   {
+    const LabelObjectType * Object{ nullptr };
     SizeValueType Count{ 0 };
     double Sum{ 0.0 };
     double Maximum{ -std::numeric_limits<double>::infinity() };
     IndexType Peak{};
+    IndexType First{}; // the first voxel in raster order
     std::array<double, ImageDimension> IndexSum{};
     IndexType Lower{};
     IndexType Upper{};
   };
-  std::vector<ComponentStatistics> statistics(static_cast<std::size_t>(componentCount) + 1);
+  std::vector<ComponentStatistics> statistics(static_cast<std::size_t>(componentCount));
+  ProgressReporter reporter(this, 0, 2 * componentCount + 1, 100, 0.7f, 0.3f);
+  // An iterator, not GetNthLabelObject(), which walks the map from its start each time.
+  typename LabelMapType::ConstIterator object(labelMap);
+  for (SizeValueType n = 0; n < componentCount; ++n, ++object)
   {
-    ProgressReporter reporter(this, 0, pixelCount, 100, 0.6f, 0.2f);
-    ImageRegionConstIteratorWithIndex<ComponentImageType> componentIt(componentImage, region);
-    ImageRegionConstIterator<InputImageType> mapIt(input, region);
-    for (; !componentIt.IsAtEnd(); ++componentIt, ++mapIt)
+    ComponentStatistics & s = statistics[n];
+    s.Object = object.GetLabelObject();
+    for (SizeValueType l = 0; l < s.Object->GetNumberOfLines(); ++l)
     {
-      const ComponentPixelType component = componentIt.Get();
-      if (component != 0)
+      const auto & line = s.Object->GetLine(l);
+      const IndexType start = line.GetIndex();
+      const SizeValueType length = line.GetLength();
+      const InputPixelType * values = map + input->ComputeOffset(start);
+      if (s.Count == 0)
       {
-        ComponentStatistics & s = statistics[component];
-        const IndexType index = componentIt.GetIndex();
-        const double value = static_cast<double>(mapIt.Get());
-        if (s.Count == 0)
-        {
-          s.Lower = index;
-          s.Upper = index;
-        }
-        ++s.Count;
+        s.Lower = start;
+        s.Upper = start;
+        s.First = start;
+      }
+      else if (RasterBefore(start, s.First))
+      {
+        s.First = start;
+      }
+      IndexType index = start;
+      for (SizeValueType i = 0; i < length; ++i)
+      {
+        index[0] = start[0] + static_cast<IndexValueType>(i);
+        const double value = static_cast<double>(values[i]);
         s.Sum += value;
-        // Strict comparison: ties keep the first voxel in raster order, which is deterministic.
-        if (value > s.Maximum)
+        // Ties keep the first voxel in raster order, which is deterministic.
+        if (value > s.Maximum || (value == s.Maximum && RasterBefore(index, s.Peak)))
         {
           s.Maximum = value;
           s.Peak = index;
         }
-        for (unsigned int d = 0; d < ImageDimension; ++d)
-        {
-          s.IndexSum[d] += static_cast<double>(index[d]);
-          s.Lower[d] = std::min(s.Lower[d], index[d]);
-          s.Upper[d] = std::max(s.Upper[d], index[d]);
-        }
       }
-      reporter.CompletedPixel();
+      s.Count += length;
+      // The run's voxels differ only along the first axis: their index sums and box in one step.
+      s.IndexSum[0] += static_cast<double>(length) * (static_cast<double>(start[0]) + 0.5 * (length - 1.0));
+      for (unsigned int d = 1; d < ImageDimension; ++d)
+      {
+        s.IndexSum[d] += static_cast<double>(length) * static_cast<double>(start[d]);
+      }
+      for (unsigned int d = 0; d < ImageDimension; ++d)
+      {
+        s.Lower[d] = std::min(s.Lower[d], start[d]);
+        s.Upper[d] = std::max(s.Upper[d], d == 0 ? start[0] + static_cast<IndexValueType>(length) - 1 : start[d]);
+      }
     }
+    reporter.CompletedPixel();
   }
 
   const SizeValueType minimumSize = std::max<SizeValueType>(m_MinimumRegionSize, 1);
   std::vector<std::size_t> kept;
-  for (std::size_t component = 1; component < statistics.size(); ++component)
+  for (std::size_t component = 0; component < statistics.size(); ++component)
   {
     if (statistics[component].Count >= minimumSize)
     {
@@ -190,7 +216,7 @@ ReContrastAnomalyRegionsImageFilter<TInputImage, TLabelImage>::GenerateData()
     {
       return sa.Count > sb.Count;
     }
-    return a < b;
+    return RasterBefore(sa.First, sb.First);
   });
 
   const auto maximumLabel = static_cast<SizeValueType>(std::numeric_limits<LabelPixelType>::max());
@@ -202,17 +228,23 @@ ReContrastAnomalyRegionsImageFilter<TInputImage, TLabelImage>::GenerateData()
                                                 "the minimum region size, or use a wider label pixel type.");
   }
 
-  std::vector<LabelPixelType> labelOfComponent(statistics.size(), 0);
   double voxelVolume = 1.0;
   for (unsigned int d = 0; d < ImageDimension; ++d)
   {
     voxelVolume *= output->GetSpacing()[d];
   }
+  std::fill(labels, labels + pixelCount, LabelPixelType{ 0 });
   m_Regions.reserve(kept.size());
   for (std::size_t rank = 0; rank < kept.size(); ++rank)
   {
     const ComponentStatistics & s = statistics[kept[rank]];
-    labelOfComponent[kept[rank]] = static_cast<LabelPixelType>(rank + 1);
+    const auto label = static_cast<LabelPixelType>(rank + 1);
+    for (SizeValueType l = 0; l < s.Object->GetNumberOfLines(); ++l)
+    {
+      const auto & line = s.Object->GetLine(l);
+      LabelPixelType * run = labels + output->ComputeOffset(line.GetIndex());
+      std::fill(run, run + line.GetLength(), label);
+    }
 
     AnomalyRegionType anomalyRegion;
     anomalyRegion.Label = static_cast<SizeValueType>(rank + 1);
@@ -232,16 +264,9 @@ ReContrastAnomalyRegionsImageFilter<TInputImage, TLabelImage>::GenerateData()
     output->TransformIndexToPhysicalPoint(s.Peak, anomalyRegion.PeakPoint);
     anomalyRegion.BoundingBox = typename AnomalyRegionType::BoundingBoxType(s.Lower, boxSize);
     m_Regions.push_back(anomalyRegion);
-  }
-
-  ProgressReporter reporter(this, 0, pixelCount, 100, 0.8f, 0.2f);
-  ImageRegionConstIterator<ComponentImageType> componentIt(componentImage, region);
-  ImageRegionIterator<LabelImageType> labelIt(output, region);
-  for (; !labelIt.IsAtEnd(); ++componentIt, ++labelIt)
-  {
-    labelIt.Set(labelOfComponent[componentIt.Get()]);
     reporter.CompletedPixel();
   }
+  reporter.CompletedPixel();
 }
 
 template <typename TInputImage, typename TLabelImage>

@@ -176,10 +176,12 @@ ReContrastForegroundMaskImageFilter<TInputImage, TMaskImage>::GenerateData()
   this->ThrowIfAborted();
 
   // The largest component (of equal ones, the first in label order) becomes the mask.
+  // (An iterator, not GetNthLabelObject(), which walks the map from its start each time: a noisy
+  // scan has many thousands of specks above the threshold.)
   const typename LabelMapType::LabelObjectType * largest = nullptr;
-  for (SizeValueType n = 0; n < labelMap->GetNumberOfLabelObjects(); ++n)
+  for (typename LabelMapType::ConstIterator it(labelMap); !it.IsAtEnd(); ++it)
   {
-    const auto * object = labelMap->GetNthLabelObject(n);
+    const auto * object = it.GetLabelObject();
     if (largest == nullptr || object->Size() > largest->Size())
     {
       largest = object;

@@ -56,15 +56,29 @@ public:
   void Discard();
 };
 
+/** Checks `path` as ReContrastCheckImageFile does and reads its header with the ImageIO ITK chooses
+ * for it, for callers that choose the pixel type by the file's dimension and components; hand the
+ * result to ReContrastReadImageFile so that the file is checked once. Throws ExceptionObject with one
+ * sentence, also when no ITK reader takes the file. */
+ReContrastITK_EXPORT ImageIOBase::Pointer ReContrastReadImageFileInformation(const std::string & path);
+
 /** Reads an image file as ReContrastCheckImageFile and ReContrastCheckGeometry allow: each failure is
- * an ExceptionObject with one sentence. */
+ * an ExceptionObject with one sentence. With `checked` (from ReContrastReadImageFileInformation on the
+ * same path) the file is not checked again and that ImageIO reads it. */
 template <typename TImage>
 typename TImage::Pointer
-ReContrastReadImageFile(const std::string & path)
+ReContrastReadImageFile(const std::string & path, ImageIOBase * checked = nullptr)
 {
-  ReContrastCheckImageFile(path);
   auto reader = ImageFileReader<TImage>::New();
   reader->SetFileName(path);
+  if (checked)
+  {
+    reader->SetImageIO(checked);
+  }
+  else
+  {
+    ReContrastCheckImageFile(path);
+  }
   {
     ReContrastQuietStderr quiet;
     try

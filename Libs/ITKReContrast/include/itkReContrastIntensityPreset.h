@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -141,6 +142,15 @@ public:
    * taken over rather than copied; the same checks and sentences. */
   void Fit(std::vector<float> selectedValues);
 
+  /** Receives some of a scan's selected values. */
+  using ValueChunkFunction = std::function<void(const float * values, size_t count)>;
+
+  /** Fit() without a copy of the values, for scans too large to copy: `visit` hands every selected
+   * value (an MR preset's foreground values) to its argument, in pieces, the same values each time it
+   * is called; it is called once for the fixed kinds and twice for MR. The percentiles are exact and
+   * equal to Fit()'s; the same checks and sentences. */
+  void FitStreamed(const std::function<void(const ValueChunkFunction &)> & visit, bool scanHasVoxels = true);
+
   /** Throws Fit()'s sentence when nonFinite of count values are NaN or infinite (nothing when 0),
    * for callers that check a scan's values without passing all of them to Fit(). */
   static void RejectNonFinite(size_t nonFinite, size_t count);
@@ -192,6 +202,10 @@ private:
 
   /** The MR percentiles of the selected foreground values; scanHasVoxels picks the empty-case sentence. */
   void FitSelected(std::vector<float> selected, bool scanHasVoxels);
+  /** The checks of a fit over `count` values from `minimum` to `maximum`, before the percentiles. */
+  void CheckSpread(size_t count, float minimum, float maximum, bool scanHasVoxels) const;
+  /** Sets the fitted bounds, or throws when the percentiles coincide. */
+  void SetFittedBounds(double lower, double upper);
 
   [[noreturn]] static void ThrowNotFitted();
 

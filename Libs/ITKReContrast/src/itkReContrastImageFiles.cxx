@@ -28,6 +28,7 @@
 #include <iostream>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -59,67 +60,103 @@ Refuse(const std::string & path, const std::string & problem)
   itkGenericExceptionMacro(<< "'" << path << "' " << problem);
 }
 
-// Bytes of a file, plain or gzip-compressed: the first `headerBytes` kept, the rest only counted.
-// A gzip stream that ends early or does not decode is refused.
-struct FileBytes
+// A file read once from the start, plain or gzip-compressed: the header first, then the rest streamed
+// (handed to a consumer, or only counted). A gzip stream that ends early or does not decode is refused.
+class ByteStream
 {
-  std::vector<unsigned char> head;
-  uint64_t total = 0;
-};
-
-FileBytes
-ReadBytes(const std::string & path, size_t headerBytes, bool gzip)
-{
-  FileBytes bytes;
-  if (!gzip)
+public:
+  ByteStream(const std::string & path, bool gzip)
+    : m_Path(path)
+    , m_Gzip(gzip)
   {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
+    if (gzip)
+    {
+      m_Compressed = gzopen(path.c_str(), "rb");
+    }
+    else
+    {
+      m_Plain.open(path, std::ios::binary);
+    }
+    if (gzip ? m_Compressed == nullptr : !m_Plain)
     {
       Refuse(path, "cannot be opened.");
     }
-    bytes.head.resize(headerBytes);
-    in.read(reinterpret_cast<char *>(bytes.head.data()), static_cast<std::streamsize>(headerBytes));
-    bytes.head.resize(static_cast<size_t>(in.gcount()));
-    std::error_code error;
-    bytes.total = fs::file_size(path, error);
-    return bytes;
   }
-  gzFile file = gzopen(path.c_str(), "rb");
-  if (!file)
+  ~ByteStream()
   {
-    Refuse(path, "cannot be opened.");
+    if (m_Compressed)
+    {
+      gzclose(m_Compressed);
+    }
   }
-  std::vector<unsigned char> buffer(1 << 20);
-  bool failed = false;
-  for (;;)
+  ByteStream(const ByteStream &) = delete;
+  ByteStream & operator=(const ByteStream &) = delete;
+
+  /** Up to `count` bytes from the start (fewer when the file is shorter). */
+  std::vector<unsigned char> Head(size_t count)
   {
-    const int n = gzread(file, buffer.data(), static_cast<unsigned int>(buffer.size()));
-    if (n < 0)
-    {
-      failed = true;
-      break;
-    }
-    if (n == 0)
-    {
-      break;
-    }
-    if (bytes.head.size() < headerBytes)
-    {
-      const size_t take = std::min(headerBytes - bytes.head.size(), static_cast<size_t>(n));
-      bytes.head.insert(bytes.head.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(take));
-    }
-    bytes.total += static_cast<uint64_t>(n);
+    m_Head.resize(count);
+    m_Head.resize(Read(m_Head.data(), count));
+    m_Position = m_Head.size();
+    return m_Head;
   }
-  int code = Z_OK;
-  gzerror(file, &code);
-  gzclose(file);
-  if (failed || (code != Z_OK && code != Z_STREAM_END))
+
+  /** Reads on to the end and returns the length of the whole (decompressed) file. Bytes from `from`
+   * on go to `consume`; without one, a plain file is not read at all. */
+  uint64_t Rest(uint64_t from, const std::function<void(const unsigned char *, size_t)> & consume)
   {
-    Refuse(path, "is a damaged or truncated gzip file: its compressed data end early or do not decode.");
+    if (!m_Gzip && !consume)
+    {
+      std::error_code error;
+      return fs::file_size(m_Path, error);
+    }
+    if (consume && from < m_Head.size())
+    {
+      consume(m_Head.data() + from, m_Head.size() - static_cast<size_t>(from));
+    }
+    std::vector<unsigned char> buffer(1 << 20);
+    for (;;)
+    {
+      const size_t n = Read(buffer.data(), buffer.size());
+      if (n == 0)
+      {
+        break;
+      }
+      if (consume && m_Position + n > from)
+      {
+        const size_t skip = m_Position >= from ? 0 : static_cast<size_t>(from - m_Position);
+        consume(buffer.data() + skip, n - skip);
+      }
+      m_Position += n;
+    }
+    return m_Position;
   }
-  return bytes;
-}
+
+private:
+  size_t Read(unsigned char * data, size_t count)
+  {
+    if (!m_Gzip)
+    {
+      m_Plain.read(reinterpret_cast<char *>(data), static_cast<std::streamsize>(count));
+      return static_cast<size_t>(m_Plain.gcount());
+    }
+    const int n = gzread(m_Compressed, data, static_cast<unsigned int>(count));
+    int code = Z_OK;
+    gzerror(m_Compressed, &code);
+    if (n < 0 || (code != Z_OK && code != Z_STREAM_END))
+    {
+      Refuse(m_Path, "is a damaged or truncated gzip file: its compressed data end early or do not decode.");
+    }
+    return static_cast<size_t>(n);
+  }
+
+  std::string m_Path;
+  bool m_Gzip;
+  std::ifstream m_Plain;
+  gzFile m_Compressed = nullptr;
+  std::vector<unsigned char> m_Head;
+  uint64_t m_Position = 0;
+};
 
 template <typename T>
 T
@@ -170,81 +207,64 @@ CheckVoxelCount(const std::string & path, const std::vector<int64_t> & sizes, ui
   }
 }
 
-// Floating-point voxels that are NaN or infinite: ITK's NIfTI reader turns them into other numbers
-// without a word, so they are counted here, in the file.
-void
-CheckFiniteValues(const std::string & path, bool gzip, uint64_t offset, uint64_t bytes, int size, bool swap)
+// Counts floating-point voxels that are NaN or infinite in data handed over in pieces of any length
+// (a voxel may straddle two pieces): ITK's NIfTI reader turns them into other numbers without a word.
+class NonFiniteCounter
 {
-  std::vector<unsigned char> buffer(1 << 20);
-  uint64_t nonFinite = 0;
-  auto count = [&](const unsigned char * data, size_t n) {
-    for (size_t i = 0; i + static_cast<size_t>(size) <= n; i += static_cast<size_t>(size))
-    {
-      std::array<unsigned char, 8> raw{};
-      std::memcpy(raw.data(), data + i, static_cast<size_t>(size));
-      if (swap)
-      {
-        std::reverse(raw.begin(), raw.begin() + size);
-      }
-      double value = 0.0;
-      if (size == 4)
-      {
-        float f;
-        std::memcpy(&f, raw.data(), 4);
-        value = f;
-      }
-      else
-      {
-        std::memcpy(&value, raw.data(), 8);
-      }
-      nonFinite += std::isfinite(value) ? 0 : 1;
-    }
-  };
-  bytes -= bytes % static_cast<uint64_t>(size);
-  if (!gzip)
+public:
+  NonFiniteCounter(int voxelBytes, bool swap)
+    : m_Size(static_cast<size_t>(voxelBytes))
+    , m_Swap(swap)
+  {}
+
+  void operator()(const unsigned char * data, size_t n)
   {
-    std::ifstream in(path, std::ios::binary);
-    in.seekg(static_cast<std::streamoff>(offset));
-    for (uint64_t left = bytes; left > 0 && in;)
+    for (size_t i = 0; i < n; ++i)
     {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(left, buffer.size()));
-      in.read(reinterpret_cast<char *>(buffer.data()), static_cast<std::streamsize>(n));
-      count(buffer.data(), static_cast<size_t>(in.gcount()));
-      left -= static_cast<uint64_t>(in.gcount());
+      m_Voxel[m_Filled++] = data[i];
+      if (m_Filled == m_Size)
+      {
+        Judge();
+        m_Filled = 0;
+      }
     }
   }
-  else
+
+  uint64_t Count() const { return m_NonFinite; }
+
+private:
+  void Judge()
   {
-    gzFile file = gzopen(path.c_str(), "rb");
-    if (file && gzseek(file, static_cast<z_off_t>(offset), SEEK_SET) >= 0)
+    if (m_Swap)
     {
-      for (uint64_t left = bytes; left > 0;)
-      {
-        const int n = gzread(file, buffer.data(), static_cast<unsigned int>(std::min<uint64_t>(left, buffer.size())));
-        if (n <= 0)
-        {
-          break;
-        }
-        count(buffer.data(), static_cast<size_t>(n));
-        left -= static_cast<uint64_t>(n);
-      }
+      std::reverse(m_Voxel.begin(), m_Voxel.begin() + static_cast<std::ptrdiff_t>(m_Size));
     }
-    if (file)
+    double value = 0.0;
+    if (m_Size == 4)
     {
-      gzclose(file);
+      float f;
+      std::memcpy(&f, m_Voxel.data(), 4);
+      value = f;
     }
+    else
+    {
+      std::memcpy(&value, m_Voxel.data(), 8);
+    }
+    m_NonFinite += std::isfinite(value) ? 0 : 1;
   }
-  if (nonFinite > 0)
-  {
-    Refuse(path, "holds " + std::to_string(nonFinite) + " voxels that are not finite numbers (NaN or infinity).");
-  }
-}
+
+  size_t m_Size;
+  bool m_Swap;
+  std::array<unsigned char, 8> m_Voxel{};
+  size_t m_Filled = 0;
+  uint64_t m_NonFinite = 0;
+};
 
 void
 CheckNifti(const std::string & path, bool gzip, bool values)
 {
-  const FileBytes bytes = ReadBytes(path, 544, gzip);
-  const auto & h = bytes.head;
+  ByteStream stream(path, gzip);
+  const std::vector<unsigned char> h = stream.Head(544);
   if (h.size() < 348)
   {
     Refuse(path, "is too short to be a NIfTI file (" + std::to_string(h.size()) + " bytes; a header alone has 348).");
@@ -357,10 +377,16 @@ CheckNifti(const std::string & path, bool gzip, bool values)
                std::to_string(d) + "; spacings must be positive.");
     }
   }
-  CheckVoxelCount(path, sizes, static_cast<uint64_t>(bytesPerVoxel), offset, bytes.total);
-  if (values && (datatype == 16 || datatype == 64))
+  // One pass over the data: its length, and (for float voxels) whether each is a finite number.
+  const bool floats = values && (datatype == 16 || datatype == 64);
+  NonFiniteCounter nonFinite(datatype == 64 ? 8 : 4, swap);
+  const uint64_t total =
+    stream.Rest(offset, floats ? std::function<void(const unsigned char *, size_t)>(std::ref(nonFinite)) : nullptr);
+  CheckVoxelCount(path, sizes, static_cast<uint64_t>(bytesPerVoxel), offset, total);
+  if (nonFinite.Count() > 0)
   {
-    CheckFiniteValues(path, gzip, offset, bytes.total - offset, datatype == 16 ? 4 : 8, swap);
+    Refuse(path,
+           "holds " + std::to_string(nonFinite.Count()) + " voxels that are not finite numbers (NaN or infinity).");
   }
 }
 
@@ -936,6 +962,31 @@ void
 ReContrastCheckImageFile(const std::string & path)
 {
   CheckImageFile(path, true);
+}
+
+ImageIOBase::Pointer
+ReContrastReadImageFileInformation(const std::string & path)
+{
+  ReContrastCheckImageFile(path);
+  ReContrastQuietStderr quiet;
+  // Readers probe the file while being chosen (DICOM's prints on foreign files): held back either way.
+  ImageIOBase::Pointer io = ImageIOFactory::CreateImageIO(path.c_str(), ImageIOFactory::IOFileModeEnum::ReadMode);
+  if (!io)
+  {
+    quiet.Discard();
+    itkGenericExceptionMacro(<< "'" << path << "' is not an image file that ITK can read.");
+  }
+  try
+  {
+    io->SetFileName(path);
+    io->ReadImageInformation();
+  }
+  catch (...)
+  {
+    quiet.Discard();
+    throw;
+  }
+  return io;
 }
 
 void

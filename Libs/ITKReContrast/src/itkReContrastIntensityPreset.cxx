@@ -11,9 +11,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <iomanip>
 #include <limits>
 #include <locale>
+#include <map>
 #include <ostream>
 #include <sstream>
 
@@ -152,29 +154,76 @@ ParsePair(const std::string & text, double & first, double & second)
 
 // numpy.percentile's default ("linear") method: rank (n - 1) * q between the two neighbouring order
 // statistics, with numpy's own lerp so that results agree to the last bit. Reorders `values`.
+// Where a percentile falls among n sorted values (numpy's "linear" method): between the order
+// statistics `below` and `below + 1`, at fraction gamma.
+struct PercentileRank
+{
+  PercentileRank(size_t n, double percent)
+  {
+    const double rank = static_cast<double>(n - 1) * (percent / 100.0);
+    below = std::min(static_cast<size_t>(std::floor(rank)), n - 1);
+    gamma = rank - static_cast<double>(below);
+    last = below + 1 >= n;
+  }
+  bool NeedsNext() const { return !last && gamma != 0.0; }
+  double Interpolate(double a, double b) const
+  {
+    const double difference = b - a;
+    return gamma >= 0.5 ? b - difference * (1.0 - gamma) : a + difference * gamma;
+  }
+  size_t below = 0;
+  double gamma = 0.0;
+  bool last = false;
+};
+
 double
 Percentile(std::vector<float> & values, double percent)
 {
-  const size_t n = values.size();
-  const double rank = static_cast<double>(n - 1) * (percent / 100.0);
-  size_t below = static_cast<size_t>(std::floor(rank));
-  if (below > n - 1)
-  {
-    below = n - 1;
-  }
-  const double gamma = rank - static_cast<double>(below);
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(below), values.end());
-  const double a = values[below];
-  if (below + 1 >= n || gamma == 0.0)
+  const PercentileRank rank(values.size(), percent);
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(rank.below), values.end());
+  const double a = values[rank.below];
+  if (!rank.NeedsNext())
   {
     return a;
   }
   // After nth_element everything past `below` is >= values[below]; the next order statistic is their minimum.
-  const double b = *std::min_element(values.begin() + static_cast<std::ptrdiff_t>(below) + 1, values.end());
-  const double difference = b - a;
-  return gamma >= 0.5 ? b - difference * (1.0 - gamma) : a + difference * gamma;
+  const double b = *std::min_element(values.begin() + static_cast<std::ptrdiff_t>(rank.below) + 1, values.end());
+  return rank.Interpolate(a, b);
 }
 
+// A float as an unsigned key in the same order (finite values; -0 just below +0): order statistics of
+// floats are then found digit by digit, from histograms, without sorting or copying the values.
+uint32_t
+OrderKey(float value)
+{
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  return (bits & 0x80000000u) != 0 ? ~bits : (bits | 0x80000000u);
+}
+
+float
+FromOrderKey(uint32_t key)
+{
+  const uint32_t bits = (key & 0x80000000u) != 0 ? (key & 0x7fffffffu) : ~key;
+  float value;
+  std::memcpy(&value, &bits, sizeof(value));
+  return value;
+}
+
+// The position of the k-th smallest value (0-based) in a histogram: its bin, and k within that bin.
+std::pair<size_t, uint64_t>
+FindInHistogram(const std::vector<uint64_t> & histogram, uint64_t k)
+{
+  for (size_t bin = 0; bin < histogram.size(); ++bin)
+  {
+    if (k < histogram[bin])
+    {
+      return { bin, k };
+    }
+    k -= histogram[bin];
+  }
+  return { histogram.size() - 1, 0 }; // not reached for k below the total count
+}
 } // namespace
 
 std::ostream &
@@ -436,28 +485,128 @@ ReContrastIntensityPreset::RejectNonFinite(size_t nonFinite, size_t count)
 }
 
 void
-ReContrastIntensityPreset::FitSelected(std::vector<float> selected, bool scanHasVoxels)
+ReContrastIntensityPreset::CheckSpread(size_t count, float minimum, float maximum, bool scanHasVoxels) const
 {
-  m_Fitted = false;
-  if (selected.empty())
+  if (count == 0)
   {
     itkGenericExceptionMacro(<< "The scan has no usable foreground intensities ("
                              << (scanHasVoxels ? "the foreground mask is empty" : "it has no voxels") << ").");
   }
-  const auto extremes = std::minmax_element(selected.begin(), selected.end());
-  if (*extremes.first == *extremes.second)
+  if (minimum == maximum)
   {
-    itkGenericExceptionMacro(<< "The scan has no usable foreground intensities (all foreground voxels equal "
-                             << *extremes.first << ").");
+    itkGenericExceptionMacro(<< "The scan has no usable foreground intensities (all foreground voxels equal " << minimum
+                             << ").");
   }
-  const double lower = Percentile(selected, m_LowerPercentile);
-  const double upper = Percentile(selected, m_UpperPercentile);
+}
+
+void
+ReContrastIntensityPreset::SetFittedBounds(double lower, double upper)
+{
   if (!(lower < upper))
   {
     itkGenericExceptionMacro(<< "The scan has no usable foreground intensities (its " << m_LowerPercentile << " % and "
                              << m_UpperPercentile << " % foreground percentiles are both " << lower << ").");
   }
   this->SetBounds(lower, upper);
+}
+
+void
+ReContrastIntensityPreset::FitSelected(std::vector<float> selected, bool scanHasVoxels)
+{
+  m_Fitted = false;
+  const auto extremes = selected.empty() ? std::make_pair(selected.end(), selected.end())
+                                         : std::minmax_element(selected.begin(), selected.end());
+  CheckSpread(selected.size(),
+              selected.empty() ? 0.0f : *extremes.first,
+              selected.empty() ? 0.0f : *extremes.second,
+              scanHasVoxels);
+  const double lower = Percentile(selected, m_LowerPercentile);
+  const double upper = Percentile(selected, m_UpperPercentile);
+  this->SetFittedBounds(lower, upper);
+}
+
+void
+ReContrastIntensityPreset::FitStreamed(const std::function<void(const ValueChunkFunction &)> & visit,
+                                       bool scanHasVoxels)
+{
+  // First pass: the count, the extremes, the non-finite values and a histogram of each value's
+  // upper 16 key bits.
+  std::vector<uint64_t> upperBits(65536, 0);
+  size_t count = 0;
+  size_t nonFinite = 0;
+  float minimum = std::numeric_limits<float>::infinity();
+  float maximum = -std::numeric_limits<float>::infinity();
+  visit([&](const float * values, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+    {
+      const float value = values[i];
+      if (!std::isfinite(value))
+      {
+        ++nonFinite;
+        continue;
+      }
+      ++count;
+      minimum = std::min(minimum, value);
+      maximum = std::max(maximum, value);
+      ++upperBits[OrderKey(value) >> 16];
+    }
+  });
+  RejectNonFinite(nonFinite, count + nonFinite);
+  if (m_Kind != KindEnum::MR)
+  {
+    return;
+  }
+  m_Fitted = false;
+  CheckSpread(count, minimum, maximum, scanHasVoxels);
+
+  // The order statistics both percentiles need, each located in its upper-bits bin.
+  const PercentileRank ranks[2] = { PercentileRank(count, m_LowerPercentile),
+                                    PercentileRank(count, m_UpperPercentile) };
+  std::vector<uint64_t> wanted;
+  for (const PercentileRank & rank : ranks)
+  {
+    wanted.push_back(rank.below);
+    if (rank.NeedsNext())
+    {
+      wanted.push_back(rank.below + 1);
+    }
+  }
+  std::map<size_t, std::vector<uint64_t>> lowerBits; // upper bin -> histogram of the lower 16 bits
+  std::vector<std::pair<size_t, uint64_t>> located;
+  for (const uint64_t k : wanted)
+  {
+    located.push_back(FindInHistogram(upperBits, k));
+    lowerBits.emplace(located.back().first, std::vector<uint64_t>(65536, 0));
+  }
+  // Second pass: the lower 16 bits of the values in those bins give the exact values.
+  visit([&](const float * values, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+    {
+      if (!std::isfinite(values[i]))
+      {
+        continue;
+      }
+      const uint32_t key = OrderKey(values[i]);
+      const auto found = lowerBits.find(key >> 16);
+      if (found != lowerBits.end())
+      {
+        ++found->second[key & 0xffffu];
+      }
+    }
+  });
+  std::map<uint64_t, double> statistics;
+  for (size_t i = 0; i < wanted.size(); ++i)
+  {
+    const size_t lower = FindInHistogram(lowerBits.at(located[i].first), located[i].second).first;
+    statistics[wanted[i]] = FromOrderKey(static_cast<uint32_t>((located[i].first << 16) | lower));
+  }
+  double bounds[2];
+  for (int i = 0; i < 2; ++i)
+  {
+    const double a = statistics.at(ranks[i].below);
+    bounds[i] = ranks[i].NeedsNext() ? ranks[i].Interpolate(a, statistics.at(ranks[i].below + 1)) : a;
+  }
+  this->SetFittedBounds(bounds[0], bounds[1]);
 }
 
 void

@@ -36,9 +36,9 @@ using MaskType = Image<unsigned char, 3>;
 
 template <typename TImage>
 void
-ReadInto(const std::string & path, typename TImage::Pointer & image)
+ReadInto(const std::string & path, ImageIOBase * checked, typename TImage::Pointer & image)
 {
-  image = ReContrastReadImageFile<TImage>(path);
+  image = ReContrastReadImageFile<TImage>(path, checked);
   image->DisconnectPipeline();
 }
 
@@ -134,14 +134,7 @@ ReContrastReadScanSlices(const std::string & path, const ReContrastScanSampleSou
     }
     else
     {
-      ReContrastCheckImageFile(path);
-      ImageIOBase::Pointer io = ImageIOFactory::CreateImageIO(path.c_str(), ImageIOFactory::IOFileModeEnum::ReadMode);
-      if (!io)
-      {
-        itkGenericExceptionMacro("'" << path << "' is not an image file that ITK can read.");
-      }
-      io->SetFileName(path);
-      io->ReadImageInformation();
+      const ImageIOBase::Pointer io = ReContrastReadImageFileInformation(path);
       if (io->GetNumberOfDimensions() > 3)
       {
         itkGenericExceptionMacro("'" << path << "' is a " << io->GetNumberOfDimensions()
@@ -151,7 +144,7 @@ ReContrastReadScanSlices(const std::string & path, const ReContrastScanSampleSou
       if (components == 3 || components == 4)
       {
         ColourVolumeType::Pointer colour;
-        ReadInto<ColourVolumeType>(path, colour);
+        ReadInto<ColourVolumeType>(path, io, colour);
         const auto size = ReContrastSize3(colour.GetPointer());
         if (size[2] != 1)
         {
@@ -164,7 +157,7 @@ ReContrastReadScanSlices(const std::string & path, const ReContrastScanSampleSou
         itkGenericExceptionMacro("'" << path << "' has " << components
                                      << " components per pixel; grey scans and RGB pictures are supported.");
       }
-      ReadInto<VolumeType>(path, grey);
+      ReadInto<VolumeType>(path, io, grey);
     }
 
     const auto size = ReContrastSize3(grey.GetPointer());

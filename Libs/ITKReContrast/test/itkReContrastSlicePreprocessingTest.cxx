@@ -21,6 +21,8 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
+#include <iomanip>
 #include <iostream>
 #include <iterator>
 #include <limits>
@@ -243,6 +245,73 @@ TEST(ReContrastIntensityPreset, MRPercentilesMatchNumpy)
   // The fitted bounds are part of the preset's state but not of its text form.
   EXPECT_NE(preset, ReContrastIntensityPreset::MR());
   EXPECT_EQ(ReContrastIntensityPreset::FromString(preset.ToString()), ReContrastIntensityPreset::MR());
+}
+
+// Scans too large to copy are fitted from values handed over in pieces: the same exact percentiles
+// as Fit() for every kind of value set (ties, negative values, signed zeros, one value per bin).
+TEST(ReContrastIntensityPreset, StreamedFitEqualsFit)
+{
+  std::mt19937 random(11);
+  std::vector<std::vector<float>> sets;
+  std::normal_distribution<float> normal(300.0f, 120.0f);
+  std::vector<float> wide(100003);
+  std::generate(wide.begin(), wide.end(), [&] { return normal(random); });
+  sets.push_back(wide);
+  std::vector<float> ties(5000);
+  std::uniform_int_distribution<int> few(-3, 3);
+  std::generate(ties.begin(), ties.end(), [&] { return static_cast<float>(few(random)) * 0.5f; });
+  ties.push_back(-0.0f);
+  sets.push_back(ties);
+  std::vector<float> integers(70001);
+  std::uniform_int_distribution<int> hounsfield(-1024, 3071);
+  std::generate(integers.begin(), integers.end(), [&] { return static_cast<float>(hounsfield(random)); });
+  sets.push_back(integers);
+  sets.push_back({ 3.0f, -1.0f, 4.0f, 1.0f, 5.0f, 9.0f, 2.0f });
+  sets.push_back({ 1e-30f, -1e30f, 1e30f });
+  for (const char * form : { "mr", "mr:1:99", "mr:0:100", "mr:10:90", "mr:49.9:50.1" })
+  {
+    for (size_t set = 0; set < sets.size(); ++set)
+    {
+      // Both fit the same bounds, or both refuse with the same sentence (ties may leave no spread).
+      const auto outcome = [&](const std::function<void(ReContrastIntensityPreset &)> & fit) {
+        auto preset = ReContrastIntensityPreset::FromString(form);
+        try
+        {
+          fit(preset);
+        }
+        catch (const itk::ExceptionObject & e)
+        {
+          return std::string(e.GetDescription());
+        }
+        std::ostringstream bounds;
+        bounds << std::setprecision(17) << preset.GetLower() << " " << preset.GetUpper();
+        return bounds.str();
+      };
+      const std::string whole =
+        outcome([&](ReContrastIntensityPreset & preset) { preset.Fit(sets[set].data(), nullptr, sets[set].size()); });
+      const std::string streamed = outcome([&](ReContrastIntensityPreset & preset) {
+        preset.FitStreamed([&](const ReContrastIntensityPreset::ValueChunkFunction & receive) {
+          for (size_t start = 0; start < sets[set].size(); start += 977)
+          {
+            receive(sets[set].data() + start, std::min<size_t>(977, sets[set].size() - start));
+          }
+        });
+      });
+      EXPECT_EQ(streamed, whole) << form << ", set " << set;
+    }
+  }
+  // The same refusals.
+  auto preset = ReContrastIntensityPreset::MR();
+  const std::vector<float> constant(10, 2.0f);
+  const auto give = [](const std::vector<float> & values) {
+    return [&values](const ReContrastIntensityPreset::ValueChunkFunction & receive) {
+      receive(values.data(), values.size());
+    };
+  };
+  EXPECT_THROW(preset.FitStreamed(give(constant)), itk::ExceptionObject);
+  EXPECT_THROW(preset.FitStreamed(give({})), itk::ExceptionObject);
+  EXPECT_THROW(preset.FitStreamed(give({ 1.0f, std::nanf("") })), itk::ExceptionObject);
+  EXPECT_FALSE(preset.IsFitted());
 }
 
 TEST(ReContrastIntensityPreset, RejectsUnusableScans)

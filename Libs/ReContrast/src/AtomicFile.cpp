@@ -18,6 +18,8 @@
 #  include <unistd.h>
 #endif
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <filesystem>
 #include <random>
@@ -92,22 +94,27 @@ RemoveStalePartials(const fs::path & folder, const std::string & name, const std
   const std::string prefix = ".partial-" + host + "-";
   for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error))
   {
+    // Exactly ".partial-<host>-<pid>-<n>-<name>": another target's temporaries are not touched,
+    // even when one name ends with the other.
     const std::string entry = it->path().filename().string();
-    if (entry.rfind(prefix, 0) != 0 || entry.size() < name.size() ||
-        entry.compare(entry.size() - name.size(), name.size(), name) != 0)
+    if (entry.rfind(prefix, 0) != 0)
     {
       continue;
     }
     const std::string rest = entry.substr(prefix.size());
-    const size_t dash = rest.find('-');
-    if (dash == std::string::npos)
+    const size_t pidEnd = rest.find('-');
+    const size_t numberEnd = pidEnd == std::string::npos ? std::string::npos : rest.find('-', pidEnd + 1);
+    if (numberEnd == std::string::npos || pidEnd == 0 || rest.compare(numberEnd + 1, std::string::npos, name) != 0 ||
+        !std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(numberEnd), [](char c) {
+          return c == '-' || std::isdigit(static_cast<unsigned char>(c));
+        }))
     {
       continue;
     }
     pid_t pid = 0;
     try
     {
-      pid = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
+      pid = static_cast<pid_t>(std::stol(rest.substr(0, pidEnd)));
     }
     catch (const std::exception &)
     {
