@@ -18,6 +18,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -112,6 +113,36 @@ TEST_F(ReContrastImageFiles, TruncatedAndNonFiniteFilesAreRefusedWithOneSentence
   std::ofstream(File("words.png")) << "not a picture";
   EXPECT_NE(Refusal([&] { itk::ReContrastCheckImageFile(File("words.png")); }).find("PNG signature"),
             std::string::npos);
+}
+
+// A compressed file is decompressed once: its length and its float values are judged in one pass,
+// over pieces of the data that need not end at a voxel's end.
+TEST_F(ReContrastImageFiles, CompressedFilesAreJudgedWholeInOnePass)
+{
+  auto image = ImageType::New();
+  image->SetRegions(ImageType::SizeType{ { 64, 64, 80 } }); // 1.25 MiB of data: more than one piece
+  image->Allocate();
+  image->FillBuffer(1.0f);
+  const size_t count = image->GetLargestPossibleRegion().GetNumberOfPixels();
+  for (const size_t i : { size_t{ 0 }, size_t{ 262100 }, count - 1 })
+  {
+    image->GetBufferPointer()[i] = i == 0 ? std::nanf("") : std::numeric_limits<float>::infinity();
+  }
+  itk::ReContrastWriteImageFile(image.GetPointer(), File("three.nii.gz"));
+  const std::string three = Refusal([&] { itk::ReContrastReadImageFileInformation(File("three.nii.gz")); });
+  EXPECT_NE(three.find("holds 3 voxels that are not finite"), std::string::npos) << three;
+
+  image->FillBuffer(2.0f);
+  itk::ReContrastWriteImageFile(image.GetPointer(), File("whole.nii.gz"));
+  const itk::ImageIOBase::Pointer io = itk::ReContrastReadImageFileInformation(File("whole.nii.gz"));
+  EXPECT_EQ(io->GetNumberOfDimensions(), 3u);
+  EXPECT_EQ(io->GetDimensions(2), 80u);
+  const ImageType::Pointer back = itk::ReContrastReadImageFile<ImageType>(File("whole.nii.gz"), io);
+  EXPECT_EQ(back->GetPixel({ { 63, 63, 79 } }), 2.0f);
+
+  std::ofstream(File("notes.txt")) << "a list of scans, not an image";
+  const std::string foreign = Refusal([&] { itk::ReContrastReadImageFileInformation(File("notes.txt")); });
+  EXPECT_NE(foreign.find("is not an image file that ITK can read"), std::string::npos) << foreign;
 }
 
 TEST_F(ReContrastImageFiles, GeometryThatCannotPlaceTheImageIsRefused)
