@@ -89,6 +89,7 @@ private:
   std::string m_DicomOutput;
   std::string m_Series;
   std::string m_Precision = "fp32";
+  std::string m_Map = "calibrated";
 };
 
 /** `recontrast eval --model <model> --data <MVTec-style folder> --report <json>`: image and pixel

@@ -19,6 +19,7 @@
 #include "itkReContrastExceptionText.h"
 #include "itkImageFileReader.h"
 #include "itkImageIOFactory.h"
+#include "itkReContrastImageFiles.h"
 #include "itkReContrastScanSampleSource.h"
 #include "itkReContrastSliceResampler.h"
 
@@ -26,6 +27,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 
@@ -216,7 +218,12 @@ EvalCommand::Run() const
   {
     std::fprintf(stderr, "recontrast: warning: %s\n", note.c_str());
   }
-  const ScanPreparation preparation = PreparationOf(predictor.Description());
+  ScanPreparation preparation = PreparationOf(predictor.Description());
+  if (!preparation.presetGiven && !images.empty())
+  {
+    // A model without its own preset: the test set's kind of image decides, as train's data would.
+    preparation.preset = itk::ReContrastIntensityPreset::FromString(DefaultIntensity(images.front().path));
+  }
   itk::ReContrastScanSampleSource::Settings settings;
   settings.slices.preset = preparation.preset;
   settings.slices.context = preparation.context;
@@ -376,6 +383,16 @@ EvalCommand::Run() const
         { "label", images[i].label },
         { "score", scores[i] },
         { "mask", images[i].mask.empty() ? nlohmann::json(nullptr) : nlohmann::json(images[i].mask) } });
+  }
+  // Pictures have no slice position: the model's global calibration, a monotone map of the score
+  // (the metrics above are the same in either unit).
+  const ScoreCalibration & calibration = predictor.Description().calibration;
+  if (calibration.valid)
+  {
+    for (size_t i = 0; i < images.size(); ++i)
+    {
+      perImage[i]["calibrated_score"] = calibration.Calibrate(scores[i], std::nan(""));
+    }
   }
   report["images"] = perImage;
   report["settings"] = { { "score", m_Score },

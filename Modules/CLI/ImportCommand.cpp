@@ -49,7 +49,13 @@ ImportCommand::Run() const
   const Backbone backbone = BackboneFromString(m_Backbone);
   if (!m_Official.empty())
   {
-    ImportOfficialModel(m_Official, backbone, m_ImageSize, m_Output);
+    // The official code's pre-processing travels with the model: pictures read as bytes, x / 255,
+    // ImageNet normalisation, grey pictures as three equal channels, every pixel scored.
+    ImportOfficialModel(m_Official,
+                        backbone,
+                        m_ImageSize,
+                        m_Output,
+                        { { "intensity", "bytes" }, { "channel_mode", "replicated" }, { "min_foreground", "0" } });
     std::printf(
       "recontrast: wrote %s (the official model %s, %s)\n", m_Output.c_str(), m_Official.c_str(), m_Backbone.c_str());
   }

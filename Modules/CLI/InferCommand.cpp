@@ -129,10 +129,16 @@ InferCommand::InferCommand(CLI::App & app)
   c->add_option("--report", m_Report, "JSON report: score, per-slice scores, regions, settings");
   c->add_option(
     "--labels", m_Labels, "Label map of the anomalous regions (needs a threshold); a folder for folders and lists");
+  c->add_option("--map",
+                m_Map,
+                "Units of the map: calibrated (standard deviations above the normal scores at each slice's "
+                "position; needs a calibrated model, raw otherwise) or raw (the method's own map)")
+    ->capture_default_str()
+    ->check(CLI::IsMember({ "calibrated", "raw" }));
   c->add_option("--threshold",
                 m_Threshold,
-                "Map value above which voxels are anomalous (default: the model's "
-                "recommended threshold when it is calibrated)")
+                "Map value above which voxels are anomalous, in the map's units (default: the model's "
+                "recommended threshold when it is calibrated: 3 standard deviations, or the raw equivalent)")
     ->check(FiniteNumber());
   c->add_option("--device", m_Device, "cpu, cuda or cuda:N")->capture_default_str();
   c->add_option("--threads", m_Threads, "CPU threads (0: every core)")
@@ -219,6 +225,7 @@ InferCommand::Run() const
   options.predictor.precision = PrecisionFromString(m_Precision);
   options.intensity = m_Intensity;
   options.threshold = m_Threshold;
+  options.calibratedMap = m_Map == "calibrated";
   options.series = m_Series;
   options.progress = batch.empty() ? ProgressReporter::Style::Console : ProgressReporter::Style::Silent;
   const ScanInference inference(options);

@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <type_traits>
@@ -93,6 +94,7 @@ struct ImageJob
   const std::shared_ptr<Predictor> & predictor;
   const ScanPreparation & preparation;
   double threshold;
+  bool calibratedMap;
   ProgressReporter::Style progress;
   const dicom::SeriesFolderReader & dicomReader;
 };
@@ -100,11 +102,12 @@ struct ImageJob
 // The Parametric Map and (with a threshold) the SEG of a DICOM input, in job.dicomOutput.
 nlohmann::json
 WriteDicomResults(const dicom::Series & series, const dicom::MapVolumeType * map, const dicom::LabelVolumeType * labels,
-                  const ModelDescription & model, int imageSize, const std::string & folder)
+                  const ModelDescription & model, int imageSize, bool calibrated, const std::string & folder)
 {
   dicom::ResultDescription description;
   description.algorithmVersion = Version();
   description.modelDescription = fmt::format("{} backbone, {} px", ToString(model.config.backbone), imageSize);
+  description.calibrated = calibrated;
   nlohmann::json written{ { "source_series", series.seriesInstanceUid } };
   // Both objects or neither. The folder is made only now, and removed again when this made it and
   // writing failed.
@@ -157,28 +160,32 @@ struct OverlaySlices
 template <typename TImage, typename TMap>
 OverlaySlices
 CollectOverlaySlices(const TImage * image, const TMap * map, const std::vector<double> & sliceScores, unsigned int axis,
-                     const ModelDescription & model, double threshold)
+                     double normalLevel, double threshold)
 {
   constexpr unsigned int Dimension = TImage::ImageDimension;
   OverlaySlices overlay;
   overlay.montage = Dimension == 3;
   overlay.style.scanLower = 0.0;
   overlay.style.scanUpper = 0.0; // percentiles of each slice
-  // Heat starts at the normal level (the calibrated mean) and saturates at the threshold, so the
-  // picture shows how far above normal each place is, also below the threshold.
+  // Heat starts at the normal level (0 in a calibrated map, the normal mean in a raw one; NaN: not
+  // known) and saturates at the threshold, so the picture shows how far above normal each place is,
+  // also below the threshold.
   const visualization::HeatRange heat =
     visualization::ChooseHeatRange(map->GetBufferPointer(),
                                    map->GetLargestPossibleRegion().GetNumberOfPixels(),
-                                   model.calibration.valid ? model.calibration.mean : std::nan(""),
+                                   normalLevel,
                                    threshold >= 0.0 ? threshold : std::nan(""));
   overlay.style.mapLower = heat.lower;
   overlay.style.mapUpper = heat.upper;
-  // The most anomalous slices of a volume, or the image itself.
+  // The most anomalous slices of a volume, most anomalous first (skipped slices, NaN, last), or the
+  // image itself.
   std::vector<size_t> order(sliceScores.size());
   std::iota(order.begin(), order.end(), size_t{ 0 });
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sliceScores[a] > sliceScores[b]; });
+  const auto key = [&](size_t slice) {
+    return std::isnan(sliceScores[slice]) ? -std::numeric_limits<double>::infinity() : sliceScores[slice];
+  };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) > key(b); });
   order.resize(std::min<size_t>(order.size(), Dimension == 3 ? 6 : 1));
-  std::sort(order.begin(), order.end());
   for (const size_t slice : order)
   {
     itk::ReContrastImagePlane scan = itk::ReContrastExtractPlane(image, axis, slice);
@@ -236,6 +243,7 @@ RunOnImage(const ImageJob & s)
   filter->SetPredictor(s.predictor);
   filter->SetIntensityPreset(s.preparation.preset);
   filter->SetMinimumForegroundFraction(s.preparation.minimumForeground);
+  filter->SetCalibratedMap(s.calibratedMap);
   if constexpr (!itk::ReContrastDetail::IsRGB<typename TImage::PixelType>::value)
   {
     filter->SetChannelMode(s.preparation.context
@@ -262,13 +270,22 @@ RunOnImage(const ImageJob & s)
   progress.Finish();
   typename MapType::Pointer map = filter->GetOutput();
   const std::vector<double> sliceScores = filter->GetSliceScores();
+  const std::vector<double> calibratedSliceScores = filter->GetCalibratedSliceScores();
+  const std::vector<double> slicePositions = filter->GetSlicePositions();
+  const bool calibratedMap = filter->GetOutputIsCalibrated();
   const std::vector<bool> scoredSlices = filter->GetScoredSlices();
   const unsigned int sliceAxis = filter->GetEffectiveSliceAxis();
   const ModelDescription & model = s.predictor->Description();
   std::optional<OverlaySlices> overlay;
   if (!s.job.overlay.empty())
   {
-    overlay = CollectOverlaySlices(image.GetPointer(), map.GetPointer(), sliceScores, sliceAxis, model, s.threshold);
+    overlay =
+      CollectOverlaySlices(image.GetPointer(),
+                           map.GetPointer(),
+                           calibratedMap ? calibratedSliceScores : sliceScores,
+                           sliceAxis,
+                           calibratedMap ? 0.0 : (model.calibration.valid ? model.calibration.mean : std::nan("")),
+                           s.threshold);
   }
   // The scan is not needed any more (a DICOM series keeps it for its results): its memory goes
   // before the regions' labelling takes its own.
@@ -279,11 +296,37 @@ RunOnImage(const ImageJob & s)
   nlohmann::json report{ { "input", s.job.input },
                          { "score", score },
                          { "slice_axis", sliceAxis },
+                         { "intensity", s.preparation.preset.ToString() },
                          { "slice_scores", sliceScores },
-                         { "scored_slices", scoredSlices } };
+                         { "scored_slices", scoredSlices },
+                         { "map_units", calibratedMap ? "calibrated" : "raw" } };
   if (model.calibration.valid)
   {
-    report["calibrated_score"] = (score - model.calibration.mean) / model.calibration.std;
+    // The scan's calibrated score: its most anomalous slice, each slice judged against the normal
+    // slices at its position (or against all of them, for pictures and older models).
+    double calibratedScore = -std::numeric_limits<double>::infinity();
+    nlohmann::json calibrated = nlohmann::json::array();
+    for (size_t k = 0; k < calibratedSliceScores.size(); ++k)
+    {
+      if (scoredSlices[k])
+      {
+        calibratedScore = std::max(calibratedScore, calibratedSliceScores[k]);
+        calibrated.push_back(calibratedSliceScores[k]);
+      }
+      else
+      {
+        calibrated.push_back(nullptr);
+      }
+    }
+    report["calibrated_score"] = std::isfinite(calibratedScore) ? nlohmann::json(calibratedScore) : nlohmann::json();
+    report["calibrated_slice_scores"] = calibrated;
+    report["calibration"] = model.calibration.positions.empty() ? "global" : "position-aware";
+    nlohmann::json positions = nlohmann::json::array();
+    for (const double p : slicePositions)
+    {
+      positions.push_back(std::isfinite(p) ? nlohmann::json(p) : nlohmann::json());
+    }
+    report["slice_positions"] = positions;
   }
 
   // Anomalous regions above the threshold.
@@ -307,8 +350,13 @@ RunOnImage(const ImageJob & s)
     {
       if (series)
       {
-        report["dicom"] = WriteDicomResults(
-          *series, map.GetPointer(), regionLabels.GetPointer(), model, s.predictor->ImageSize(), s.job.dicomOutput);
+        report["dicom"] = WriteDicomResults(*series,
+                                            map.GetPointer(),
+                                            regionLabels.GetPointer(),
+                                            model,
+                                            s.predictor->ImageSize(),
+                                            calibratedMap,
+                                            s.job.dicomOutput);
       }
     }
     if (!report.contains("dicom"))
@@ -418,6 +466,33 @@ RequireFolderOf(const std::string & path, const char * what)
   }
 }
 
+std::string
+DefaultIntensity(const itk::ImageIOBase * io)
+{
+  // Colour images of bytes in any file type (an RGB MetaImage) are pictures too.
+  const bool colourBytes = io && (io->GetNumberOfComponents() == 3 || io->GetNumberOfComponents() == 4) &&
+                           io->GetComponentType() == itk::IOComponentEnum::UCHAR;
+  return io && (itk::ReContrastIsEightBitPicture(*io) || colourBytes) ? "bytes" : "mr";
+}
+
+std::string
+DefaultIntensity(const std::string & path)
+{
+  if (fs::is_directory(path))
+  {
+    return DefaultIntensity(static_cast<const itk::ImageIOBase *>(nullptr));
+  }
+  try
+  {
+    const itk::ImageIOBase::Pointer io = itk::ReContrastReadImageFileInformation(path);
+    return DefaultIntensity(io.GetPointer());
+  }
+  catch (const itk::ExceptionObject &)
+  {
+    return "mr";
+  }
+}
+
 ScanPreparation
 PreparationOf(const ModelDescription & model, const std::string & intensityOverride)
 {
@@ -426,6 +501,7 @@ PreparationOf(const ModelDescription & model, const std::string & intensityOverr
     return found == model.properties.end() ? fallback : found->second;
   };
   ScanPreparation preparation;
+  preparation.presetGiven = !intensityOverride.empty() || model.properties.count("intensity") > 0;
   try
   {
     preparation.preset = itk::ReContrastIntensityPreset::FromString(
@@ -458,8 +534,12 @@ ScanInference::ScanInference(const Options & options)
   {
     std::fprintf(stderr, "recontrast: warning: %s\n", note.c_str());
   }
-  m_Threshold = options.threshold >= 0.0 ? options.threshold
-                                         : (model.calibration.valid ? model.calibration.recommendedThreshold : -1.0);
+  // The recommended threshold in the map's units: standard deviations above normal in a calibrated
+  // map, the raw global threshold otherwise.
+  const double recommended = !model.calibration.valid ? -1.0
+                             : options.calibratedMap  ? ScoreCalibration::CalibratedThreshold
+                                                      : model.calibration.recommendedThreshold;
+  m_Threshold = options.threshold >= 0.0 ? options.threshold : recommended;
 }
 
 nlohmann::json
@@ -488,9 +568,14 @@ ScanInference::Run(const InferenceJob & job) const
     dimension = io->GetNumberOfDimensions();
     components = io->GetNumberOfComponents();
   }
-  // The model's own pre-processing (train chose "bytes" for colour pictures), as in training.
-  const ImageJob imageJob{ job,         io.GetPointer(),    m_Predictor,   m_Preparation,
-                           m_Threshold, m_Options.progress, *m_DicomReader };
+  // The model's own pre-processing, as in training; a model without one gets the input's default.
+  ScanPreparation preparation = m_Preparation;
+  if (!preparation.presetGiven)
+  {
+    preparation.preset = itk::ReContrastIntensityPreset::FromString(DefaultIntensity(io.GetPointer()));
+  }
+  const ImageJob imageJob{ job,         io.GetPointer(),         m_Predictor,        preparation,
+                           m_Threshold, m_Options.calibratedMap, m_Options.progress, *m_DicomReader };
   if (dimension == 2 && (components == 3 || components == 4))
   {
     return RunOnImage<itk::Image<itk::RGBPixel<float>, 2>>(imageJob);
@@ -528,7 +613,8 @@ ScanInference::Settings() const
 {
   const ModelDescription & model = m_Predictor->Description();
   return { { "threshold", m_Threshold },
-           { "intensity", m_Preparation.preset.ToString() },
+           { "map_units", m_Options.calibratedMap && model.calibration.valid ? "calibrated" : "raw" },
+           { "intensity", m_Preparation.presetGiven ? m_Preparation.preset.ToString() : "the default of each input" },
            { "channel_mode", m_Preparation.context ? "context" : "replicated" },
            { "device", m_Options.predictor.device },
            { "precision", ToString(m_Predictor->EffectivePrecision()) },

@@ -13,6 +13,7 @@
 #include "ReContrast/DicomSeriesReader.h"
 #include "ReContrast/ModelDescription.h"
 #include "ReContrast/Predictor.h"
+#include "itkImageIOBase.h"
 #include "itkReContrastIntensityPreset.h"
 
 #include <nlohmann/json.hpp>
@@ -40,9 +41,22 @@ struct ScanPreparation
   itk::ReContrastIntensityPreset preset;
   bool context = false; ///< 2.5-D: neighbouring slices as channels.
   double minimumForeground = 0.05;
+  bool presetGiven = true; ///< False: neither the model nor the user chose the preset.
 };
 
-/** The model's preparation; intensityOverride (when not empty) replaces its intensity preset. */
+/** The intensity preset for data that neither a model nor the user gives one: "bytes" for 8-bit
+ * pictures (grey or colour PNG and JPEG; the paper's x / 255 before ImageNet normalisation),
+ * "mr" (robust percentiles) for scans. `io` has read the file's header; null stands for a DICOM
+ * series folder. */
+std::string DefaultIntensity(const itk::ImageIOBase * io);
+
+/** DefaultIntensity of the file or DICOM folder at `path`; "mr" when it cannot be read (reading it for
+ * the work itself then names the problem). */
+std::string DefaultIntensity(const std::string & path);
+
+/** The model's preparation; intensityOverride (when not empty) replaces its intensity preset. A model
+ * without a preset (imported from torchvision weights, or older files) leaves presetGiven false:
+ * each input then gets its DefaultIntensity. */
 ScanPreparation PreparationOf(const ModelDescription & model, const std::string & intensityOverride = "");
 
 /** One scan to score and the files to write for it (empty: not written). */
@@ -74,6 +88,9 @@ public:
     std::string intensity;   ///< Empty: the model's preset.
     std::string series;      ///< Series Instance UID to read from a DICOM folder (empty: the largest series).
     double threshold = -1.0; ///< Negative: the model's recommended threshold, if calibrated.
+    /** Maps in standard deviations above normal when the model is calibrated (the threshold is then
+     * in those units too); false: the raw map of the method. */
+    bool calibratedMap = true;
     ProgressReporter::Style progress = ProgressReporter::Style::Console;
   };
 

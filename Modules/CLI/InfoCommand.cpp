@@ -33,6 +33,12 @@ InfoCommand::Run() const
   const ModelDescription d = ReadModelDescription(m_Model);
   if (m_Json)
   {
+    nlohmann::json positions = nlohmann::json::array();
+    for (const PositionBin & bin : d.calibration.positions)
+    {
+      positions.push_back(
+        { { "position", bin.position }, { "mean", bin.mean }, { "std", bin.std }, { "samples", bin.samples } });
+    }
     nlohmann::json json{ { "backbone", ToString(d.config.backbone) },
                          { "image_size", d.config.imageSize },
                          { "format_version", ModelFileFormatVersion() },
@@ -52,7 +58,11 @@ InfoCommand::Run() const
                              { "mean", d.calibration.mean },
                              { "std", d.calibration.std },
                              { "samples", d.calibration.samples },
-                             { "recommended_threshold", d.calibration.recommendedThreshold } } },
+                             { "recommended_threshold", d.calibration.recommendedThreshold },
+                             { "calibrated_threshold", ScoreCalibration::CalibratedThreshold },
+                             { "positions", positions },
+                             { "position_level", d.calibration.positionLevel },
+                             { "position_scale", d.calibration.positionScale } } },
                          { "properties", d.properties } };
     std::puts(json.dump(2).c_str());
     return 0;
@@ -85,11 +95,24 @@ InfoCommand::Run() const
   if (d.calibration.valid)
   {
     text +=
-      fmt::format("calibration  normal scores {:.4f} +- {:.4f} ({} held-out images); recommended threshold {:.4f}\n",
+      fmt::format("calibration  normal scores {:.4f} +- {:.4f} ({} held-out images); recommended threshold {:.4f} "
+                  "raw, {} standard deviations in calibrated maps\n",
                   d.calibration.mean,
                   d.calibration.std,
                   d.calibration.samples,
-                  d.calibration.recommendedThreshold);
+                  d.calibration.recommendedThreshold,
+                  ScoreCalibration::CalibratedThreshold);
+    if (!d.calibration.positions.empty())
+    {
+      // The normal level along the slice axis, first to last slice of the foreground.
+      text += fmt::format("             position-aware ({} bins): normal score", d.calibration.positions.size());
+      for (const double position : { 0.0, 0.25, 0.5, 0.75, 1.0 })
+      {
+        const auto [mean, spread] = d.calibration.NormalAt(position);
+        text += fmt::format(" {:.4f}+-{:.4f} at {:.2f}", mean, spread, position);
+      }
+      text += "\n";
+    }
   }
   else
   {

@@ -37,6 +37,7 @@ struct Arguments
   int threads{};
   int batchSize{};
   std::string intensity;
+  std::string mapUnits;
 };
 
 recontrast::cli::SlicerCliDescription
@@ -78,8 +79,8 @@ Describe(Arguments & a)
   detection.AddFloat("threshold", a.threshold, -1.0)
     .LongFlag("threshold")
     .Label("Threshold")
-    .Description("Map value above which voxels are anomalous. Negative: the model's recommended threshold, when the "
-                 "model is calibrated.");
+    .Description("Map value above which voxels are anomalous, in the map's units (standard deviations above normal "
+                 "for a calibrated model). Negative: the model's recommended threshold, when the model is calibrated.");
   recontrast::cli::AddDeviceParameter(detection, a.device, "Where the model runs: the CPU or an NVIDIA GPU.");
   detection
     .AddStringEnumeration(
@@ -103,6 +104,11 @@ Describe(Arguments & a)
     .Label("Intensity preset")
     .Description("Overrides the model's intensity preset (mr, ct-brain, window:lower:upper, bytes, ...). Empty: the "
                  "model's.");
+  advanced.AddStringEnumeration("mapUnits", a.mapUnits, { "calibrated", "raw" }, "calibrated")
+    .LongFlag("mapUnits")
+    .Label("Map units")
+    .Description("calibrated: standard deviations above the normal scores at each slice's position (for calibrated "
+                 "models; raw otherwise); raw: the method's own map.");
   advanced.AddFile("report", a.report)
     .LongFlag("report")
     .Output()
@@ -113,11 +119,11 @@ Describe(Arguments & a)
   auto & results = d.AddGroup("Results", "What the run found.");
   results.AddFloatResult("volumeScore")
     .Label("Score")
-    .Description("The scan's score: the largest value of its anomaly map.");
+    .Description("The scan's raw score: the largest value of its raw anomaly map.");
   results.AddFloatResult("calibratedScore")
     .Label("Calibrated score")
-    .Description("The score in standard deviations above the normal scores the model was calibrated on (0 when the "
-                 "model is not calibrated).");
+    .Description("The score in standard deviations above the normal scores the model was calibrated on, each slice "
+                 "judged against normal slices at its position (0 when the model is not calibrated).");
   results.AddIntegerResult("regionCount")
     .Label("Anomalous regions")
     .Description("How many connected regions lie above the threshold.");
@@ -151,6 +157,7 @@ Run(const Arguments & a)
   options.predictor.batchSize = a.batchSize;
   options.intensity = a.intensity;
   options.threshold = a.threshold;
+  options.calibratedMap = a.mapUnits != "raw";
   options.progress = recontrast::cli::ProgressReporter::Style::Slicer;
   const recontrast::cli::ScanInference inference(options);
   if (!a.regionLabels.empty() && inference.Threshold() < 0.0)
@@ -181,7 +188,11 @@ Run(const Arguments & a)
   auto outputs = recontrast::cli::RegionReturnParameters(report["regions"]);
   outputs.insert(outputs.begin(),
                  { { "volumeScore", fmt::format("{:.6g}", report["score"].get<double>()) },
-                   { "calibratedScore", fmt::format("{:.6g}", report.value("calibrated_score", 0.0)) } });
+                   { "calibratedScore",
+                     fmt::format("{:.6g}",
+                                 report.contains("calibrated_score") && report["calibrated_score"].is_number()
+                                   ? report["calibrated_score"].get<double>()
+                                   : 0.0) } });
   return outputs;
 }
 } // namespace

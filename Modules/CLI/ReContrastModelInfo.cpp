@@ -42,9 +42,11 @@ Summary(const recontrast::ModelDescription & d)
   text += ", encoder from " + (weights.empty() || weights == "random" ? std::string("random weights") : weights);
   if (d.calibration.valid)
   {
-    text += fmt::format("; calibrated on {} normal slices, recommended threshold {:.4g}",
+    text += fmt::format("; calibrated on {} normal slices ({}), maps in standard deviations above normal, "
+                        "recommended threshold {:.3g}",
                         d.calibration.samples,
-                        d.calibration.recommendedThreshold);
+                        d.calibration.positions.empty() ? "global" : "position-aware",
+                        recontrast::ScoreCalibration::CalibratedThreshold);
   }
   else
   {
@@ -89,10 +91,12 @@ Describe(std::string & model)
     .Description("Whether the model holds a calibration of normal scores (and so recommends a threshold).");
   results.AddFloatResult("recommendedThreshold")
     .Label("Recommended threshold")
-    .Description("The threshold the calibration recommends (0 when the model is not calibrated).");
+    .Description("The threshold the calibration recommends, in the units of the anomaly maps the detection module "
+                 "makes: standard deviations above normal (0 when the model is not calibrated).");
   results.AddFloatResult("normalScoreMean")
     .Label("Normal score")
-    .Description("The mean score of the normal calibration scans (0 when the model is not calibrated).");
+    .Description("The level of normal tissue in those maps: 0 in calibrated maps (0 too when the model is not "
+                 "calibrated).");
   results.AddBooleanResult("cudaAvailable")
     .Label("GPU available")
     .Description("Whether an NVIDIA GPU can run the model on this computer.");
@@ -119,9 +123,10 @@ Run(const std::string & model)
            { "backbone", recontrast::ToString(d.config.backbone) },
            { "imageSize", std::to_string(d.config.imageSize) },
            { "calibrated", flag(d.calibration.valid) },
+           // The detection module writes calibrated maps for calibrated models: its units.
            { "recommendedThreshold",
-             fmt::format("{:.6g}", d.calibration.valid ? d.calibration.recommendedThreshold : 0.0) },
-           { "normalScoreMean", fmt::format("{:.6g}", d.calibration.valid ? d.calibration.mean : 0.0) },
+             fmt::format("{:.6g}", d.calibration.valid ? recontrast::ScoreCalibration::CalibratedThreshold : 0.0) },
+           { "normalScoreMean", "0" },
            { "cudaAvailable", flag(cuda) },
            { "bf16Available", flag(bf16) } };
 }

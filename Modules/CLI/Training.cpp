@@ -32,28 +32,6 @@ SiblingPath(const std::string & modelPath, const std::string & suffix)
   const std::filesystem::path model(modelPath);
   return (model.parent_path() / (model.stem().string() + suffix)).string();
 }
-
-// 8-bit colour pictures (MVTec-style data) are scaled as bytes; scans get robust MR percentiles.
-std::string
-DefaultIntensity(const std::string & firstScan)
-{
-  if (!std::filesystem::is_directory(firstScan))
-  {
-    try
-    {
-      const itk::ImageIOBase::Pointer io = itk::ReContrastReadImageFileInformation(firstScan);
-      if (io->GetNumberOfComponents() == 3 || io->GetNumberOfComponents() == 4)
-      {
-        return "bytes";
-      }
-    }
-    catch (const itk::ExceptionObject &)
-    {
-      // Reading the data for training names the unreadable file.
-    }
-  }
-  return "mr";
-}
 } // namespace
 
 std::string
@@ -172,7 +150,9 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
                            { { "valid", result.description.calibration.valid },
                              { "mean", result.description.calibration.mean },
                              { "std", result.description.calibration.std },
-                             { "recommended_threshold", result.description.calibration.recommendedThreshold } } } };
+                             { "recommended_threshold", result.description.calibration.recommendedThreshold },
+                             { "form", result.description.calibration.positions.empty() ? "global" : "position-aware" },
+                             { "position_bins", result.description.calibration.positions.size() } } } };
   const std::string reportPath = TrainingReportPath(r.output);
   AtomicFile reportFile(reportPath);
   reportFile.Stream() << report.dump(2) << '\n';

@@ -16,8 +16,13 @@ skip_unless_file "$series/brain_001.dcm" "the DICOM series $series is absent"
 "$bin/recontrast" train --data "$series" --out "$work/model.rcm" --backbone resnet18 --image-size 32 \
   --iterations 2 --batch-size 2 > "$work/train.log" 2>&1 || { cat "$work/train.log"; fail "train on a DICOM folder"; }
 grep -q '"samples": 20' "$work/model.training.json" || { cat "$work/model.training.json"; fail "the 20 slices of the series"; }
+# The raw map: this tiny model's map lies on both sides of 1.0, which the SEG comparison below needs.
 "$bin/recontrast" infer --model "$work/model.rcm" --input "$series" --output "$work/map.mha" --report "$work/report.json" \
-  --threshold 1.0 --dicom-output "$work/dicom" > "$work/infer.log" 2>&1 || { cat "$work/infer.log"; fail "infer on a DICOM folder"; }
+  --threshold 1.0 --map raw --dicom-output "$work/dicom" > "$work/infer.log" 2>&1 || { cat "$work/infer.log"; fail "infer on a DICOM folder"; }
+# The calibrated map (the default for a calibrated model) says its unit: standard deviations.
+"$bin/recontrast" infer --model "$work/model.rcm" --input "$series" --output "$work/calibrated.mha" \
+  --dicom-output "$work/dicom-calibrated" > "$work/infer-calibrated.log" 2>&1 ||
+  { cat "$work/infer-calibrated.log"; fail "infer with a calibrated map on a DICOM folder"; }
 /usr/bin/python3 - "$work/map.mha" "$work/report.json" <<'PY' || fail "map geometry"
 import json, sys
 header = {}
@@ -76,6 +81,12 @@ for name in ("anomaly_map", "anomaly_regions"):
     else:
         assert np.array_equal(pixels.astype(bool), expected > 1.0), "the SEG is not the map above the threshold"
         assert 0 < np.count_nonzero(pixels) < pixels.size, "the SEG comparison needs voxels on both sides"
+def units(path):
+    mapping = pydicom.dcmread(path).SharedFunctionalGroupsSequence[0].RealWorldValueMappingSequence[0]
+    return mapping.MeasurementUnitsCodeSequence[0].CodeValue, mapping.LUTExplanation
+assert units(work + "/dicom/anomaly_map.dcm") == ("1", "Anomaly score"), units(work + "/dicom/anomaly_map.dcm")
+calibrated = units(work + "/dicom-calibrated/anomaly_map.dcm")
+assert calibrated[0] == "{SD}" and "standard deviations" in calibrated[1], calibrated
 PY
 
 # Bad input: DICOM results of a file, and a series with a missing slice, fail with one sentence and

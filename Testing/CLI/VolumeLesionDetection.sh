@@ -37,10 +37,10 @@ skip_unless_file "$brain" "$brain (mricron-data) is absent"
   --contrast 0.2 > /dev/null || fail "add lesion"
 # The scan without the lesion first: its map's maximum is the threshold of the lesion scan's regions
 # (voxels more anomalous than anything in the normal brain).
-"$bin/recontrast" infer --model "$work/model.rcm" --input "$brain" --output "$work/normal-map.nrrd" --threads "$threads" \
+"$bin/recontrast" infer --model "$work/model.rcm" --input "$brain" --output "$work/normal-map.nrrd" --threads "$threads" --map raw \
   --report "$work/normal.json" > "$work/infer-normal.log" 2>&1 || { cat "$work/infer-normal.log"; fail "infer normal"; }
 normal_max=$("$python" -c "import json, sys; print(repr(json.load(open(sys.argv[1]))['score']))" "$work/normal.json")
-"$bin/recontrast" infer --model "$work/model.rcm" --input "$work/lesion.nii.gz" --output "$work/map.nrrd" --threads "$threads" \
+"$bin/recontrast" infer --model "$work/model.rcm" --input "$work/lesion.nii.gz" --output "$work/map.nrrd" --threads "$threads" --map raw \
   --labels "$work/regions.nrrd" --threshold "$normal_max" --report "$work/lesion.json" > "$work/infer.log" 2>&1 ||
   { cat "$work/infer.log"; fail "infer"; }
 strict=""

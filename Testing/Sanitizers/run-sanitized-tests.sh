@@ -19,7 +19,9 @@ cd "$build"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$here/ubsan-suppressions.txt"
 # LibTorch's and ITK's own allocations live for the whole process: leaks are checked in the second pass.
 ASAN_OPTIONS="halt_on_error=1:detect_leaks=0:detect_odr_violation=0" ctest --output-on-failure --timeout 3000 "$@"
-ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_odr_violation=0" \
+# fast_unwind_on_malloc=0: complete allocation stacks through ITK's and LibTorch's frames, which the
+# suppressions name (the fast unwinder stops after a frame or two in libraries without frame pointers).
+ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_odr_violation=0:fast_unwind_on_malloc=0" \
 LSAN_OPTIONS="suppressions=$here/lsan-suppressions.txt:print_suppressions=0" \
   ctest --output-on-failure --timeout 3000 -L cli "$@"
 echo "sanitized tests passed"

@@ -323,7 +323,8 @@ WriteParametricMap(const MapVolumeType * map, const Series & source, const Resul
   frameType.setFrameType("DERIVED\\PRIMARY\\VOLUME\\NONE");
   Check(pmap.addForAllFrames(frameType), what, path);
 
-  // Real World Value Mapping: stored values are the scores themselves, without unit.
+  // Real World Value Mapping: stored values are the scores themselves, without unit or (calibrated)
+  // in standard deviations above normal.
   const float * values = map->GetBufferPointer();
   const auto [lowest, highest] = std::minmax_element(values, values + pixels * size[2]);
   FGRealWorldValueMapping realWorld;
@@ -332,9 +333,17 @@ WriteParametricMap(const MapVolumeType * map, const Series & source, const Resul
   mapping->setRealWorldValueIntercept(0.0);
   mapping->setDoubleFloatRealWorldValueFirstValueMapped(*lowest);
   mapping->setDoubleFloatRealWorldValueLastValueMapped(std::max(*highest, *lowest));
-  mapping->setLUTExplanation(AnomalyScoreMeaning);
+  if (description.calibrated)
+  {
+    mapping->setLUTExplanation("Anomaly score, standard deviations above normal");
+    mapping->getMeasurementUnitsCode().set("{SD}", "UCUM", "standard deviation");
+  }
+  else
+  {
+    mapping->setLUTExplanation(AnomalyScoreMeaning);
+    mapping->getMeasurementUnitsCode().set("1", "UCUM", "no units");
+  }
   mapping->setLUTLabel("ANOMALY");
-  mapping->getMeasurementUnitsCode().set("1", "UCUM", "no units");
   auto * quantity = new ContentItemMacro;
   quantity->setValueType(ContentItemMacro::VT_CODE);
   quantity->getEntireConceptNameCodeSequence().push_back(new CodeSequenceMacro("246205007", "SCT", "Quantity"));

@@ -100,8 +100,26 @@ public:
   itkSetClampMacro(MinimumForegroundFraction, double, 0.0, 1.0);
   itkGetConstMacro(MinimumForegroundFraction, double);
 
-  /** After Update(): one score per slice along the slice axis (0 for skipped slices). */
+  /** With a calibrated model, the output map is in calibrated units (default on): at each voxel, how
+   * many standard deviations the raw map lies above the normal slice scores at the slice's position
+   * (recontrast::ScoreCalibration: position-aware for models trained on volumes, global otherwise),
+   * 0 at or below the normal mean. ScoreCalibration::CalibratedThreshold (3) is then the recommended
+   * threshold. Off, or with an uncalibrated model: the raw map of the method. */
+  itkSetMacro(CalibratedMap, bool);
+  itkGetConstMacro(CalibratedMap, bool);
+  itkBooleanMacro(CalibratedMap);
+
+  /** After Update(): whether the output map is in calibrated units. */
+  bool GetOutputIsCalibrated() const { return m_OutputIsCalibrated; }
+
+  /** After Update(): one raw score per slice along the slice axis (0 for skipped slices). */
   const std::vector<double> & GetSliceScores() const { return m_SliceScores; }
+  /** After Update(): the slice scores in calibrated units (NaN for skipped slices); empty when the
+   * model is not calibrated. */
+  const std::vector<double> & GetCalibratedSliceScores() const { return m_CalibratedSliceScores; }
+  /** After Update(): each slice's position among the scored slices, 0 (first) to 1 (last); NaN for
+   * skipped slices and for 2-D images. */
+  const std::vector<double> & GetSlicePositions() const { return m_SlicePositions; }
   /** After Update(): which slices were scored. */
   const std::vector<bool> & GetScoredSlices() const { return m_ScoredSlices; }
 
@@ -142,7 +160,11 @@ private:
   ChannelMode m_ChannelMode{ ChannelMode::Replicated };
   bool m_AutomaticMask{ ImageDimension == 3 };
   double m_MinimumForegroundFraction{ 0.05 };
+  bool m_CalibratedMap{ true };
+  bool m_OutputIsCalibrated{ false };
   std::vector<double> m_SliceScores;
+  std::vector<double> m_CalibratedSliceScores;
+  std::vector<double> m_SlicePositions;
   std::vector<bool> m_ScoredSlices;
 };
 

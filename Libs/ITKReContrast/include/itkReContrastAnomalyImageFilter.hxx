@@ -20,7 +20,9 @@
 #include <array>
 #include <cmath>
 #include <future>
+#include <limits>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 namespace itk
@@ -189,11 +191,28 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::GenerateData()
   const SizeValueType slices = ReContrastSize3(this->GetInput())[this->GetEffectiveSliceAxis()];
   m_SliceScores.assign(slices, 0.0);
   m_ScoredSlices.assign(slices, false);
+  // Positions among the scored slices, as training placed its slices among the usable ones.
+  constexpr double none = std::numeric_limits<double>::quiet_NaN();
+  m_SlicePositions.assign(slices, none);
+  for (const SizeValueType k : toScore)
+  {
+    m_SlicePositions[k] = ReContrastScanSlices::SlicePosition(toScore, k, slices);
+  }
+  m_OutputIsCalibrated = m_CalibratedMap && m_Predictor->Description().calibration.valid;
+  m_CalibratedSliceScores.assign(m_Predictor->Description().calibration.valid ? slices : 0, none);
   this->AllocateOutputs();
   this->GetOutput()->FillBuffer(0);
   try
   {
     this->ScoreInBatches(toScore, foreground, settings);
+    if (m_OutputIsCalibrated)
+    {
+      // At or below the normal mean is simply normal: 0, as outside the foreground.
+      OutputImageType * output = this->GetOutput();
+      auto * values = output->GetBufferPointer();
+      const SizeValueType count = output->GetBufferedRegion().GetNumberOfPixels();
+      std::transform(values, values + count, values, [](auto value) { return std::max(value, decltype(value){ 0 }); });
+    }
   }
   catch (...)
   {
@@ -294,6 +313,13 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::FitIntensity(const Mask
   // Pictures are fitted on all their colour values; grey scans on their foreground. The values are
   // handed over in small pieces, never copied whole: a long CT study would double its memory.
   const bool everyVoxel = IsRGBInput || foreground == nullptr;
+  // Only the MR preset is fitted to the scan; for the others the pass would only refuse non-finite
+  // values, which integer pixels cannot hold and VerifyModel has already counted in scalar scans.
+  using ValueType = typename NumericTraits<typename InputImageType::PixelType>::ValueType;
+  if (!settings.preset.RequiresFit() && (!IsRGBInput || !std::is_floating_point<ValueType>::value))
+  {
+    return settings;
+  }
   settings.preset.FitStreamed([&](const ReContrastIntensityPreset::ValueChunkFunction & receive) {
     std::array<float, 4096> chunk;
     size_t filled = 0;
@@ -366,11 +392,30 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::WriteBatch(
   const unsigned int modelSize = static_cast<unsigned int>(m_Predictor->ImageSize());
   const std::array<SizeValueType, 3> size = ReContrastSize3(this->GetInput());
   float * const scanMap = this->GetOutput()->GetBufferPointer();
+  const recontrast::ScoreCalibration & calibration = m_Predictor->Description().calibration;
+  std::vector<float> calibratedMap;
   for (size_t b = 0; b < predictions.size(); ++b)
   {
     const SizeValueType k = toScore[batch.first + b];
-    batch.slab->WriteSliceMap(
-      k - batch.slabStart, predictions[b].map.data(), modelSize, scanMap, size, batch.slabStart);
+    const float * map = predictions[b].map.data();
+    if (calibration.valid)
+    {
+      m_CalibratedSliceScores[k] = calibration.Calibrate(predictions[b].score, m_SlicePositions[k]);
+    }
+    if (m_OutputIsCalibrated)
+    {
+      // Affine per slice, so it commutes with the resampling onto the slice grid; the values below
+      // normal are set to 0 once the whole map is written (GenerateData).
+      const std::pair<double, double> normal = calibration.NormalAt(m_SlicePositions[k]);
+      const double normalMean = normal.first;
+      const double normalSpread = normal.second;
+      calibratedMap.resize(predictions[b].map.size());
+      std::transform(predictions[b].map.begin(), predictions[b].map.end(), calibratedMap.begin(), [&](float value) {
+        return static_cast<float>((static_cast<double>(value) - normalMean) / normalSpread);
+      });
+      map = calibratedMap.data();
+    }
+    batch.slab->WriteSliceMap(k - batch.slabStart, map, modelSize, scanMap, size, batch.slabStart);
     m_SliceScores[k] = predictions[b].score;
     m_ScoredSlices[k] = true;
   }
@@ -454,6 +499,7 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::PrintSelf(std::ostream 
   os << indent << "ChannelMode: " << (m_ChannelMode == ChannelMode::Context ? "Context" : "Replicated") << std::endl;
   os << indent << "AutomaticMask: " << (m_AutomaticMask ? "On" : "Off") << std::endl;
   os << indent << "MinimumForegroundFraction: " << m_MinimumForegroundFraction << std::endl;
+  os << indent << "CalibratedMap: " << (m_CalibratedMap ? "On" : "Off") << std::endl;
 }
 
 } // namespace itk

@@ -144,7 +144,13 @@ ReContrastAnomalyRegionsImageFilter<TInputImage, TLabelImage>::GenerateData()
     IndexType Upper{};
   };
   std::vector<ComponentStatistics> statistics(static_cast<std::size_t>(componentCount));
-  ProgressReporter reporter(this, 0, 2 * componentCount + 1, 100, 0.7f, 0.3f);
+  // Progress (and the abort check) counts runs, not components: one huge region is most of the work.
+  SizeValueType runCount = 0;
+  for (typename LabelMapType::ConstIterator counted(labelMap); !counted.IsAtEnd(); ++counted)
+  {
+    runCount += counted.GetLabelObject()->GetNumberOfLines();
+  }
+  ProgressReporter reporter(this, 0, 2 * runCount + 1, 100, 0.7f, 0.3f);
   // An iterator, not GetNthLabelObject(), which walks the map from its start each time.
   typename LabelMapType::ConstIterator object(labelMap);
   for (SizeValueType n = 0; n < componentCount; ++n, ++object)
@@ -192,8 +198,8 @@ ReContrastAnomalyRegionsImageFilter<TInputImage, TLabelImage>::GenerateData()
         s.Lower[d] = std::min(s.Lower[d], start[d]);
         s.Upper[d] = std::max(s.Upper[d], d == 0 ? start[0] + static_cast<IndexValueType>(length) - 1 : start[d]);
       }
+      reporter.CompletedPixel();
     }
-    reporter.CompletedPixel();
   }
 
   const SizeValueType minimumSize = std::max<SizeValueType>(m_MinimumRegionSize, 1);
@@ -244,6 +250,7 @@ ReContrastAnomalyRegionsImageFilter<TInputImage, TLabelImage>::GenerateData()
       const auto & line = s.Object->GetLine(l);
       LabelPixelType * run = labels + output->ComputeOffset(line.GetIndex());
       std::fill(run, run + line.GetLength(), label);
+      reporter.CompletedPixel();
     }
 
     AnomalyRegionType anomalyRegion;
@@ -264,7 +271,6 @@ ReContrastAnomalyRegionsImageFilter<TInputImage, TLabelImage>::GenerateData()
     output->TransformIndexToPhysicalPoint(s.Peak, anomalyRegion.PeakPoint);
     anomalyRegion.BoundingBox = typename AnomalyRegionType::BoundingBoxType(s.Lower, boxSize);
     m_Regions.push_back(anomalyRegion);
-    reporter.CompletedPixel();
   }
   reporter.CompletedPixel();
 }

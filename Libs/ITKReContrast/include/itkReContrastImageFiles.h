@@ -62,6 +62,27 @@ public:
  * sentence, also when no ITK reader takes the file. */
 ReContrastITK_EXPORT ImageIOBase::Pointer ReContrastReadImageFileInformation(const std::string & path);
 
+/** Where a folder is listed, the ImageIO that reads `path`, or nullptr when it is not an image file ITK
+ * can read. Unlike ReContrastReadImageFileInformation (a file the user named), a file is offered to
+ * ITK's readers only when it has the DICOM preamble, an image file name or no extension: a listing
+ * meets licences and lists, and ITK's DICOM ImageIO's probe of those floods stderr. */
+ReContrastITK_EXPORT ImageIOBase::Pointer ReContrastCreateImageIO(const std::string & path);
+
+/** Whether ReContrastCreateImageIO finds a reader for `path`. */
+ReContrastITK_EXPORT bool ReContrastIsImageFile(const std::string & path);
+
+
+/** Whether the file `io` has read the header of is an 8-bit picture (PNG or JPEG, and BMP or TIFF where
+ * an application registers their readers; one byte per value, grey or colour): the kind of image the paper scales as
+ * bytes, unlike scans (16-bit or float, DICOM, NIfTI, NRRD, MetaImage), whose values are measurements. */
+ReContrastITK_EXPORT bool ReContrastIsEightBitPicture(const ImageIOBase & io);
+
+/** Whether `path` starts with DICOM's 128-byte preamble and "DICM". */
+ReContrastITK_EXPORT bool ReContrastHasDicomPreamble(const std::string & path);
+
+/** Whether `path` ends with an extension that a registered ITK ImageIO reads (".nii.gz", ".png", ...). */
+ReContrastITK_EXPORT bool ReContrastHasImageFileName(const std::string & path);
+
 /** Reads an image file as ReContrastCheckImageFile and ReContrastCheckGeometry allow: each failure is
  * an ExceptionObject with one sentence. With `checked` (from ReContrastReadImageFileInformation on the
  * same path) the file is not checked again and that ImageIO reads it. */

@@ -58,6 +58,7 @@ public:
   size_t Size() const override;
   void Load(size_t index, int imageSize, float * out) const override;
   std::string Summary() const override;
+  double Position(size_t index) const override;
 
   /** The scans of a training-data argument: a folder (every readable image file in it, sorted), a
    * text file listing one path per line (relative to the list's folder; # starts a comment), or an
@@ -70,17 +71,10 @@ private:
   std::vector<std::string> m_Files;
   Settings m_Settings;
   std::vector<std::pair<size_t, SizeValueType>> m_Samples; ///< (file, slice)
+  std::vector<double> m_Positions;                         ///< Of each sample along its scan's slice axis.
   mutable std::mutex m_Mutex;
   mutable std::list<std::pair<size_t, std::shared_ptr<const ReContrastScanSlices>>> m_Cache;
 };
-
-/** The ImageIO that reads `path`, or nullptr when it is not an image file ITK can read. Decided by its
- * name and one probe of its content; text files such as lists and licences are never offered to
- * ITK's DICOM ImageIO, whose probe floods stderr. */
-ReContrastITK_EXPORT ImageIOBase::Pointer ReContrastCreateImageIO(const std::string & path);
-
-/** Whether ReContrastCreateImageIO finds a reader for `path`. */
-ReContrastITK_EXPORT bool ReContrastIsImageFile(const std::string & path);
 
 /** Reads a scan (any ITK-readable file: NIfTI, NRRD, MetaImage, PNG, JPEG, ...; or a folder of
  * DICOM files, read by settings.seriesReader) into the shared slice representation. */

@@ -59,6 +59,11 @@ public:
                                                  const std::array<SizeValueType, 3> & size, unsigned int sliceAxis,
                                                  double minimumForegroundFraction);
 
+  /** Where slice k lies along the slice axis among a scan's usable slices (increasing): 0 at the
+   * first, 1 at the last, 0.5 when there is one; NaN for a scan of one slice (a 2-D picture), which
+   * has no position. Training's calibration and the filter's calibrated maps share it. */
+  static double SlicePosition(const std::vector<SizeValueType> & usable, SizeValueType k, SizeValueType numberOfSlices);
+
   /** @param values    voxels x components floats, image buffer order
    *  @param size      size along the three index axes (2-D: third = 1)
    *  @param spacing   spacing along the three index axes

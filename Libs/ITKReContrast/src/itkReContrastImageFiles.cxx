@@ -9,6 +9,9 @@
  *=========================================================================*/
 #include "itkReContrastImageFiles.h"
 
+#include "itkImageIOFactory.h"
+#include "itkObjectFactoryBase.h"
+
 #include <jpeglib.h>
 #include <zlib.h>
 
@@ -93,7 +96,7 @@ public:
   ByteStream & operator=(const ByteStream &) = delete;
 
   /** Up to `count` bytes from the start (fewer when the file is shorter). */
-  std::vector<unsigned char> Head(size_t count)
+  const std::vector<unsigned char> & Head(size_t count)
   {
     m_Head.resize(count);
     m_Head.resize(Read(m_Head.data(), count));
@@ -264,7 +267,7 @@ void
 CheckNifti(const std::string & path, bool gzip, bool values)
 {
   ByteStream stream(path, gzip);
-  const std::vector<unsigned char> h = stream.Head(544);
+  const std::vector<unsigned char> & h = stream.Head(544);
   if (h.size() < 348)
   {
     Refuse(path, "is too short to be a NIfTI file (" + std::to_string(h.size()) + " bytes; a header alone has 348).");
@@ -993,6 +996,107 @@ void
 ReContrastCheckImageFileIsWhole(const std::string & path)
 {
   CheckImageFile(path, false);
+}
+
+namespace
+{
+bool
+HasDicomPreambleAt(const fs::path & path)
+{
+  std::ifstream in(path, std::ios::binary);
+  char buffer[132] = {};
+  return in.read(buffer, sizeof(buffer)) && std::string(buffer + 128, 4) == "DICM";
+}
+
+// The file name extensions some registered ImageIO reads (".nii.gz", ".png", ".dcm", ...), lower case.
+const std::vector<std::string> &
+ImageExtensions()
+{
+  static const std::vector<std::string> extensions = [] {
+    std::vector<std::string> found;
+    for (const auto & object : ObjectFactoryBase::CreateAllInstance("itkImageIOBase"))
+    {
+      if (const auto * io = dynamic_cast<const ImageIOBase *>(object.GetPointer()))
+      {
+        for (std::string extension : io->GetSupportedReadExtensions())
+        {
+          std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) {
+            return static_cast<char>(std::tolower(c));
+          });
+          if (!extension.empty())
+          {
+            found.push_back(extension);
+          }
+        }
+      }
+    }
+    return found;
+  }();
+  return extensions;
+}
+
+bool
+HasImageExtensionAt(const fs::path & path)
+{
+  std::string name = path.filename().string();
+  std::transform(
+    name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::any_of(ImageExtensions().begin(), ImageExtensions().end(), [&](const std::string & extension) {
+    return name.size() > extension.size() &&
+           name.compare(name.size() - extension.size(), extension.size(), extension) == 0;
+  });
+}
+} // namespace
+
+
+ImageIOBase::Pointer
+ReContrastCreateImageIO(const std::string & path)
+{
+  if (!fs::is_regular_file(path))
+  {
+    return nullptr;
+  }
+  // Only files with the DICOM preamble, named like images, or without any extension (DICOM files
+  // often have none) are offered to ITK's readers: the DICOM ImageIO's probe of an arbitrary file (a
+  // licence, a list) floods stderr. DICOM files named by their UID ("1.2.840....123") have a numeric
+  // "extension": treated as none.
+  const std::string extension = fs::path(path).extension().string();
+  const bool noExtension =
+    extension.size() <= 1 ||
+    std::all_of(extension.begin() + 1, extension.end(), [](unsigned char c) { return std::isdigit(c); });
+  if (!HasDicomPreambleAt(path) && !noExtension && !HasImageExtensionAt(path))
+  {
+    return nullptr;
+  }
+  return ImageIOFactory::CreateImageIO(path.c_str(), ImageIOFactory::IOFileModeEnum::ReadMode);
+}
+
+bool
+ReContrastIsImageFile(const std::string & path)
+{
+  return ReContrastCreateImageIO(path) != nullptr;
+}
+
+bool
+ReContrastHasDicomPreamble(const std::string & path)
+{
+  return HasDicomPreambleAt(path);
+}
+
+bool
+ReContrastHasImageFileName(const std::string & path)
+{
+  return HasImageExtensionAt(path);
+}
+
+bool
+ReContrastIsEightBitPicture(const ImageIOBase & io)
+{
+  static const char * const pictureReaders[] = { "PNGImageIO", "JPEGImageIO", "BMPImageIO", "TIFFImageIO" };
+  const std::string reader = io.GetNameOfClass();
+  const bool picture = std::any_of(
+    std::begin(pictureReaders), std::end(pictureReaders), [&](const char * name) { return reader == name; });
+  return picture && io.GetComponentType() == IOComponentEnum::UCHAR;
 }
 
 } // namespace itk

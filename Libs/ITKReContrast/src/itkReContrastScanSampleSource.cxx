@@ -12,7 +12,6 @@
 #include "itkImageFileReader.h"
 #include "itkReContrastImageFiles.h"
 #include "itkImageIOFactory.h"
-#include "itkObjectFactoryBase.h"
 #include "itkRGBPixel.h"
 #include "itkReContrastAnomalyImageFilter.h"
 #include "itkReContrastExceptionText.h"
@@ -20,8 +19,8 @@
 #include "itkReContrastImageSlices.h"
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 
 namespace itk
@@ -42,81 +41,7 @@ ReadInto(const std::string & path, ImageIOBase * checked, typename TImage::Point
   image->DisconnectPipeline();
 }
 
-bool
-HasDicomPreamble(const fs::path & path)
-{
-  std::ifstream in(path, std::ios::binary);
-  char buffer[132] = {};
-  return in.read(buffer, sizeof(buffer)) && std::string(buffer + 128, 4) == "DICM";
-}
-
-// The file name extensions some registered ImageIO reads (".nii.gz", ".png", ".dcm", ...), lower case.
-const std::vector<std::string> &
-ImageExtensions()
-{
-  static const std::vector<std::string> extensions = [] {
-    std::vector<std::string> found;
-    for (const auto & object : ObjectFactoryBase::CreateAllInstance("itkImageIOBase"))
-    {
-      if (const auto * io = dynamic_cast<const ImageIOBase *>(object.GetPointer()))
-      {
-        for (std::string extension : io->GetSupportedReadExtensions())
-        {
-          std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) {
-            return static_cast<char>(std::tolower(c));
-          });
-          if (!extension.empty())
-          {
-            found.push_back(extension);
-          }
-        }
-      }
-    }
-    return found;
-  }();
-  return extensions;
-}
-
-bool
-HasImageExtension(const fs::path & path)
-{
-  std::string name = path.filename().string();
-  std::transform(
-    name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return std::any_of(ImageExtensions().begin(), ImageExtensions().end(), [&](const std::string & extension) {
-    return name.size() > extension.size() &&
-           name.compare(name.size() - extension.size(), extension.size(), extension) == 0;
-  });
-}
 } // namespace
-
-ImageIOBase::Pointer
-ReContrastCreateImageIO(const std::string & path)
-{
-  if (!fs::is_regular_file(path))
-  {
-    return nullptr;
-  }
-  // Only files with the DICOM preamble, named like images, or without any extension (DICOM files
-  // often have none) are offered to ITK's readers: the DICOM ImageIO's probe of an arbitrary file (a
-  // licence, a list) floods stderr. DICOM files named by their UID ("1.2.840....123") have a numeric
-  // "extension": treated as none.
-  const std::string extension = fs::path(path).extension().string();
-  const bool noExtension =
-    extension.size() <= 1 ||
-    std::all_of(extension.begin() + 1, extension.end(), [](unsigned char c) { return std::isdigit(c); });
-  if (!HasDicomPreamble(path) && !noExtension && !HasImageExtension(path))
-  {
-    return nullptr;
-  }
-  return ImageIOFactory::CreateImageIO(path.c_str(), ImageIOFactory::IOFileModeEnum::ReadMode);
-}
-
-bool
-ReContrastIsImageFile(const std::string & path)
-{
-  return ReContrastCreateImageIO(path) != nullptr;
-}
 
 std::shared_ptr<const ReContrastScanSlices>
 ReContrastReadScanSlices(const std::string & path, const ReContrastScanSampleSource::Settings & settings)
@@ -204,6 +129,7 @@ ReContrastScanSampleSource::ReContrastScanSampleSource(std::vector<std::string> 
     for (SizeValueType k : scan->GetUsableSlices())
     {
       m_Samples.emplace_back(f, k);
+      m_Positions.push_back(ReContrastScanSlices::SlicePosition(scan->GetUsableSlices(), k, scan->GetNumberOfSlices()));
     }
   }
 }
@@ -250,6 +176,12 @@ ReContrastScanSampleSource::Load(size_t index, int imageSize, float * out) const
   Scan(file)->MakeModelInput(slice, static_cast<unsigned int>(imageSize), out);
 }
 
+double
+ReContrastScanSampleSource::Position(size_t index) const
+{
+  return index < m_Positions.size() ? m_Positions[index] : std::numeric_limits<double>::quiet_NaN();
+}
+
 std::string
 ReContrastScanSampleSource::Summary() const
 {
@@ -261,7 +193,7 @@ ReContrastScanSampleSource::ListScans(const std::string & folderOrList)
 {
   std::vector<std::string> scans;
   const fs::path path(folderOrList);
-  if (fs::is_regular_file(path) && !HasImageExtension(path) && !ReContrastIsImageFile(path.string()))
+  if (fs::is_regular_file(path) && !ReContrastHasImageFileName(path.string()) && !ReContrastIsImageFile(path.string()))
   {
     std::ifstream list(path);
     std::string line;
@@ -295,7 +227,7 @@ ReContrastScanSampleSource::ListScans(const std::string & folderOrList)
       {
         scans.push_back(entry.path().string()); // a DICOM series folder
       }
-      else if (entry.is_regular_file() && HasDicomPreamble(entry.path()))
+      else if (entry.is_regular_file() && ReContrastHasDicomPreamble(entry.path().string()))
       {
         hasDicom = true; // a slice of the folder's series, read as one volume (not probed: GDCM's probe talks)
       }

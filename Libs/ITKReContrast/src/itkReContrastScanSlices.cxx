@@ -11,6 +11,7 @@
 #include "itkMacro.h"
 
 #include <cmath>
+#include <limits>
 
 namespace itk
 {
@@ -62,6 +63,23 @@ ReContrastScanSlices::ReContrastScanSlices(std::vector<float> values, unsigned i
     m_Preset.Fit(m_Values.data(), components == 1 ? m_Foreground.data() : nullptr, m_Values.size());
   }
   m_Usable = UsableSlices(m_Foreground.data(), m_Size, m_Axis, settings.minimumForegroundFraction);
+}
+
+double
+ReContrastScanSlices::SlicePosition(const std::vector<SizeValueType> & usable, SizeValueType k,
+                                    SizeValueType numberOfSlices)
+{
+  if (numberOfSlices <= 1 || usable.empty())
+  {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  if (usable.size() == 1)
+  {
+    return 0.5;
+  }
+  const double first = static_cast<double>(usable.front());
+  const double last = static_cast<double>(usable.back());
+  return (static_cast<double>(k) - first) / (last - first);
 }
 
 std::vector<SizeValueType>

@@ -64,17 +64,18 @@ MakeVolume(const typename TImage::SizeType & size, double lesionValue = 0.0)
 // A tiny model (resnet18, 32 px, a few iterations) trained on folder/normal.nii.gz with grey slices
 // replicated or as 2.5-D context, recording the channel mode as `recontrast train` does.
 std::string
-TrainTinyModel(const fs::path & folder, const std::string & name, bool context, int iterations)
+TrainTinyModel(const fs::path & folder, const std::string & name, bool context, int iterations,
+               const std::string & normal = "normal.nii.gz", double calibrationFraction = 0.0)
 {
   itk::ReContrastScanSampleSource::Settings settings;
   settings.slices.context = context;
-  itk::ReContrastScanSampleSource source({ (folder / "normal.nii.gz").string() }, settings);
+  itk::ReContrastScanSampleSource source({ (folder / normal).string() }, settings);
   recontrast::TrainingOptions options;
   options.backbone = recontrast::Backbone::ResNet18;
   options.imageSize = 32;
   options.iterations = iterations;
   options.batchSize = 4;
-  options.calibrationFraction = 0.0;
+  options.calibrationFraction = calibrationFraction;
   options.modelProperties = { { "channel_mode", context ? "context" : "replicated" } };
   const std::string model = (folder / name).string();
   recontrast::Trainer(options).Train(source, model);
@@ -204,6 +205,75 @@ TEST_F(AnomalyFilter, ProgressIsMonotoneAndReachesOneAndAbortStopsBetweenBatches
   EXPECT_THROW(aborting->Update(), itk::ProcessAborted);
   EXPECT_EQ(batches, 1);
   EXPECT_EQ(aborting->GetOutput()->GetBufferPointer(), nullptr) << "a half-filled output was left";
+}
+
+TEST_F(AnomalyFilter, CalibratedMapIsTheRawMapInStandardDeviationsAtEachSlicePosition)
+{
+  // A model calibrated on a taller scan (enough slices for a position profile).
+  const VolumeType::SizeType size{ { 40, 36, 40 } };
+  auto writer = itk::ImageFileWriter<VolumeType>::New();
+  writer->SetInput(MakeVolume<VolumeType>(size));
+  writer->SetFileName((s_Folder / "tall.nii.gz").string());
+  writer->Update();
+  const std::string model = TrainTinyModel(s_Folder, "calibrated.rcm", false, 2, "tall.nii.gz", 0.25);
+  recontrast::PredictorOptions predictorOptions;
+  predictorOptions.batchSize = 4;
+  const auto predictor = std::make_shared<recontrast::Predictor>(model, predictorOptions);
+  const recontrast::ScoreCalibration & calibration = predictor->Description().calibration;
+  ASSERT_TRUE(calibration.valid);
+  ASSERT_FALSE(calibration.positions.empty()) << "no position profile from " << calibration.samples << " slices";
+
+  auto image = MakeVolume<VolumeType>(VolumeType::SizeType{ { 36, 32, 30 } }, 160.0);
+  auto raw = itk::ReContrastAnomalyImageFilter<VolumeType>::New();
+  raw->SetInput(image);
+  raw->SetPredictor(predictor);
+  raw->CalibratedMapOff();
+  raw->Update();
+  EXPECT_FALSE(raw->GetOutputIsCalibrated());
+  auto calibrated = itk::ReContrastAnomalyImageFilter<VolumeType>::New();
+  calibrated->SetInput(image);
+  calibrated->SetPredictor(predictor);
+  calibrated->Update();
+  ASSERT_TRUE(calibrated->GetOutputIsCalibrated());
+
+  // Positions run from 0 to 1 over the scored slices; the scores are calibrated at them.
+  const std::vector<double> & positions = calibrated->GetSlicePositions();
+  const std::vector<bool> & scored = calibrated->GetScoredSlices();
+  const auto first = std::find(scored.begin(), scored.end(), true) - scored.begin();
+  const auto last = scored.rend() - std::find(scored.rbegin(), scored.rend(), true) - 1;
+  ASSERT_LT(first, last);
+  EXPECT_DOUBLE_EQ(positions[first], 0.0);
+  EXPECT_DOUBLE_EQ(positions[last], 1.0);
+  for (size_t k = 0; k < scored.size(); ++k)
+  {
+    if (scored[k])
+    {
+      EXPECT_DOUBLE_EQ(calibrated->GetCalibratedSliceScores()[k],
+                       calibration.Calibrate(raw->GetSliceScores()[k], positions[k]));
+    }
+    else
+    {
+      EXPECT_TRUE(std::isnan(positions[k]));
+    }
+  }
+  // Each voxel: (raw - normal mean at its slice's position) / normal SD there, and 0 at or below normal.
+  const float * rawValues = raw->GetOutput()->GetBufferPointer();
+  const float * values = calibrated->GetOutput()->GetBufferPointer();
+  const auto sliceSize = static_cast<size_t>(36 * 32);
+  size_t positive = 0;
+  for (size_t i = 0; i < raw->GetOutput()->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+  {
+    const size_t k = i / sliceSize;
+    double expected = 0.0;
+    if (scored[k] && rawValues[i] != 0.0f)
+    {
+      const auto [mean, spread] = calibration.NormalAt(positions[k]);
+      expected = std::max(0.0, (rawValues[i] - mean) / spread);
+    }
+    ASSERT_NEAR(values[i], expected, 1e-4 * std::max(1.0, expected)) << "voxel " << i << " of slice " << k;
+    positive += values[i] > 0.0f ? 1 : 0;
+  }
+  EXPECT_GT(positive, 0u) << "the lesion scan has nothing above normal";
 }
 
 // The filter converts and prepares one slab of slices per batch; the map must be exactly the one of

@@ -12,6 +12,8 @@
 #include "itkReContrastImageFiles.h"
 
 #include "itkImage.h"
+#include "itkImageFileWriter.h"
+#include "itkRGBPixel.h"
 
 #include <gtest/gtest.h>
 
@@ -143,6 +145,51 @@ TEST_F(ReContrastImageFiles, CompressedFilesAreJudgedWholeInOnePass)
   std::ofstream(File("notes.txt")) << "a list of scans, not an image";
   const std::string foreign = Refusal([&] { itk::ReContrastReadImageFileInformation(File("notes.txt")); });
   EXPECT_NE(foreign.find("is not an image file that ITK can read"), std::string::npos) << foreign;
+}
+
+TEST_F(ReContrastImageFiles, EightBitPicturesAreToldFromScansByTheirReaderAndPixelType)
+{
+  // Written by ITK's own writers: what the reader reports decides, not the name alone.
+  const auto write = [&](auto image, const std::string & name) {
+    using WrittenType = typename std::remove_reference_t<decltype(*image)>;
+    auto writer = itk::ImageFileWriter<WrittenType>::New();
+    writer->SetInput(image);
+    writer->SetFileName(File(name));
+    writer->Update();
+    return itk::ReContrastIsEightBitPicture(*itk::ReContrastReadImageFileInformation(File(name)));
+  };
+  const auto plane = [](auto image) {
+    typename std::remove_reference_t<decltype(*image)>::SizeType size = { { 8, 6 } };
+    image->SetRegions(size);
+    image->Allocate(true);
+    return image;
+  };
+  const auto volume = [](auto image) {
+    typename std::remove_reference_t<decltype(*image)>::SizeType size = { { 8, 6, 4 } };
+    image->SetRegions(size);
+    image->Allocate(true);
+    return image;
+  };
+  using Grey8 = itk::Image<unsigned char, 2>;
+  using Grey16 = itk::Image<unsigned short, 2>;
+  using Colour8 = itk::Image<itk::RGBPixel<unsigned char>, 2>;
+  for (const char * name : { "grey.png", "grey.jpg" })
+  {
+    EXPECT_TRUE(write(plane(Grey8::New()), name)) << name;
+  }
+  for (const char * name : { "colour.png", "colour.jpg" })
+  {
+    EXPECT_TRUE(write(plane(Colour8::New()), name)) << name;
+  }
+  // 16-bit pictures hold measurements (X-ray detectors, microscopes): not bytes.
+  EXPECT_FALSE(write(plane(Grey16::New()), "grey16.png"));
+  // Scan formats are scans whatever their pixel type.
+  for (const char * name : { "bytes.nii.gz", "bytes.nrrd", "bytes.mha" })
+  {
+    EXPECT_FALSE(write(volume(itk::Image<unsigned char, 3>::New()), name)) << name;
+  }
+  EXPECT_FALSE(write(plane(Grey8::New()), "plane.nii"));
+  EXPECT_FALSE(write(volume(itk::Image<short, 3>::New()), "ct.nii.gz"));
 }
 
 TEST_F(ReContrastImageFiles, GeometryThatCannotPlaceTheImageIsRefused)

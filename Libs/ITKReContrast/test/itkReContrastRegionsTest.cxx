@@ -309,6 +309,39 @@ TEST(ReContrastAnomalyRegions, ProgressIsMonotoneAndAbortStops)
   EXPECT_THROW(filter->Update(), itk::ProcessAborted);
 }
 
+TEST(ReContrastAnomalyRegions, OneHugeRegionReportsProgressAndStopsWhenAborted)
+{
+  // One region filling the map is most of the statistics pass: its progress moves within that pass
+  // (counted in runs, not components), so an abort asked for there stops the filter.
+  const Map3D::SizeType size = { { 64, 64, 32 } };
+  auto map = MakeImage<Map3D>(size, 2.0f);
+  auto filter = Regions3D::New();
+  filter->SetInput(map);
+  filter->SetThreshold(1.0);
+  std::vector<float> statisticsProgress;
+  bool abortInStatistics = false;
+  filter->AddObserver(itk::ProgressEvent(), [&](const itk::EventObject &) {
+    const float progress = filter->GetProgress();
+    if (progress > 0.75f && progress < 0.85f) // inside the statistics pass (0.7 to 0.85)
+    {
+      statisticsProgress.push_back(progress);
+      if (abortInStatistics)
+      {
+        filter->AbortGenerateDataOn();
+      }
+    }
+  });
+  filter->Update();
+  ASSERT_EQ(filter->GetRegions().size(), 1u);
+  EXPECT_GE(statisticsProgress.size(), 10u);
+
+  statisticsProgress.clear();
+  abortInStatistics = true;
+  filter->Modified();
+  EXPECT_THROW(filter->Update(), itk::ProcessAborted);
+  EXPECT_EQ(statisticsProgress.size(), 1u);
+}
+
 TEST(ReContrastAnomalyRegions, TooManyRegionsForTheLabelTypeThrows)
 {
   // A checkerboard: 131072 face-isolated voxels, more than unsigned short labels can number.

@@ -37,7 +37,7 @@ ReadCheckpoint(const std::string & path)
 
 void
 WriteImportedModel(ReContrastNetwork & network, Backbone backbone, int imageSize, const std::string & origin,
-                   const std::string & modelPath)
+                   const std::string & modelPath, const std::map<std::string, std::string> & properties = {})
 {
   ModelFileContents contents;
   contents.kind = "model";
@@ -47,6 +47,7 @@ WriteImportedModel(ReContrastNetwork & network, Backbone backbone, int imageSize
   contents.description.training.encoderWeights = origin;
   contents.description.training.createdAt = UtcTimestamp();
   contents.description.training.engineVersion = Version();
+  contents.description.properties = properties;
   contents.tensors = StateOf(*network);
   WriteModelFile(modelPath, contents);
 }
@@ -84,7 +85,8 @@ LoadOfficialCheckpoint(ReContrastNetwork & network, const std::string & checkpoi
 }
 
 ModelDescription
-ImportOfficialModel(const std::string & checkpointPath, Backbone backbone, int imageSize, const std::string & modelPath)
+ImportOfficialModel(const std::string & checkpointPath, Backbone backbone, int imageSize, const std::string & modelPath,
+                    const std::map<std::string, std::string> & properties)
 {
   ReContrastNetwork network(backbone);
   LoadOfficialCheckpoint(network, checkpointPath);
@@ -92,7 +94,8 @@ ImportOfficialModel(const std::string & checkpointPath, Backbone backbone, int i
                      backbone,
                      imageSize,
                      "official ReContrast checkpoint " + std::filesystem::path(checkpointPath).filename().string(),
-                     modelPath);
+                     modelPath,
+                     properties);
   return ReadModelDescription(modelPath);
 }
 

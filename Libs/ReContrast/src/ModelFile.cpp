@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <cmath>
 #include <fstream>
 #include <limits>
 
@@ -141,6 +142,25 @@ OpenForReading(const std::string & path)
   }
   return in;
 }
+
+// A position profile that could not have come from training would give nonsense scores: refused.
+void
+CheckPositionProfile(const ScoreCalibration & c)
+{
+  bool sound =
+    !c.positions.empty() && std::isfinite(c.positionLevel) && std::isfinite(c.positionScale) && c.positionScale > 0.0;
+  for (size_t i = 0; sound && i < c.positions.size(); ++i)
+  {
+    const PositionBin & bin = c.positions[i];
+    sound = std::isfinite(bin.position) && bin.position >= 0.0 && bin.position <= 1.0 && std::isfinite(bin.mean) &&
+            std::isfinite(bin.std) && bin.std > 0.0 && bin.samples >= 0 &&
+            (i == 0 || bin.position > c.positions[i - 1].position);
+  }
+  if (!sound)
+  {
+    throw Error("a damaged score calibration (its position profile).");
+  }
+}
 } // namespace
 
 std::string
@@ -148,6 +168,12 @@ DescriptionToJson(const ModelDescription & d)
 {
   const TrainingRecord & t = d.training;
   const ScoreCalibration & c = d.calibration;
+  Json positions = Json::array();
+  for (const PositionBin & bin : c.positions)
+  {
+    positions.push_back(
+      { { "position", bin.position }, { "mean", bin.mean }, { "std", bin.std }, { "samples", bin.samples } });
+  }
   Json json{ { "config", ConfigToJson(d.config) },
              { "training",
                { { "iterations", t.iterations },
@@ -165,7 +191,10 @@ DescriptionToJson(const ModelDescription & d)
                  { "mean", c.mean },
                  { "std", c.std },
                  { "samples", c.samples },
-                 { "recommended_threshold", c.recommendedThreshold } } },
+                 { "recommended_threshold", c.recommendedThreshold },
+                 { "positions", positions },
+                 { "position_level", c.positionLevel },
+                 { "position_scale", c.positionScale } } },
              { "properties", d.properties } };
   return json.dump();
 }
@@ -204,6 +233,23 @@ DescriptionFromJson(const std::string & text, const std::string & path)
     d.calibration.std = c.at("std").get<double>();
     d.calibration.samples = c.at("samples").get<int64_t>();
     d.calibration.recommendedThreshold = c.at("recommended_threshold").get<double>();
+    // The position profile is newer than format 1's first files: absent means the global form only.
+    if (c.contains("positions"))
+    {
+      for (const Json & bin : c.at("positions"))
+      {
+        d.calibration.positions.push_back({ bin.at("position").get<double>(),
+                                            bin.at("mean").get<double>(),
+                                            bin.at("std").get<double>(),
+                                            bin.at("samples").get<int64_t>() });
+      }
+      d.calibration.positionLevel = c.at("position_level").get<double>();
+      d.calibration.positionScale = c.at("position_scale").get<double>();
+      if (!d.calibration.positions.empty())
+      {
+        CheckPositionProfile(d.calibration);
+      }
+    }
     d.properties = json.at("properties").get<std::map<std::string, std::string>>();
     return d;
   }

@@ -31,6 +31,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -40,6 +41,12 @@ namespace recontrast
 {
 
 SampleSource::~SampleSource() = default;
+
+double
+SampleSource::Position(size_t) const
+{
+  return std::numeric_limits<double>::quiet_NaN();
+}
 
 void
 TrainingOptions::Validate() const
@@ -104,6 +111,48 @@ SplitSamples(size_t count, double calibrationFraction, uint64_t seed, std::vecto
   calibration.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(held));
   training.assign(order.begin() + static_cast<std::ptrdiff_t>(held), order.end());
   std::sort(training.begin(), training.end());
+}
+
+// The normal slices a calibration is fitted on, scored by the trained model: every held-out slice,
+// and, when the slices have positions along their scans, also slices trained on (at most
+// MaximumProfileSlices, evenly spread) for the position profile.
+std::vector<CalibrationSample>
+ScoreNormalSlices(ReContrastNetwork & network, const SampleSource & source, const ModelConfig & config,
+                  const torch::Device & device, int imageSize, const std::vector<size_t> & trainingSamples,
+                  const std::vector<size_t> & calibrationSamples)
+{
+  constexpr size_t MaximumProfileSlices = 512;
+  std::vector<std::pair<size_t, bool>> chosen; // (sample, held out)
+  for (size_t index : calibrationSamples)
+  {
+    chosen.emplace_back(index, true);
+  }
+  const bool positioned = std::any_of(calibrationSamples.begin(), calibrationSamples.end(), [&](size_t index) {
+    return std::isfinite(source.Position(index));
+  });
+  if (positioned && !trainingSamples.empty())
+  {
+    const size_t count = std::min(trainingSamples.size(), MaximumProfileSlices);
+    for (size_t i = 0; i < count; ++i)
+    {
+      chosen.emplace_back(trainingSamples[i * trainingSamples.size() / count], false);
+    }
+  }
+  PredictorOptions options;
+  const size_t pixels = 3 * static_cast<size_t>(imageSize) * static_cast<size_t>(imageSize);
+  std::vector<float> image(pixels);
+  std::vector<CalibrationSample> samples;
+  for (const auto & [index, heldOut] : chosen)
+  {
+    source.Load(index, imageSize, image.data());
+    const torch::Tensor batch = NormalizedBatch(image.data(), 1, config, device);
+    CalibrationSample sample;
+    sample.score = FinishPredictions(RawMapsOf(network, batch, Precision::Exact), options).front().score;
+    sample.position = source.Position(index);
+    sample.heldOut = heldOut;
+    samples.push_back(sample);
+  }
+  return samples;
 }
 
 // The key of a parameter in an optimizer's state: LibTorch 1.x uses the address of its TensorImpl as
@@ -446,30 +495,8 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
   description.training.finalLoss = result.lossHistory.empty() ? 0.0 : result.lossHistory.back();
   if (!calibrationSamples.empty())
   {
-    PredictorOptions options;
-    std::vector<double> scores;
-    const size_t pixels = 3 * static_cast<size_t>(o.imageSize) * static_cast<size_t>(o.imageSize);
-    std::vector<float> image(pixels);
-    for (size_t index : calibrationSamples)
-    {
-      source.Load(index, o.imageSize, image.data());
-      const torch::Tensor batch = NormalizedBatch(image.data(), 1, description.config, device);
-      scores.push_back(FinishPredictions(RawMapsOf(network, batch, Precision::Exact), options).front().score);
-    }
-    const double mean = std::accumulate(scores.begin(), scores.end(), 0.0) / static_cast<double>(scores.size());
-    double variance = 0.0;
-    for (double s : scores)
-    {
-      variance += (s - mean) * (s - mean);
-    }
-    variance = scores.size() > 1 ? variance / static_cast<double>(scores.size() - 1) : 0.0;
-    description.calibration.valid = true;
-    description.calibration.mean = mean;
-    description.calibration.std = std::max(std::sqrt(variance), 1e-6);
-    description.calibration.samples = static_cast<int64_t>(scores.size());
-    // Three standard deviations above the normal mean: about 1 normal image in 740 flagged if normal scores are
-    // Gaussian.
-    description.calibration.recommendedThreshold = mean + 3.0 * description.calibration.std;
+    description.calibration = FitScoreCalibration(
+      ScoreNormalSlices(network, source, description.config, device, o.imageSize, trainingSamples, calibrationSamples));
   }
   description.training.createdAt = UtcTimestamp();
 

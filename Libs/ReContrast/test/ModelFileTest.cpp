@@ -13,6 +13,7 @@
 #include "ReContrastNetwork.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <fstream>
@@ -91,6 +92,48 @@ TEST(ModelFile, RoundTripKeepsEveryTensorAndTheDescription)
 
   const auto description = recontrast::ReadModelDescription(path);
   EXPECT_EQ(description.training.iterations, 12);
+}
+
+TEST(ModelFile, PositionAwareCalibrationRoundTripsAndOlderDescriptionsReadAsGlobal)
+{
+  TemporaryDirectory directory;
+  const std::string path = (directory.Path() / "model.rcm").string();
+  auto written = TinyModel();
+  written.description.calibration.positions = { { 0.25, 1.75, 0.5, 12 }, { 0.75, 1.25, 0.125, 9 } };
+  written.description.calibration.positionLevel = 0.375;
+  written.description.calibration.positionScale = 1.5;
+  recontrast::WriteModelFile(path, written);
+  const recontrast::ScoreCalibration read = recontrast::ReadModelDescription(path).calibration;
+  ASSERT_EQ(read.positions.size(), 2u);
+  EXPECT_DOUBLE_EQ(read.positions[1].position, 0.75);
+  EXPECT_DOUBLE_EQ(read.positions[1].mean, 1.25);
+  EXPECT_DOUBLE_EQ(read.positions[1].std, 0.125);
+  EXPECT_EQ(read.positions[0].samples, 12);
+  EXPECT_DOUBLE_EQ(read.positionLevel, 0.375);
+  EXPECT_DOUBLE_EQ(read.positionScale, 1.5);
+
+  // A description written before the position profile existed: the global form only.
+  nlohmann::json older = nlohmann::json::parse(recontrast::DescriptionToJson(written.description));
+  for (const char * key : { "positions", "position_level", "position_scale" })
+  {
+    older["calibration"].erase(key);
+  }
+  const recontrast::ModelDescription global = recontrast::DescriptionFromJson(older.dump(), "older.rcm");
+  EXPECT_TRUE(global.calibration.valid);
+  EXPECT_TRUE(global.calibration.positions.empty());
+  EXPECT_DOUBLE_EQ(global.calibration.NormalAt(0.1).first, 1.5);
+
+  // A profile that training cannot have made is refused with one sentence.
+  nlohmann::json damaged = nlohmann::json::parse(recontrast::DescriptionToJson(written.description));
+  damaged["calibration"]["positions"][1]["position"] = 0.1; // not increasing
+  EXPECT_NE(
+    ErrorOf([&] { recontrast::DescriptionFromJson(damaged.dump(), "damaged.rcm"); }).find("damaged score calibration"),
+    std::string::npos);
+  damaged = nlohmann::json::parse(recontrast::DescriptionToJson(written.description));
+  damaged["calibration"]["position_scale"] = -1.0;
+  EXPECT_NE(
+    ErrorOf([&] { recontrast::DescriptionFromJson(damaged.dump(), "damaged.rcm"); }).find("damaged score calibration"),
+    std::string::npos);
 }
 
 TEST(ModelFile, DetectionIsByContentNotByName)

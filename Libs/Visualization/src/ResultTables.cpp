@@ -49,6 +49,18 @@ SliceScoresFromReport(const std::string & reportJson)
     series.axis = report.at("slice_axis").get<int>();
     series.scores = report.at("slice_scores").get<std::vector<double>>();
     series.scored = report.at("scored_slices").get<std::vector<bool>>();
+    // Calibrated scores judge each slice against normal slices at its position: the ends of an organ
+    // no longer outrank a lesion. Slices not scored are null there.
+    if (report.contains("calibrated_slice_scores"))
+    {
+      const nlohmann::json & calibrated = report.at("calibrated_slice_scores");
+      series.scores.assign(calibrated.size(), 0.0);
+      for (size_t k = 0; k < calibrated.size(); ++k)
+      {
+        series.scores[k] = calibrated[k].is_null() ? 0.0 : calibrated[k].get<double>();
+      }
+      series.calibrated = true;
+    }
   }
   catch (const nlohmann::json::exception & e)
   {

@@ -705,7 +705,17 @@ TEST(ResultTables, SliceScoresAndWhereASliceIs)
   EXPECT_EQ(series.axis, 2);
   EXPECT_EQ(series.scores, (std::vector<double>{ 0.0, 4.98, 4.2 }));
   EXPECT_EQ(series.scored, (std::vector<bool>{ false, true, true }));
+  EXPECT_FALSE(series.calibrated);
   EXPECT_THROW(SliceScoresFromReport(R"({"slice_axis": 2, "slice_scores": [1.0], "scored_slices": []})"),
+               recontrast::Error);
+  // A calibrated model's report: its calibrated scores, 0 where a slice was not scored.
+  const auto calibrated = SliceScoresFromReport(
+    R"({"slice_axis": 1, "slice_scores": [0.0, 1.2, 1.1], "scored_slices": [false, true, true],
+        "calibrated_slice_scores": [null, 0.5, 4.25]})");
+  EXPECT_TRUE(calibrated.calibrated);
+  EXPECT_EQ(calibrated.scores, (std::vector<double>{ 0.0, 0.5, 4.25 }));
+  EXPECT_THROW(SliceScoresFromReport(R"({"slice_axis": 2, "slice_scores": [1.0], "scored_slices": [true],
+                                         "calibrated_slice_scores": [1.0, 2.0]})"),
                recontrast::Error);
 
   // 2 mm voxels, origin (-10, 20, 30) in RAS, axes flipped in R and A as an LPS-ordered volume is.

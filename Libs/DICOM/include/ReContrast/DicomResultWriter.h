@@ -25,6 +25,9 @@ struct ResultDescription
   std::string algorithmVersion; ///< The software version.
   std::string modelDescription; ///< One line about the model (backbone, training data); goes into Content Description.
   int seriesNumber = 0;         ///< 0: a number derived from the source series (source + 1000, + 1001 for SEG).
+  /** The map is calibrated: its values are standard deviations above the normal scores (UCUM "{SD}"),
+   * not raw scores without unit. */
+  bool calibrated = false;
 };
 
 using MapVolumeType = itk::Image<float, 3>;

@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace recontrast
 {
@@ -34,16 +36,58 @@ struct RECONTRAST_EXPORT TrainingRecord
   std::string engineVersion;
 };
 
+/** The normal slice scores near one position along a scan's slice axis (0: the first slice of the
+ * scan's foreground, 1: the last). */
+struct RECONTRAST_EXPORT PositionBin
+{
+  double position = 0.0; ///< The bin's centre.
+  double mean = 0.0;
+  double std = 1.0;
+  int64_t samples = 0;
+};
+
 /** The distribution of image scores on held-out normal images, so that a score can be expressed
- * in standard deviations above normal and a threshold means the same across models. */
+ * in standard deviations above normal and a threshold means the same across models.
+ *
+ * Global form: the held-out slices' mean and SD. Position-aware form (models trained on volumes):
+ * a slice-wise model sees few slices like the first and last of an organ, so their scores are high in
+ * every scan; `positions` profiles the normal scores along the slice axis (all normal slices binned by
+ * position, each bin shrunk toward the whole set where it has few slices), and the held-out slices'
+ * scores in units of that profile give `positionLevel` and `positionScale`. */
 struct RECONTRAST_EXPORT ScoreCalibration
 {
   bool valid = false;
   double mean = 0.0;
   double std = 1.0;
   int64_t samples = 0;
-  double recommendedThreshold = 0.0; ///< In raw score units.
+  double recommendedThreshold = 0.0;  ///< In raw score units (the global form: mean + 3 SD).
+  std::vector<PositionBin> positions; ///< Empty: the global form only (pictures, older files).
+  double positionLevel = 0.0;         ///< Mean of the held-out slices' scores in profile units.
+  double positionScale = 1.0;         ///< Their SD.
+
+  /** Calibrated values at or above this many standard deviations are anomalous (the recommended
+   * threshold of calibrated maps and scores). */
+  static constexpr double CalibratedThreshold = 3.0;
+
+  /** The normal score distribution (mean, SD) of a slice at `position` in [0, 1]; the global one for
+   * a NaN position (a picture) or without a position profile. Requires `valid`. */
+  std::pair<double, double> NormalAt(double position) const;
+
+  /** A raw score or map value of a slice at `position`, in standard deviations of that distribution. */
+  double Calibrate(double raw, double position) const;
 };
+
+/** One normal slice's score, for fitting a calibration. */
+struct RECONTRAST_EXPORT CalibrationSample
+{
+  double score = 0.0;
+  double position = 0.0; ///< NaN: no position (a picture).
+  bool heldOut = false;  ///< Not trained on: its score sets the level and spread.
+};
+
+/** Fits the calibration: the global form from the held-out samples, and the position profile when
+ * the samples have positions. Throws Error without held-out samples. */
+RECONTRAST_EXPORT ScoreCalibration FitScoreCalibration(const std::vector<CalibrationSample> & samples);
 
 /** Everything a model file says about its model besides the weights. */
 struct RECONTRAST_EXPORT ModelDescription

@@ -33,6 +33,11 @@ public:
 
   /** One line saying what the samples are (recorded in the model file). */
   virtual std::string Summary() const = 0;
+
+  /** Where sample `index` lies along its scan's slice axis, from 0 (the first slice of the scan's
+   * foreground) to 1 (the last); NaN (the default) for samples without a position, such as
+   * pictures. Calibration uses it to tell "unusual for this position" from "position rarely seen". */
+  virtual double Position(size_t index) const;
 };
 
 } // namespace recontrast

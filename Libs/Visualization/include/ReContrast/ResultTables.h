@@ -38,9 +38,11 @@ struct SliceScoreSeries
   int axis = 2;               ///< The volume axis the slices were cut along (IJK).
   std::vector<double> scores; ///< One per slice; 0 for slices that were not scored.
   std::vector<bool> scored;   ///< false: too little foreground, the slice was skipped.
+  bool calibrated = false;    ///< The scores are in standard deviations above normal at each slice's position.
 };
 
-/** Throws recontrast::Error when the text is not a report with slice scores. */
+/** The report's calibrated slice scores when it has them (a calibrated model), else its raw ones.
+ * Throws recontrast::Error when the text is not a report with slice scores. */
 SliceScoreSeries SliceScoresFromReport(const std::string & reportJson);
 
 /** The RAS position of the centre of slice `k` along `axis` of a volume of `dimensions` voxels
