@@ -386,8 +386,10 @@ EvalCommand::Run() const
   }
   // Pictures have no slice position: the model's global calibration, a monotone map of the score
   // (the metrics above are the same in either unit).
+  // The calibration describes max-reduced scores (as training scores its normal slices): other
+  // reductions have no calibrated form.
   const ScoreCalibration & calibration = predictor.Description().calibration;
-  if (calibration.valid)
+  if (calibration.valid && options.reduction == ScoreReduction::Max)
   {
     for (size_t i = 0; i < images.size(); ++i)
     {

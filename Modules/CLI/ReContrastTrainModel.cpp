@@ -116,7 +116,8 @@ Describe(recontrast::cli::TrainingRequest & r)
     .Description("How many normal slices the model learnt from.");
   results.AddFloatResult("recommendedThreshold")
     .Label("Recommended threshold")
-    .Description("The threshold the calibration recommends (0 when the model is not calibrated).");
+    .Description("The threshold the calibration recommends in the units of the detection module's maps: "
+                 "standard deviations above normal (0 when the model is not calibrated).");
   return d;
 }
 
@@ -133,7 +134,9 @@ Run(const recontrast::cli::TrainingRequest & r)
   const nlohmann::json report =
     recontrast::cli::RunTraining(r, recontrast::cli::ProgressReporter::Style::Slicer, [] { return g_Terminated == 0; });
   const auto & calibration = report["calibration"];
-  const double threshold = calibration["valid"].get<bool>() ? calibration["recommended_threshold"].get<double>() : 0.0;
+  // The detection module writes calibrated maps for a calibrated model: the threshold in their units, as
+  // ReContrastModelInfo gives it.
+  const double threshold = calibration["valid"].get<bool>() ? recontrast::ScoreCalibration::CalibratedThreshold : 0.0;
   std::printf("wrote %s\n", r.output.c_str());
   return { { "finalLoss", fmt::format("{:.6g}", report["final_loss"].get<double>()) },
            { "trainingSamples", std::to_string(report["samples"].get<int64_t>()) },

@@ -104,6 +104,13 @@ FitScoreCalibration(const std::vector<CalibrationSample> & samples)
   std::vector<double> heldOut;
   for (const CalibrationSample & s : samples)
   {
+    if (!std::isfinite(s.score))
+    {
+      // A model that gives a normal slice a non-finite score is broken; a calibration of NaN would
+      // make its file unreadable.
+      throw Error("The trained model gives a normal slice a score that is not a finite number; it cannot be "
+                  "calibrated (train again, or with --calibration-fraction 0).");
+    }
     if (s.heldOut)
     {
       heldOut.push_back(s.score);
