@@ -7,11 +7,11 @@
 # brain's axial slices, about a minute on two cores) is made on the first run and kept in
 # <build>/demo/. The sample scan is the same brain with a synthetic lesion the demo adds; the
 # anomaly map, overlay picture and JSON report show where it is.
-# Usage: Utilities/demo.sh <build-dir>   (RECONTRAST_DEMO_DIR: another folder than <build-dir>/demo)
+# Usage: Utilities/demo.sh <build-dir>
 set -eu
 build="$1"
 bin="$build/bin"
-out="${RECONTRAST_DEMO_DIR:-$build/demo}"
+out="$build/demo"
 normal=/usr/share/mricron/templates/ch2bet.nii.gz
 mkdir -p "$out"
 
@@ -24,9 +24,9 @@ if [ ! -f "$out/demo-model.rcm" ]; then
   "$bin/recontrast" train --data "$normal" --out "$out/demo-model.rcm" --backbone resnet18 --image-size 64 \
     --iterations 150 --batch-size 8 --calibration-fraction 0.1
 fi
-if [ ! -f "$out/sample-with-lesion.nii.gz" ] || [ ! -f "$out/lesion-mask.nii.gz" ]; then
+if [ ! -f "$out/sample-with-lesion.nii.gz" ]; then
   "$bin/recontrast-add-lesion" --input "$normal" --output "$out/sample-with-lesion.nii.gz" \
-    --mask "$out/lesion-mask.nii.gz" --centre 60 120 90 --radius 9 --contrast 1.8
+    --centre 60 120 90 --radius 9 --contrast 1.8
 fi
 "$bin/recontrast" infer --model "$out/demo-model.rcm" --input "$out/sample-with-lesion.nii.gz" \
   --output "$out/anomaly-map.nii.gz" --overlay "$out/overlay.png" --report "$out/report.json" \

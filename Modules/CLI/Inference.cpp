@@ -482,15 +482,23 @@ DefaultIntensity(const std::string & path)
   {
     return DefaultIntensity(static_cast<const itk::ImageIOBase *>(nullptr));
   }
+  // The header is enough: the file is checked whole when it is read for the work itself, which also
+  // names a file that cannot be read.
+  itk::ReContrastQuietStderr quiet;
   try
   {
-    const itk::ImageIOBase::Pointer io = itk::ReContrastReadImageFileInformation(path);
-    return DefaultIntensity(io.GetPointer());
+    const itk::ImageIOBase::Pointer io = itk::ReContrastCreateImageIO(path);
+    if (io)
+    {
+      io->SetFileName(path);
+      io->ReadImageInformation();
+      return DefaultIntensity(io.GetPointer());
+    }
   }
   catch (const itk::ExceptionObject &)
-  {
-    return "mr";
-  }
+  {}
+  quiet.Discard();
+  return "mr";
 }
 
 ScanPreparation

@@ -22,7 +22,6 @@
 #include <future>
 #include <limits>
 #include <memory>
-#include <type_traits>
 #include <vector>
 
 namespace itk
@@ -314,9 +313,8 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::FitIntensity(const Mask
   // handed over in small pieces, never copied whole: a long CT study would double its memory.
   const bool everyVoxel = IsRGBInput || foreground == nullptr;
   // Only the MR preset is fitted to the scan; for the others the pass would only refuse non-finite
-  // values, which integer pixels cannot hold and VerifyModel has already counted in scalar scans.
-  using ValueType = typename NumericTraits<typename InputImageType::PixelType>::ValueType;
-  if (!settings.preset.RequiresFit() && (!IsRGBInput || !std::is_floating_point<ValueType>::value))
+  // values, which each slab's ReContrastScanSlices refuses anyway (it fits those presets itself).
+  if (!settings.preset.RequiresFit())
   {
     return settings;
   }
