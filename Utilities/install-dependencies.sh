@@ -11,13 +11,14 @@ set -eu
 PACKAGES="
   build-essential cmake pkg-config git
   libinsighttoolkit5-dev libgdcm-tools libvtk9-dev libdcmtk-dev libtorch-dev
-  libopenblas0-pthread zlib1g-dev libjpeg-dev
+  libopenblas0-pthread zlib1g-dev libjpeg-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   clang-format libxml2-utils dicom3tools
   python3 python3-numpy python3-scipy python3-torch python3-torchvision python3-sklearn python3-skimage python3-pydicom
   python3-pil
   mricron-data insighttoolkit5-examples
+  lighttpd
 "
 if [ "${1:-}" = "--slicer-check" ] || [ "${1:-}" = "--slicer" ]; then
   PACKAGES="$PACKAGES qtbase5-dev qtbase5-dev-tools libqt5svg5-dev"
@@ -57,3 +58,16 @@ echo "install-dependencies: installing$missing"
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+
+# The tests start their own lighttpd on loopback; the system-wide web server that the package's
+# service would run (port 80) is not needed, so a lighttpd installed just now is stopped and disabled.
+case " $missing " in
+  *" lighttpd "*)
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+      $SUDO systemctl disable --now lighttpd >/dev/null 2>&1 || true
+    elif [ -x /etc/init.d/lighttpd ]; then
+      $SUDO /etc/init.d/lighttpd stop >/dev/null 2>&1 || true
+      $SUDO update-rc.d lighttpd disable >/dev/null 2>&1 || true
+    fi
+    ;;
+esac

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace recontrast::cli
 {
@@ -112,6 +113,31 @@ private:
   int m_BatchSize = 4;
   std::string m_Score = "max";
   std::string m_Precision = "fp32";
+};
+
+/** `recontrast weights (list | fetch <name>... | import <file>)`: the ImageNet encoder weights in the
+ * cache that `train --encoder-weights imagenet` starts from. */
+class WeightsCommand
+{
+public:
+  explicit WeightsCommand(CLI::App & app);
+  bool Selected() const { return m_Command->parsed(); }
+  int Run() const;
+
+private:
+  int List() const;
+  int Fetch() const;
+  int Import() const;
+
+  CLI::App * m_Command;
+  CLI::App * m_List;
+  CLI::App * m_Fetch;
+  CLI::App * m_Import;
+  std::string m_Cache; ///< Empty: the default cache folder.
+  bool m_Json = false;
+  std::vector<std::string> m_Names;
+  std::string m_File;
+  std::string m_Name;
 };
 
 } // namespace recontrast::cli

@@ -72,13 +72,19 @@ Describe(recontrast::cli::TrainingRequest & r)
     .Label("Iterations")
     .Range(1, 100000, 100)
     .Description("Training steps; the paper uses 2000 to 3000.");
+  training.AddBoolean("imagenetEncoder", r.fetchMissingWeights)
+    .LongFlag("imagenetEncoder")
+    .Label("Start from ImageNet")
+    .Description("Start the encoder from the backbone's torchvision ImageNet weights, as the paper does: downloaded "
+                 "once from download.pytorch.org (SHA-256 checked, resumed when interrupted) into the weights cache "
+                 "that `recontrast weights` manages. Off, and no file below: random initialisation (a much weaker "
+                 "detector).");
   training.AddFile("encoderWeights", r.encoderWeights)
     .LongFlag("encoderWeights")
     .FileExtensions(".pth")
-    .Label("ImageNet weights")
-    .Description("torchvision ImageNet weights of the backbone (the .pth file torchvision downloads for it, e.g. "
-                 "resnet18-f37072fd.pth), as the paper starts from; empty: random initialisation (a much weaker "
-                 "detector).");
+    .Label("ImageNet weights file")
+    .Description("Instead of the download: torchvision ImageNet weights of the backbone already on this computer "
+                 "(the .pth file torchvision downloads for it, e.g. resnet18-f37072fd.pth).");
   recontrast::cli::AddDeviceParameter(training, r.device, "Where the training runs: the CPU or an NVIDIA GPU.");
   recontrast::cli::AddThreadsParameter(training, r.threads);
 
@@ -122,12 +128,20 @@ Describe(recontrast::cli::TrainingRequest & r)
 }
 
 std::vector<std::pair<std::string, std::string>>
-Run(const recontrast::cli::TrainingRequest & r)
+Run(recontrast::cli::TrainingRequest r)
 {
   if (r.data.empty() || r.output.empty())
   {
     throw recontrast::Error("A folder of normal scans (--data) and a model file to write (--outputModel) are "
                             "required (run with --help).");
+  }
+  if (r.fetchMissingWeights)
+  {
+    if (!r.encoderWeights.empty())
+    {
+      throw recontrast::Error("Choose either \"Start from ImageNet\" or an ImageNet weights file, not both.");
+    }
+    r.encoderWeights = "imagenet"; // from the weights cache, downloaded first when missing
   }
   std::signal(SIGTERM, OnTerminate);
   std::signal(SIGINT, OnTerminate);

@@ -55,8 +55,11 @@ TrainCommand::TrainCommand(CLI::App & app)
   c->add_option("--seed", m_Request.seed, "Random seed (initialisation and data order)")
     ->capture_default_str()
     ->check(WholeNumber(0, 4294967295LL));
-  c->add_option("--encoder-weights", m_Request.encoderWeights, "torchvision ImageNet weights for the encoder (.pth)")
-    ->check(CLI::ExistingFile);
+  c->add_option("--encoder-weights",
+                m_Request.encoderWeights,
+                "Start the encoder from ImageNet: imagenet (the backbone's torchvision weights from the cache, "
+                "see `recontrast weights`) or a torchvision weights file (.pth); default: random")
+    ->check(CLI::IsMember({ "imagenet" }) | CLI::ExistingFile);
   c->add_option("--init", m_Request.initialModel, "Start from this model file (e.g. made by `recontrast import`)")
     ->check(CLI::ExistingFile);
   c->add_option("--encoder-bn", m_Request.encoderBatchNorm, "Trainable encoder BatchNorm mode during training")

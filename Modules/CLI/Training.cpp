@@ -7,6 +7,7 @@
  *
  *=========================================================================*/
 #include "Training.h"
+#include "WeightsFetch.h"
 
 #include "Inference.h"
 #include "ReContrast/AtomicFile.h"
@@ -58,7 +59,8 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
   options.batchSize = r.batchSize;
   options.seed = r.seed;
   options.encoderBatchNorm = EncoderBatchNormModeFromString(r.encoderBatchNorm);
-  options.encoderWeights = r.encoderWeights;
+  options.encoderWeights =
+    ResolveEncoderWeights(r.encoderWeights, r.backbone, r.fetchMissingWeights, progressStyle, keepGoing);
   options.initialModel = r.initialModel;
   options.device = r.device;
   options.threads = r.threads;

@@ -34,8 +34,11 @@ struct TrainingRequest
   int iterations = TrainingOptions{}.iterations;
   int batchSize = TrainingOptions{}.batchSize;
   uint64_t seed = TrainingOptions{}.seed;
-  std::string encoderWeights; ///< torchvision ImageNet weights (.pth); empty: random initialisation.
-  std::string initialModel;   ///< A model file to start from; empty: none.
+  /** torchvision ImageNet weights (.pth), or "imagenet": the backbone's catalogue weights in the
+   * weights cache; empty: random initialisation. */
+  std::string encoderWeights;
+  bool fetchMissingWeights = false; ///< With "imagenet": download them first when the cache lacks them.
+  std::string initialModel;         ///< A model file to start from; empty: none.
   std::string encoderBatchNorm = ToString(TrainingOptions{}.encoderBatchNorm);
   std::string device = TrainingOptions{}.device;
   int threads = TrainingOptions{}.threads;

@@ -35,6 +35,7 @@ main(int argc, char ** argv)
   recontrast::cli::EvalCommand eval(app);
   recontrast::cli::ImportCommand import(app);
   recontrast::cli::InfoCommand info(app);
+  recontrast::cli::WeightsCommand weights(app);
 
   try
   {
@@ -66,6 +67,10 @@ main(int argc, char ** argv)
     if (import.Selected())
     {
       return import.Run();
+    }
+    if (weights.Selected())
+    {
+      return weights.Run();
     }
     std::fputs(app.help().c_str(), stdout);
     return 0;
