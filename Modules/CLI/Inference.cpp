@@ -512,8 +512,10 @@ PreparationOf(const ModelDescription & model, const std::string & intensityOverr
   preparation.presetGiven = !intensityOverride.empty() || model.properties.count("intensity") > 0;
   try
   {
-    preparation.preset = itk::ReContrastIntensityPreset::FromString(
-      intensityOverride.empty() ? property("intensity", "mr") : intensityOverride);
+    // A model file's own form (an older file's "mr" was clipped); a form given by the user is read as written.
+    preparation.preset = intensityOverride.empty()
+                           ? itk::ReContrastIntensityPreset::FromModelProperty(property("intensity", "mr"))
+                           : itk::ReContrastIntensityPreset::FromString(intensityOverride);
   }
   catch (const itk::ExceptionObject & e)
   {

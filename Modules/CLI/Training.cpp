@@ -77,12 +77,6 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
     throw Error(itk::ReContrastExceptionText(e));
   }
   const std::string intensity = r.intensity.empty() ? DefaultIntensity(scans.front()) : r.intensity;
-  // The model's pre-processing travels with it: infer uses the same settings by default.
-  options.modelProperties = { { "intensity", intensity },
-                              { "channel_mode", r.context ? "context" : "replicated" },
-                              { "min_foreground", fmt::format("{}", r.minimumForeground) } };
-  options.Validate();
-
   itk::ReContrastScanSampleSource::Settings settings;
   try
   {
@@ -92,6 +86,12 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
   {
     throw Error(itk::ReContrastExceptionText(e));
   }
+  // The model's pre-processing travels with it: infer uses the same settings by default.
+  options.modelProperties = { { "intensity", settings.slices.preset.ToModelProperty() },
+                              { "channel_mode", r.context ? "context" : "replicated" },
+                              { "min_foreground", fmt::format("{}", r.minimumForeground) } };
+  options.Validate();
+
   settings.slices.context = r.context;
   settings.slices.minimumForegroundFraction = r.minimumForeground;
   settings.seriesReader = DicomReader();
@@ -140,7 +140,7 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
                          { "batch_size", r.batchSize },
                          { "seed", r.seed },
                          { "encoder_batchnorm", r.encoderBatchNorm },
-                         { "intensity", intensity },
+                         { "intensity", settings.slices.preset.ToString() },
                          { "context", r.context },
                          { "data", r.data },
                          { "samples", source->Size() },

@@ -13,7 +13,8 @@ Printed per seed, lesion and calibration: the rank of the best lesion slice, whe
 anomalous slice lies in the lesion, the lesion's calibrated score (the best lesion slice's), and the
 largest region's Dice with the lesion and its centroid's distance from the lesion centre.
 
-Usage: demo_calibration_benchmark.py <build folder> <work folder> [seed ...]   (default seeds 111 1 2)
+Usage: demo_calibration_benchmark.py <build folder> <work folder> [--image-size N] [--iterations N] [seed ...]
+(default: the demo's 64 px and 150 iterations, seeds 111 1 2)
 """
 import gzip
 import json
@@ -76,7 +77,17 @@ def measure(report_path, labels_path, mask_path, calibrated, global_calibration)
 
 def main():
     build, work = sys.argv[1:3]
-    seeds = [int(s) for s in sys.argv[3:]] or [111, 1, 2]
+    rest = sys.argv[3:]
+    image_size, iterations = "64", "150"
+    while rest and rest[0].startswith("--"):
+        if rest[0] == "--image-size":
+            image_size = rest[1]
+        elif rest[0] == "--iterations":
+            iterations = rest[1]
+        else:
+            sys.exit(f"unknown option {rest[0]}")
+        rest = rest[2:]
+    seeds = [int(s) for s in rest] or [111, 1, 2]
     recontrast = os.path.join(build, "bin", "recontrast")
     add_lesion = os.path.join(build, "bin", "recontrast-add-lesion")
     os.makedirs(work, exist_ok=True)
@@ -92,8 +103,9 @@ def main():
     for seed in seeds:
         model = os.path.join(work, f"demo-{seed}.rcm")
         if not os.path.exists(model):
-            run([recontrast, "train", "--data", BRAIN, "--out", model, "--backbone", "resnet18", "--image-size", "64",
-                 "--iterations", "150", "--batch-size", "8", "--calibration-fraction", "0.1", "--seed", str(seed)])
+            run([recontrast, "train", "--data", BRAIN, "--out", model, "--backbone", "resnet18", "--image-size",
+                 image_size, "--iterations", iterations, "--batch-size", "8", "--calibration-fraction", "0.1",
+                 "--seed", str(seed)])
         info = json.loads(subprocess.run([recontrast, "info", model, "--json"], check=True, capture_output=True,
                                          text=True).stdout)["calibration"]
         for name, (scan, mask) in lesions.items():

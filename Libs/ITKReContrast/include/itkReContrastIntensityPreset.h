@@ -52,13 +52,17 @@ extern ReContrastITK_EXPORT std::ostream & operator<<(std::ostream & out,
 /** \class ReContrastIntensityPreset
  * \brief Maps a scan's intensities to the model's input range [0, 1].
  *
- * Every kind maps a value v to (v - lower) / (upper - lower), clamped to [0, 1]; the kinds differ in
- * where lower and upper come from:
+ * Every kind maps a value v to (v - lower) / (upper - lower), clamped to [0, 1 + headroom]; the kinds
+ * differ in where lower and upper come from. The headroom is 0 except for MR:
  *
  * - MR: the lower and upper percentiles (default 0.5 % and 99.5 %) of the foreground voxels of the
  *   whole scan, computed by Fit(). One mapping per scan, never per slice, so that slices stay
  *   comparable. Percentiles are exact order statistics with linear interpolation between the two
- *   neighbouring ranks, as numpy.percentile computes them by default.
+ *   neighbouring ranks, as numpy.percentile computes them by default. Values above the upper
+ *   percentile keep rising up to one more range (headroom 1, up to 2): a lesion brighter than any
+ *   normal tissue (the top 0.5 % of a scan's voxels are only some 3000 of a brain's) stays brighter
+ *   instead of being flattened to the brightest white matter. Headroom 0 clips at the upper
+ *   percentile, as model files made before the headroom did.
  * - CT: a named window, lower = centre - width / 2 and upper = centre + width / 2, in HU:
  *
  *   | name        | centre | width |
@@ -76,10 +80,13 @@ extern ReContrastITK_EXPORT std::ostream & operator<<(std::ostream & out,
  * - Bytes: 8-bit grey or RGB pictures (lower 0, upper 255, i.e. a scale of 1/255).
  *
  * Text forms (FromString, ToString; case and surrounding blanks are ignored when parsing):
- * "mr", "mr:<lower %>:<upper %>" (e.g. "mr:1:99"), "ct-<window name>" (e.g. "ct-brain"),
- * "window:<lower>:<upper>" (e.g. "window:-100:300"), "unit", "bytes". ToString gives the canonical
- * form, which FromString reads back to an equal preset ("mr" for the default percentiles). Numbers
- * always use '.' as the decimal separator, whatever the process locale.
+ * "mr", "mr:<lower %>:<upper %>" (e.g. "mr:1:99"), "mr:<lower %>:<upper %>:<headroom>" (e.g.
+ * "mr:0.5:99.5:0", clipped), "ct-<window name>" (e.g. "ct-brain"), "window:<lower>:<upper>" (e.g.
+ * "window:-100:300"), "unit", "bytes". ToString gives the canonical form, which FromString reads back
+ * to an equal preset ("mr" for the default percentiles and headroom). Numbers always use '.' as the
+ * decimal separator, whatever the process locale. Model files record ToModelProperty()'s form, and
+ * FromModelProperty() reads a model file's form (an MR form without a headroom is an older file's,
+ * clipped).
  *
  * Fit() must be called once per scan before Apply(); it also rejects scans with NaN or infinite
  * values. Fitted bounds are scan state: ToString() describes the preset, not the fitted bounds.
@@ -94,7 +101,11 @@ public:
   /** The default preset: MR with the 0.5 % and 99.5 % percentiles. */
   ReContrastIntensityPreset();
 
-  static ReContrastIntensityPreset MR(double lowerPercentile = 0.5, double upperPercentile = 99.5);
+  static ReContrastIntensityPreset MR(double lowerPercentile = 0.5, double upperPercentile = 99.5,
+                                      double headroom = DefaultMRHeadroom);
+
+  /** How far above the upper percentile an MR preset keeps values (in ranges); see the class text. */
+  static constexpr double DefaultMRHeadroom = 1.0;
   /** windowName is one of GetCTWindowNames(), e.g. "brain". */
   static ReContrastIntensityPreset CT(const std::string & windowName);
   static ReContrastIntensityPreset Window(double lower, double upper);
@@ -106,6 +117,13 @@ public:
 
   /** The canonical text form. */
   std::string ToString() const;
+
+  /** The form a model file records: ToString(), with the MR headroom always written out. */
+  std::string ToModelProperty() const;
+
+  /** Reads a model file's "intensity" property: FromString(), except that an MR form without a
+   * headroom (written before the headroom existed) means headroom 0, as those models were trained. */
+  static ReContrastIntensityPreset FromModelProperty(const std::string & text);
 
   /** One sentence listing the accepted text forms, for messages and command-line help. */
   static std::string GetAcceptedForms();
@@ -121,6 +139,9 @@ public:
   /** The percentiles, in percent (MR only; 0 and 100 for the other kinds). */
   double GetLowerPercentile() const { return m_LowerPercentile; }
   double GetUpperPercentile() const { return m_UpperPercentile; }
+
+  /** Values above the upper bound rise up to 1 + headroom (MR only; 0 for the other kinds). */
+  double GetHeadroom() const { return m_Headroom; }
 
   /** True for MR, whose bounds come from the scan. */
   bool RequiresFit() const { return m_Kind == KindEnum::MR; }
@@ -155,7 +176,8 @@ public:
    * for callers that check a scan's values without passing all of them to Fit(). */
   static void RejectNonFinite(size_t nonFinite, size_t count);
 
-  /** (value - lower) / (upper - lower) clamped to [0, 1]; NaN maps to 0. Throws if an MR preset is not fitted. */
+  /** (value - lower) / (upper - lower) clamped to [0, 1 + headroom]; NaN maps to 0. Throws if an MR preset is
+   * not fitted. */
   float Apply(float value) const
   {
     if (!m_Fitted)
@@ -191,9 +213,9 @@ private:
     {
       return 0.0f;
     }
-    if (t >= 1.0)
+    if (t >= m_Ceiling)
     {
-      return 1.0f;
+      return static_cast<float>(m_Ceiling);
     }
     return static_cast<float>(t);
   }
@@ -213,6 +235,8 @@ private:
   std::string m_CTWindowName;
   double m_LowerPercentile{ 0.5 };
   double m_UpperPercentile{ 99.5 };
+  double m_Headroom{ 0.0 };
+  double m_Ceiling{ 1.0 }; ///< 1 + m_Headroom
   double m_Lower;
   double m_Upper;
   double m_Scale;

@@ -140,6 +140,9 @@ FormatNumber(double value)
   return format(17, false);
 }
 
+// The largest MR headroom accepted: values up to 11 ranges above the lower percentile.
+constexpr double MaximumHeadroom = 10.0;
+
 // Splits "a:b" (the part after the prefix) into two numbers.
 bool
 ParsePair(const std::string & text, double & first, double & second)
@@ -246,7 +249,9 @@ operator<<(std::ostream & out, const ReContrastIntensityPresetEnums::Kind value)
 }
 
 ReContrastIntensityPreset::ReContrastIntensityPreset()
-  : m_Lower(std::numeric_limits<double>::quiet_NaN())
+  : m_Headroom(DefaultMRHeadroom)
+  , m_Ceiling(1.0 + DefaultMRHeadroom)
+  , m_Lower(std::numeric_limits<double>::quiet_NaN())
   , m_Upper(std::numeric_limits<double>::quiet_NaN())
   , m_Scale(std::numeric_limits<double>::quiet_NaN())
 {}
@@ -272,16 +277,23 @@ ReContrastIntensityPreset::SetBounds(double lower, double upper)
 }
 
 ReContrastIntensityPreset
-ReContrastIntensityPreset::MR(double lowerPercentile, double upperPercentile)
+ReContrastIntensityPreset::MR(double lowerPercentile, double upperPercentile, double headroom)
 {
   if (!(lowerPercentile >= 0.0 && lowerPercentile < upperPercentile && upperPercentile <= 100.0))
   {
     itkGenericExceptionMacro(<< "Invalid MR intensity preset percentiles " << lowerPercentile << " and "
                              << upperPercentile << ": they must satisfy 0 <= lower < upper <= 100.");
   }
+  if (!(headroom >= 0.0 && headroom <= MaximumHeadroom))
+  {
+    itkGenericExceptionMacro(<< "Invalid MR intensity preset headroom " << headroom << ": it must be between 0 and "
+                             << MaximumHeadroom << ".");
+  }
   ReContrastIntensityPreset preset;
   preset.m_LowerPercentile = lowerPercentile;
   preset.m_UpperPercentile = upperPercentile;
+  preset.m_Headroom = headroom;
+  preset.m_Ceiling = 1.0 + headroom;
   return preset;
 }
 
@@ -326,7 +338,8 @@ std::string
 ReContrastIntensityPreset::GetAcceptedForms()
 {
   std::ostringstream out;
-  out << "Accepted intensity presets: mr, mr:<lower %>:<upper %> (e.g. mr:1:99)";
+  out << "Accepted intensity presets: mr, mr:<lower %>:<upper %> (e.g. mr:1:99), "
+         "mr:<lower %>:<upper %>:<headroom> (e.g. mr:0.5:99.5:0, clipped at the upper percentile)";
   for (const auto & window : CTWindows)
   {
     out << ", ct-" << window.Name;
@@ -372,7 +385,21 @@ ReContrastIntensityPreset::FromString(const std::string & text)
   {
     double lower = 0.0;
     double upper = 0.0;
-    if (!ParsePair(form.substr(3), lower, upper))
+    double headroom = DefaultMRHeadroom;
+    std::string percentiles = form.substr(3);
+    if (const size_t third = percentiles.find(':', percentiles.find(':') + 1); third != std::string::npos)
+    {
+      if (!ParseNumber(percentiles.substr(third + 1), headroom))
+      {
+        invalid("expected a number as the headroom, as in mr:0.5:99.5:1");
+      }
+      if (!(headroom >= 0.0 && headroom <= MaximumHeadroom))
+      {
+        invalid("the headroom must be between 0 and 10");
+      }
+      percentiles.resize(third);
+    }
+    if (!ParsePair(percentiles, lower, upper))
     {
       invalid("expected two percentiles, as in mr:1:99");
     }
@@ -380,7 +407,7 @@ ReContrastIntensityPreset::FromString(const std::string & text)
     {
       invalid("the percentiles must satisfy 0 <= lower < upper <= 100");
     }
-    return MR(lower, upper);
+    return MR(lower, upper, headroom);
   }
   if (form.rfind("window:", 0) == 0)
   {
@@ -409,6 +436,11 @@ ReContrastIntensityPreset::ToString() const
   switch (m_Kind)
   {
     case KindEnum::MR:
+      if (m_Headroom != DefaultMRHeadroom)
+      {
+        return "mr:" + FormatNumber(m_LowerPercentile) + ":" + FormatNumber(m_UpperPercentile) + ":" +
+               FormatNumber(m_Headroom);
+      }
       if (m_LowerPercentile == 0.5 && m_UpperPercentile == 99.5)
       {
         return "mr";
@@ -424,6 +456,29 @@ ReContrastIntensityPreset::ToString() const
       return "bytes";
   }
   return "";
+}
+
+std::string
+ReContrastIntensityPreset::ToModelProperty() const
+{
+  if (m_Kind != KindEnum::MR)
+  {
+    return this->ToString();
+  }
+  return "mr:" + FormatNumber(m_LowerPercentile) + ":" + FormatNumber(m_UpperPercentile) + ":" +
+         FormatNumber(m_Headroom);
+}
+
+ReContrastIntensityPreset
+ReContrastIntensityPreset::FromModelProperty(const std::string & text)
+{
+  ReContrastIntensityPreset preset = FromString(text);
+  if (preset.m_Kind == KindEnum::MR && std::count(text.begin(), text.end(), ':') < 3)
+  {
+    preset.m_Headroom = 0.0;
+    preset.m_Ceiling = 1.0;
+  }
+  return preset;
 }
 
 void
@@ -633,7 +688,7 @@ ReContrastIntensityPreset::operator==(const ReContrastIntensityPreset & other) c
 {
   if (m_Kind != other.m_Kind || m_CTWindowName != other.m_CTWindowName ||
       m_LowerPercentile != other.m_LowerPercentile || m_UpperPercentile != other.m_UpperPercentile ||
-      m_Fitted != other.m_Fitted)
+      m_Headroom != other.m_Headroom || m_Fitted != other.m_Fitted)
   {
     return false;
   }

@@ -69,7 +69,8 @@ Contains(const std::string & text, const std::string & part)
 TEST(ReContrastIntensityPreset, ParsesAndRoundTrips)
 {
   std::vector<std::string> forms = {
-    "mr", "mr:1:99", "mr:0:100", "mr:0.25:99.75", "window:-100:300", "window:0.1:0.7", "unit", "bytes"
+    "mr",          "mr:1:99",         "mr:0:100",       "mr:0.25:99.75", "mr:0.5:99.5:0",
+    "mr:1:99:2.5", "window:-100:300", "window:0.1:0.7", "unit",          "bytes"
   };
   for (const auto & name : ReContrastIntensityPreset::GetCTWindowNames())
   {
@@ -87,6 +88,8 @@ TEST(ReContrastIntensityPreset, ParsesAndRoundTrips)
   EXPECT_EQ(ReContrastIntensityPreset::FromString("CT-Brain").ToString(), "ct-brain");
   EXPECT_EQ(ReContrastIntensityPreset::FromString("Window: -100 : 300").ToString(), "window:-100:300");
   EXPECT_EQ(ReContrastIntensityPreset::FromString("mr"), ReContrastIntensityPreset());
+  EXPECT_EQ(ReContrastIntensityPreset::FromString("mr:0.5:99.5:1").ToString(), "mr");
+  EXPECT_EQ(ReContrastIntensityPreset::FromString("mr:1:99:1").ToString(), "mr:1:99");
 
   const auto mr = ReContrastIntensityPreset::FromString("mr:1:99");
   EXPECT_EQ(mr.GetKind(), ReContrastIntensityPreset::KindEnum::MR);
@@ -165,6 +168,50 @@ TEST(ReContrastIntensityPreset, FixedWindows)
   EXPECT_EQ(out, (std::vector<float>{ 0.0f, 0.0f, 0.5f, 1.0f, 1.0f }));
 }
 
+// Values above the upper percentile keep rising up to 1 + headroom, so that a lesion brighter than all
+// normal tissue stays brighter; headroom 0 clips there, as model files made before the headroom did.
+TEST(ReContrastIntensityPreset, MRHeadroomAboveTheUpperPercentile)
+{
+  const std::vector<float> values = { 0.0f, 10.0f, 20.0f, 30.0f, 40.0f, 50.0f, 60.0f, 70.0f, 80.0f, 90.0f, 100.0f };
+  auto preset = ReContrastIntensityPreset::FromString("mr:0:100");
+  preset.Fit(values.data(), nullptr, values.size());
+  EXPECT_DOUBLE_EQ(preset.GetHeadroom(), ReContrastIntensityPreset::DefaultMRHeadroom);
+  EXPECT_FLOAT_EQ(preset.Apply(50.0f), 0.5f);
+  EXPECT_FLOAT_EQ(preset.Apply(150.0f), 1.5f);
+  EXPECT_FLOAT_EQ(preset.Apply(200.0f), 2.0f);
+  EXPECT_FLOAT_EQ(preset.Apply(1e9f), 2.0f);
+  EXPECT_EQ(preset.Apply(-5.0f), 0.0f);
+
+  auto clipped = ReContrastIntensityPreset::FromString("mr:0:100:0");
+  clipped.Fit(values.data(), nullptr, values.size());
+  EXPECT_FLOAT_EQ(clipped.Apply(150.0f), 1.0f);
+  auto wide = ReContrastIntensityPreset::MR(0.0, 100.0, 3.0);
+  wide.Fit(values.data(), nullptr, values.size());
+  EXPECT_FLOAT_EQ(wide.Apply(350.0f), 3.5f);
+  EXPECT_FLOAT_EQ(wide.Apply(500.0f), 4.0f);
+
+  // The fixed kinds keep [0, 1].
+  EXPECT_EQ(ReContrastIntensityPreset::FromString("window:0:10").Apply(20.0f), 1.0f);
+  EXPECT_EQ(ReContrastIntensityPreset::FromString("bytes").Apply(300.0f), 1.0f);
+  EXPECT_DOUBLE_EQ(ReContrastIntensityPreset::FromString("ct-brain").GetHeadroom(), 0.0);
+
+  // Model files: new ones record the headroom; an older file's MR form (none) means clipped.
+  EXPECT_EQ(ReContrastIntensityPreset::FromString("mr").ToModelProperty(), "mr:0.5:99.5:1");
+  EXPECT_EQ(ReContrastIntensityPreset::FromString("bytes").ToModelProperty(), "bytes");
+  EXPECT_EQ(ReContrastIntensityPreset::FromModelProperty("mr:0.5:99.5:1"), ReContrastIntensityPreset::FromString("mr"));
+  EXPECT_DOUBLE_EQ(ReContrastIntensityPreset::FromModelProperty("mr").GetHeadroom(), 0.0);
+  EXPECT_DOUBLE_EQ(ReContrastIntensityPreset::FromModelProperty("mr:1:99").GetHeadroom(), 0.0);
+  EXPECT_EQ(ReContrastIntensityPreset::FromModelProperty("ct-lung"), ReContrastIntensityPreset::FromString("ct-lung"));
+
+  for (const char * bad : { "mr:1:99:-1", "mr:1:99:11", "mr:1:99:x", "mr:1:99:1:2" })
+  {
+    EXPECT_TRUE(
+      Contains(ExpectException([&] { ReContrastIntensityPreset::FromString(bad); }), "Accepted intensity presets"))
+      << bad;
+  }
+  EXPECT_THROW(ReContrastIntensityPreset::MR(0.5, 99.5, -0.5), itk::ExceptionObject);
+}
+
 TEST(ReContrastIntensityPreset, RejectsBadStrings)
 {
   const char * bad[] = { "",           "ct",           "ct-heart",     "ct-",    "mr:1",
@@ -239,7 +286,7 @@ TEST(ReContrastIntensityPreset, MRPercentilesMatchNumpy)
   EXPECT_EQ(preset.GetUpper(), 8.879999999999999);
   EXPECT_NEAR(preset.Apply(-0.94f), 0.0f, 1e-6);
   EXPECT_FLOAT_EQ(preset.Apply(3.97f), 0.5f);
-  EXPECT_EQ(preset.Apply(9.0f), 1.0f);
+  EXPECT_FLOAT_EQ(preset.Apply(9.0f), 9.94f / 9.82f); // above the upper percentile: headroom
   EXPECT_EQ(preset.Apply(-1.0f), 0.0f);
 
   // The fitted bounds are part of the preset's state but not of its text form.

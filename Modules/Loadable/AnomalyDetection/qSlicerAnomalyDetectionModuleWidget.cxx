@@ -288,6 +288,11 @@ void qSlicerAnomalyDetectionModuleWidget::setup()
 
   connect(d->TrainingDataDirectoryButton, SIGNAL(directoryChanged(QString)), this, SLOT(onTrainingDataDirectoryChanged(QString)));
   connect(d->TrainButton, SIGNAL(clicked()), this, SLOT(onTrainOrCancel()));
+  // The file field is for the third choice only.
+  connect(d->EncoderComboBox,
+          QOverload<int>::of(&QComboBox::currentIndexChanged),
+          d->EncoderWeightsPathLineEdit,
+          [d](int index) { d->EncoderWeightsPathLineEdit->setEnabled(index == 2); });
   qvtkConnect(d->logic(), vtkSlicerAnomalyDetectionLogic::ModelDescribedEvent, this, SLOT(onModelDescribed()));
 
   // A click on a point of the slice-score plot jumps to that slice. Plot views exist only in
@@ -412,6 +417,8 @@ void qSlicerAnomalyDetectionModuleWidget::updateWidgetFromMRML()
     QSignalBlocker b7(d->ImageSizeSpinBox);
     QSignalBlocker b8(d->OutputModelPathLineEdit);
     QSignalBlocker b9(d->TrainingDataDirectoryButton);
+    QSignalBlocker b10(d->EncoderComboBox);
+    QSignalBlocker b11(d->EncoderWeightsPathLineEdit);
     d->InputVolumeComboBox->setCurrentNode(p->GetInputVolumeNode());
     d->ModelPathLineEdit->setCurrentPath(QString::fromStdString(p->GetModelPath()));
     d->OpacitySliderWidget->setValue(p->GetOpacity());
@@ -420,6 +427,13 @@ void qSlicerAnomalyDetectionModuleWidget::updateWidgetFromMRML()
     d->IterationsSpinBox->setValue(p->GetTrainingIterations());
     d->ImageSizeSpinBox->setValue(p->GetTrainingImageSize());
     d->OutputModelPathLineEdit->setCurrentPath(QString::fromStdString(p->GetTrainingOutputModelPath()));
+    const std::string& encoder = p->GetTrainingEncoderWeights();
+    d->EncoderComboBox->setCurrentIndex(encoder.empty() ? 0 : encoder == "imagenet" ? 1 : 2);
+    d->EncoderWeightsPathLineEdit->setEnabled(d->EncoderComboBox->currentIndex() == 2);
+    if (d->EncoderComboBox->currentIndex() == 2)
+    {
+      d->EncoderWeightsPathLineEdit->setCurrentPath(QString::fromStdString(encoder));
+    }
     if (!p->GetTrainingDataDirectory().empty())
     {
       d->TrainingDataDirectoryButton->setDirectory(QString::fromStdString(p->GetTrainingDataDirectory()));
@@ -688,6 +702,10 @@ void qSlicerAnomalyDetectionModuleWidget::onTrainOrCancel()
     d->ParametersNode->SetTrainingIterations(d->IterationsSpinBox->value());
     d->ParametersNode->SetTrainingImageSize(d->ImageSizeSpinBox->value());
     d->ParametersNode->SetTrainingOutputModelPath(d->OutputModelPathLineEdit->currentPath().toStdString());
+    const int encoder = d->EncoderComboBox->currentIndex();
+    d->ParametersNode->SetTrainingEncoderWeights(encoder == 1   ? std::string("imagenet")
+                                                 : encoder == 2 ? d->EncoderWeightsPathLineEdit->currentPath().toStdString()
+                                                                : std::string());
   }
   if (d->TrainingRun && this->mrmlScene())
   {

@@ -479,6 +479,17 @@ vtkMRMLCommandLineModuleNode* vtkSlicerAnomalyDetectionLogic::StartTraining(vtkM
   }
   cliNode->SetParameterAsInt("iterations", parameters->GetTrainingIterations());
   cliNode->SetParameterAsInt("imageSize", parameters->GetTrainingImageSize());
+  // "imagenet": the CLI module downloads the backbone's weights into the cache when missing (its
+  // progress is the run's); a path: that file.
+  const std::string& encoderWeights = parameters->GetTrainingEncoderWeights();
+  if (encoderWeights == "imagenet")
+  {
+    cliNode->SetParameterAsBool("imagenetEncoder", true);
+  }
+  else if (!encoderWeights.empty())
+  {
+    cliNode->SetParameterAsString("encoderWeights", encoderWeights);
+  }
   cliNode->SetParameterAsString("device", parameters->GetDevice());
 
   PendingRunInfo run;

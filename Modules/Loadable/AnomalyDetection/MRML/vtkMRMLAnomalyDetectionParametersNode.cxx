@@ -72,6 +72,7 @@ void vtkMRMLAnomalyDetectionParametersNode::ReadXMLAttributes(const char** atts)
   vtkMRMLReadXMLIntMacro(trainingIterations, TrainingIterations);
   vtkMRMLReadXMLIntMacro(trainingImageSize, TrainingImageSize);
   vtkMRMLReadXMLStdStringMacro(trainingOutputModelPath, TrainingOutputModelPath);
+  vtkMRMLReadXMLStdStringMacro(trainingEncoderWeights, TrainingEncoderWeights);
   vtkMRMLReadXMLEndMacro();
 }
 
@@ -97,6 +98,7 @@ void vtkMRMLAnomalyDetectionParametersNode::WriteXML(ostream& of, int nIndent)
   vtkMRMLWriteXMLIntMacro(trainingIterations, TrainingIterations);
   vtkMRMLWriteXMLIntMacro(trainingImageSize, TrainingImageSize);
   vtkMRMLWriteXMLStdStringMacro(trainingOutputModelPath, TrainingOutputModelPath);
+  vtkMRMLWriteXMLStdStringMacro(trainingEncoderWeights, TrainingEncoderWeights);
   vtkMRMLWriteXMLEndMacro();
 }
 
@@ -123,6 +125,7 @@ void vtkMRMLAnomalyDetectionParametersNode::CopyContent(vtkMRMLNode* anode, bool
   vtkMRMLCopyIntMacro(TrainingIterations);
   vtkMRMLCopyIntMacro(TrainingImageSize);
   vtkMRMLCopyStdStringMacro(TrainingOutputModelPath);
+  vtkMRMLCopyStdStringMacro(TrainingEncoderWeights);
   vtkMRMLCopyEndMacro();
 }
 
@@ -148,6 +151,7 @@ void vtkMRMLAnomalyDetectionParametersNode::PrintSelf(ostream& os, vtkIndent ind
   vtkMRMLPrintIntMacro(TrainingIterations);
   vtkMRMLPrintIntMacro(TrainingImageSize);
   vtkMRMLPrintStdStringMacro(TrainingOutputModelPath);
+  vtkMRMLPrintStdStringMacro(TrainingEncoderWeights);
   vtkMRMLPrintEndMacro();
 }
 

@@ -135,6 +135,10 @@ public:
   vtkGetMacro(TrainingImageSize, int);
   vtkSetMacro(TrainingOutputModelPath, std::string);
   vtkGetMacro(TrainingOutputModelPath, std::string);
+  /// Where the encoder starts: empty (random weights), "imagenet" (the backbone's ImageNet weights,
+  /// downloaded once into the weights cache) or the path of a torchvision weights file.
+  vtkSetMacro(TrainingEncoderWeights, std::string);
+  vtkGetMacro(TrainingEncoderWeights, std::string);
 
 protected:
   vtkMRMLAnomalyDetectionParametersNode();
@@ -159,6 +163,7 @@ protected:
   int TrainingIterations{ 2000 };
   int TrainingImageSize{ 256 };
   std::string TrainingOutputModelPath;
+  std::string TrainingEncoderWeights;
 };
 
 #endif

@@ -67,6 +67,7 @@ int vtkMRMLAnomalyDetectionParametersNodeTest1(int, char*[])
   saved->SetTrainingIterations(500);
   saved->SetTrainingImageSize(128);
   saved->SetTrainingOutputModelPath("/models/new.rcm");
+  saved->SetTrainingEncoderWeights("imagenet");
   scene->AddNode(saved.GetPointer());
   scene->SetSaveToXMLString(1);
   CHECK_BOOL(scene->Commit() != 0, true);
@@ -96,6 +97,7 @@ int vtkMRMLAnomalyDetectionParametersNodeTest1(int, char*[])
   CHECK_INT(loaded->GetTrainingIterations(), 500);
   CHECK_INT(loaded->GetTrainingImageSize(), 128);
   CHECK_STD_STRING(loaded->GetTrainingOutputModelPath(), "/models/new.rcm");
+  CHECK_STD_STRING(loaded->GetTrainingEncoderWeights(), "imagenet");
 
   return EXIT_SUCCESS;
 }
