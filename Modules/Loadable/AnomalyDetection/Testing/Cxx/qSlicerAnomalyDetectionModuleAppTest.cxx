@@ -269,13 +269,23 @@ double TotalRegionSize(vtkMRMLTableNode* table)
 }
 
 /// The value below which `fraction` of the map's voxels lie.
+// A percentile of the map's values above 0: outside the scan's foreground the map is 0, and so is a
+// calibrated map wherever it is at or below normal.
 double Percentile(vtkMRMLScalarVolumeNode* map, double fraction)
 {
   vtkDataArray* scalars = map->GetImageData()->GetPointData()->GetScalars();
-  std::vector<double> values(static_cast<size_t>(scalars->GetNumberOfTuples()));
-  for (size_t i = 0; i < values.size(); ++i)
+  std::vector<double> values;
+  for (vtkIdType i = 0; i < scalars->GetNumberOfTuples(); ++i)
   {
-    values[i] = scalars->GetTuple1(static_cast<vtkIdType>(i));
+    const double value = scalars->GetTuple1(i);
+    if (value > 0.0)
+    {
+      values.push_back(value);
+    }
+  }
+  if (values.empty())
+  {
+    return 0.0;
   }
   const size_t k = std::min(values.size() - 1, static_cast<size_t>(fraction * static_cast<double>(values.size())));
   std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
@@ -503,7 +513,8 @@ int RunTest(qSlicerApplication& app, qSlicerMainWindow* window, const QStringLis
   Screenshot(window, screenshots, "slicer-module-overlay.png");
 
   // 3. Moving the threshold changes the overlay at once and the regions when released (found in
-  // Slicer's process from the map it holds): down to the map's 99th percentile, then up to its 99.9th.
+  // Slicer's process from the map it holds): down to the 99th percentile of the map's values above 0,
+  // then up to their 99.9th.
   const double lowThreshold = Percentile(map, 0.99);
   const double highThreshold = Percentile(map, 0.999);
   std::cout << "thresholds: 99th percentile " << lowThreshold << ", 99.9th percentile " << highThreshold << std::endl;
