@@ -677,7 +677,10 @@ void vtkSlicerAnomalyDetectionLogic::LoadSliceScores(vtkMRMLAnomalyDetectionPara
     table->AddColumn(slices.GetPointer());
     table->AddColumn(scores.GetPointer());
     table->SetColumnDescription("Slice", "Slice index along the scan's slice axis");
-    table->SetColumnDescription("Score", "Largest anomaly-map value of the slice");
+    table->SetColumnDescription("Score",
+                                series.calibrated ? "Calibrated slice score: standard deviations above the normal slices at "
+                                                    "this position"
+                                                  : "Largest anomaly-map value of the slice");
   }
 
   vtkMRMLPlotChartNode* chart = parameters->GetSliceScoreChartNode();
@@ -694,9 +697,10 @@ void vtkSlicerAnomalyDetectionLogic::LoadSliceScores(vtkMRMLAnomalyDetectionPara
     chart->AddAndObservePlotSeriesNodeID(plotSeries->GetID());
     chart->SetTitle("Anomaly score per slice");
     chart->SetXAxisTitle("Slice");
-    chart->SetYAxisTitle("Score");
     parameters->SetSliceScoreChartNodeID(chart->GetID());
   }
+  // A calibrated model's slice scores are in standard deviations above normal at each position.
+  chart->SetYAxisTitle(series.calibrated ? "Score (SD above normal)" : "Score");
   if (auto* plotsLogic = vtkSlicerPlotsLogic::SafeDownCast(this->GetModuleLogic("Plots")))
   {
     plotsLogic->ShowChartInLayout(chart);
