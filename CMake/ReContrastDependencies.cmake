@@ -45,6 +45,8 @@ find_package(VTK 9.1 REQUIRED COMPONENTS
   CommonCore CommonDataModel CommonExecutionModel IOImage RenderingCore RenderingFreeType)
 # DCMTK for DICOM in and out (Parametric Map, SEG).
 find_package(DCMTK REQUIRED NO_MODULE)
+# The DICOM node serves associations from a pool of threads.
+find_package(Threads REQUIRED)
 
 # Small well-kept libraries instead of hand-written parsing, JSON and logging.
 find_package(CLI11 REQUIRED)

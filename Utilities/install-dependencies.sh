@@ -18,7 +18,7 @@ PACKAGES="
   python3 python3-numpy python3-scipy python3-torch python3-torchvision python3-sklearn python3-skimage python3-pydicom
   python3-pil
   mricron-data insighttoolkit5-examples
-  lighttpd
+  lighttpd orthanc dcmtk
 "
 if [ "${1:-}" = "--slicer-check" ] || [ "${1:-}" = "--slicer" ]; then
   PACKAGES="$PACKAGES qtbase5-dev qtbase5-dev-tools libqt5svg5-dev"
@@ -59,15 +59,18 @@ $SUDO apt-get update -q
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 
-# The tests start their own lighttpd on loopback; the system-wide web server that the package's
-# service would run (port 80) is not needed, so a lighttpd installed just now is stopped and disabled.
-case " $missing " in
-  *" lighttpd "*)
-    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-      $SUDO systemctl disable --now lighttpd >/dev/null 2>&1 || true
-    elif [ -x /etc/init.d/lighttpd ]; then
-      $SUDO /etc/init.d/lighttpd stop >/dev/null 2>&1 || true
-      $SUDO update-rc.d lighttpd disable >/dev/null 2>&1 || true
-    fi
-    ;;
-esac
+# The tests start their own lighttpd and Orthanc on loopback; the system-wide services the packages
+# would run (a web server on port 80, a PACS on 4242/8042) are not needed, so a server installed just
+# now is stopped and disabled.
+for service in lighttpd orthanc; do
+  case " $missing " in
+    *" $service "*)
+      if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+        $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
+      elif [ -x "/etc/init.d/$service" ]; then
+        $SUDO "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+        $SUDO update-rc.d "$service" disable >/dev/null 2>&1 || true
+      fi
+      ;;
+  esac
+done

@@ -140,6 +140,26 @@ private:
   std::string m_Name;
 };
 
+/** `recontrast serve`: the anomaly-detection DICOM node. */
+class ServeCommand
+{
+public:
+  explicit ServeCommand(CLI::App & app);
+  bool Selected() const { return m_Command->parsed(); }
+  int Run() const;
+
+private:
+  CLI::App * m_Command;
+  std::string m_Config;
+  std::vector<std::string> m_Models;
+  std::string m_AETitle;
+  int m_Port = 0;
+  std::string m_Destination;
+  std::string m_Work;
+  std::string m_Status;
+  bool m_Json = false;
+};
+
 } // namespace recontrast::cli
 
 #endif

@@ -375,8 +375,11 @@ RunOnImage(const ImageJob & s)
       WriteImageAtomically(regionLabels.GetPointer(), s.job.labels);
       written.push_back(s.job.labels);
     }
-    WriteImageAtomically(map.GetPointer(), s.job.output);
-    written.push_back(s.job.output);
+    if (!s.job.output.empty()) // the DICOM node keeps only the DICOM results
+    {
+      WriteImageAtomically(map.GetPointer(), s.job.output);
+      written.push_back(s.job.output);
+    }
     if (overlay)
     {
       WriteOverlay(*overlay, s.job.overlay);

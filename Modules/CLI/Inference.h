@@ -62,8 +62,8 @@ ScanPreparation PreparationOf(const ModelDescription & model, const std::string 
 /** One scan to score and the files to write for it (empty: not written). */
 struct InferenceJob
 {
-  std::string input; ///< An image file or a DICOM series folder.
-  std::string output;
+  std::string input;  ///< An image file or a DICOM series folder.
+  std::string output; ///< The anomaly map file (empty: none, as for the DICOM node).
   std::string labels;
   std::string overlay;
   std::string dicomOutput; ///< A folder for the DICOM Parametric Map and SEG (the input must be a DICOM series).

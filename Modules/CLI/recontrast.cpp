@@ -36,6 +36,7 @@ main(int argc, char ** argv)
   recontrast::cli::ImportCommand import(app);
   recontrast::cli::InfoCommand info(app);
   recontrast::cli::WeightsCommand weights(app);
+  recontrast::cli::ServeCommand serve(app);
 
   try
   {
@@ -71,6 +72,10 @@ main(int argc, char ** argv)
     if (weights.Selected())
     {
       return weights.Run();
+    }
+    if (serve.Selected())
+    {
+      return serve.Run();
     }
     std::fputs(app.help().c_str(), stdout);
     return 0;
