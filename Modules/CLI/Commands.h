@@ -91,6 +91,30 @@ private:
   std::string m_Series;
   std::string m_Precision = "fp32";
   std::string m_Map = "calibrated";
+  std::string m_Pacs;  ///< AET@host:port: retrieve the study from there (C-FIND, C-GET).
+  std::string m_Study; ///< Study Instance UID to retrieve from the PACS.
+  std::string m_AETitle = "RECONTRAST";
+  bool m_SendResults = false;
+
+  int RunFromPacs() const; ///< PacsInference.cpp
+};
+
+/** `recontrast find --pacs AET@host:port --patient ID`: a patient's studies (C-FIND), or with
+ * --study the series of a study. */
+class FindCommand
+{
+public:
+  explicit FindCommand(CLI::App & app);
+  bool Selected() const { return m_Command->parsed(); }
+  int Run() const;
+
+private:
+  CLI::App * m_Command;
+  std::string m_Pacs;
+  std::string m_Patient;
+  std::string m_Study;
+  std::string m_AETitle = "RECONTRAST";
+  bool m_Json = false;
 };
 
 /** `recontrast eval --model <model> --data <MVTec-style folder> --report <json>`: image and pixel

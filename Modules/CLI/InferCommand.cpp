@@ -112,7 +112,6 @@ InferCommand::InferCommand(CLI::App & app)
                 m_Input,
                 "Scan (NIfTI, NRRD, MetaImage, PNG, JPEG, ...), a DICOM folder, a folder of scans, or a "
                 "text file listing scans (one per line)")
-    ->required()
     ->check(CLI::ExistingPath);
   c->add_option("--output",
                 m_Output,
@@ -160,6 +159,15 @@ InferCommand::InferCommand(CLI::App & app)
                 "Folder for DICOM results of a DICOM series input: anomaly_map.dcm (Parametric Map) and, with a "
                 "threshold, anomaly_regions.dcm (Segmentation), in the scan's study; for folders and lists, one "
                 "sub-folder per scan");
+  c->add_option("--pacs",
+                m_Pacs,
+                "Retrieve the study from this PACS (AET@host:port; C-FIND and C-GET) instead of --input; --output is "
+                "then a folder with one sub-folder per CT or MR series")
+    ->excludes("--input");
+  c->add_option("--study", m_Study, "With --pacs: the Study Instance UID to retrieve and score");
+  c->add_option("--aet", m_AETitle, "With --pacs: this side's AE title")->capture_default_str();
+  c->add_flag(
+    "--send-results", m_SendResults, "With --pacs: send the Parametric Map and SEG back to the PACS (C-STORE)");
   c->add_option("--series",
                 m_Series,
                 "Series Instance UID to read from a DICOM folder that holds several series (default: the "
@@ -169,6 +177,18 @@ InferCommand::InferCommand(CLI::App & app)
 int
 InferCommand::Run() const
 {
+  if (!m_Pacs.empty())
+  {
+    return RunFromPacs();
+  }
+  if (m_Input.empty())
+  {
+    throw Error("Give the scan to score with --input (or a PACS and study with --pacs and --study).");
+  }
+  if (!m_Study.empty() || m_SendResults)
+  {
+    throw Error("--study and --send-results need --pacs.");
+  }
   const std::vector<std::string> batch = BatchInputs(m_Input);
   RequireDistinctPaths(m_Input,
                        { { "anomaly map", m_Output },

@@ -37,6 +37,7 @@ main(int argc, char ** argv)
   recontrast::cli::InfoCommand info(app);
   recontrast::cli::WeightsCommand weights(app);
   recontrast::cli::ServeCommand serve(app);
+  recontrast::cli::FindCommand find(app);
 
   try
   {
@@ -76,6 +77,10 @@ main(int argc, char ** argv)
     if (serve.Selected())
     {
       return serve.Run();
+    }
+    if (find.Selected())
+    {
+      return find.Run();
     }
     std::fputs(app.help().c_str(), stdout);
     return 0;

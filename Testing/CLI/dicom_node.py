@@ -322,7 +322,38 @@ def main():
         print(table.stdout)
         check(table.returncode == 0 and "failed" in table.stdout and "done" in table.stdout, "serve --status prints the table")
 
-        # 5. SIGTERM: a clean stop.
+        # 5. Pull mode for scripts: C-FIND lists the patient's studies and the study's series, `infer --pacs`
+        # retrieves the study's image series with C-GET, scores them and sends the results back.
+        pacs = f"ORTHANC@127.0.0.1:{orthanc.dicom}"
+        first_ds = pydicom.dcmread(sorted(glob.glob(os.path.join(first, "*.dcm")))[0], stop_before_pixels=True)
+        found = test_support.run([recontrast, "find", "--pacs", pacs, "--patient", first_ds.PatientID, "--json"])
+        studies = json.loads(found.stdout) if found.returncode == 0 else []
+        check(any(s["study_instance_uid"] == first_ds.StudyInstanceUID for s in studies),
+              f"recontrast find --patient lists the study ({found.stderr.strip()})")
+        found = test_support.run([recontrast, "find", "--pacs", pacs, "--study", first_ds.StudyInstanceUID, "--json"])
+        listed = {s["series_instance_uid"]: s for s in json.loads(found.stdout)} if found.returncode == 0 else {}
+        check(first_uid in listed and listed[first_uid]["sop_classes"] == [first_ds.SOPClassUID] and
+              len(listed) == 4 + 6, f"recontrast find --study lists 4 sources and 6 results ({len(listed)} series)")
+        pulled = os.path.join(work, "pulled")
+        pull = test_support.run([recontrast, "infer", "--model", model, "--pacs", pacs, "--study",
+                                 first_ds.StudyInstanceUID, "--output", pulled, "--report",
+                                 os.path.join(work, "pulled.json"), "--send-results"])
+        report = json.load(open(os.path.join(work, "pulled.json"))) if os.path.exists(
+            os.path.join(work, "pulled.json")) else {"series": [], "failures": []}
+        scored = {s["series_instance_uid"] for s in report["series"]}
+        check(pull.returncode == 1 and scored == {first_uid, second_uid, third_uid} and
+              len(report["failures"]) == 1 and "missing 1 slice(s)" in report["failures"][0]["error"] and
+              len(report.get("skipped", [])) == 6,
+              f"infer --pacs scores the 3 whole series, reports the one with a gap and skips the 6 results "
+              f"(exit {pull.returncode}: {pull.stderr.strip()[-300:]})")
+        pulled_map = pydicom.dcmread(os.path.join(pulled, first_uid, "dicom", "anomaly_map.dcm"))
+        direct_map = pydicom.dcmread(os.path.join(work, "direct", "anomaly_map.dcm"))
+        check(np.array_equal(pulled_map.pixel_array, direct_map.pixel_array),
+              "the map of a retrieved series equals the map of the same series read from files")
+        check(not os.path.exists(os.path.join(pulled, first_uid, "instances")), "the retrieved images are not kept")
+        check(len(orthanc.results_for(study_id, first_uid)) == 4, "--send-results stores both results in the study")
+
+        # 6. SIGTERM: a clean stop.
         code = node.stop()
         check(code == 0 and "stopped" in node.text(), f"SIGTERM stops the node cleanly (exit code {code})")
     except (TimeoutError, RuntimeError) as e:

@@ -16,6 +16,7 @@
 #include "dcmtk/dcmdata/dcfilefo.h"
 #include "dcmtk/dcmdata/dcuid.h"
 #include "dcmtk/dcmnet/diutil.h"
+#include "dcmtk/dcmnet/dimse.h"
 #include "dcmtk/dcmnet/scppool.h"
 #include "dcmtk/dcmnet/scpthrd.h"
 #include "dcmtk/dcmnet/scu.h"
@@ -615,6 +616,204 @@ Echo(const std::string & callingAETitle, const DicomPeer & peer, unsigned int ti
   {
     throw Error(fmt::format("{} did not answer C-ECHO: {}.", peer.ToString(), TextOf(answered)));
   }
+}
+
+namespace
+{
+
+// A C-FIND at one level of the Study Root model: the matches' datasets, or an Error.
+std::vector<std::unique_ptr<DcmDataset>>
+Find(const std::string & callingAETitle, const DicomPeer & peer, DcmDataset & query, unsigned int timeoutSeconds)
+{
+  detail::EnsureDcmtkReady();
+  DcmSCU scu;
+  OFList<OFString> syntaxes;
+  syntaxes.push_back(UID_LittleEndianExplicitTransferSyntax);
+  syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
+  scu.addPresentationContext(UID_FINDStudyRootQueryRetrieveInformationModel, syntaxes);
+  Connect(scu, callingAETitle, peer, timeoutSeconds);
+  const T_ASC_PresentationContextID context =
+    scu.findAnyPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, "");
+  if (context == 0)
+  {
+    scu.releaseAssociation();
+    throw Error(fmt::format("{} does not offer C-FIND (Study Root).", peer.ToString()));
+  }
+  OFList<QRResponse *> responses;
+  const OFCondition found = scu.sendFINDRequest(context, &query, &responses);
+  std::vector<std::unique_ptr<DcmDataset>> matches;
+  Uint16 finalStatus = STATUS_Success;
+  for (QRResponse * response : responses)
+  {
+    if (response->m_dataset && DICOM_PENDING_STATUS(response->m_status))
+    {
+      matches.emplace_back(response->m_dataset);
+      response->m_dataset = nullptr;
+    }
+    else if (!DICOM_PENDING_STATUS(response->m_status))
+    {
+      finalStatus = response->m_status;
+    }
+    delete response;
+  }
+  scu.releaseAssociation();
+  if (found.bad())
+  {
+    throw Error(fmt::format("C-FIND at {} failed: {}.", peer.ToString(), TextOf(found)));
+  }
+  if (finalStatus != STATUS_Success)
+  {
+    throw Error(fmt::format("{} answered C-FIND with status 0x{:04x}.", peer.ToString(), finalStatus));
+  }
+  return matches;
+}
+
+} // namespace
+
+std::vector<StudyMatch>
+FindStudies(const std::string & callingAETitle, const DicomPeer & peer, const std::string & patientId,
+            unsigned int timeoutSeconds)
+{
+  DcmDataset query;
+  query.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+  query.putAndInsertString(DCM_PatientID, patientId.c_str());
+  for (const DcmTagKey & key : { DCM_StudyInstanceUID,
+                                 DCM_PatientName,
+                                 DCM_StudyDate,
+                                 DCM_StudyDescription,
+                                 DCM_AccessionNumber,
+                                 DCM_ModalitiesInStudy })
+  {
+    query.insertEmptyElement(key);
+  }
+  std::vector<StudyMatch> studies;
+  for (const auto & match : Find(callingAETitle, peer, query, timeoutSeconds))
+  {
+    StudyMatch study;
+    study.studyInstanceUid = StringOf(*match, DCM_StudyInstanceUID);
+    study.patientId = StringOf(*match, DCM_PatientID);
+    study.patientName = StringOf(*match, DCM_PatientName);
+    study.studyDate = StringOf(*match, DCM_StudyDate);
+    study.studyDescription = StringOf(*match, DCM_StudyDescription);
+    study.accessionNumber = StringOf(*match, DCM_AccessionNumber);
+    study.modalitiesInStudy = StringOf(*match, DCM_ModalitiesInStudy);
+    studies.push_back(study);
+  }
+  std::sort(studies.begin(), studies.end(), [](const StudyMatch & a, const StudyMatch & b) {
+    return a.studyDate < b.studyDate;
+  });
+  return studies;
+}
+
+std::vector<SeriesMatch>
+FindSeries(const std::string & callingAETitle, const DicomPeer & peer, const std::string & studyInstanceUid,
+           unsigned int timeoutSeconds)
+{
+  DcmDataset query;
+  query.putAndInsertString(DCM_QueryRetrieveLevel, "SERIES");
+  query.putAndInsertString(DCM_StudyInstanceUID, studyInstanceUid.c_str());
+  for (const DcmTagKey & key : { DCM_SeriesInstanceUID,
+                                 DCM_Modality,
+                                 DCM_SeriesDescription,
+                                 DCM_SeriesNumber,
+                                 DCM_NumberOfSeriesRelatedInstances })
+  {
+    query.insertEmptyElement(key);
+  }
+  std::vector<SeriesMatch> series;
+  for (const auto & match : Find(callingAETitle, peer, query, timeoutSeconds))
+  {
+    SeriesMatch entry;
+    entry.seriesInstanceUid = StringOf(*match, DCM_SeriesInstanceUID);
+    entry.modality = StringOf(*match, DCM_Modality);
+    entry.seriesDescription = StringOf(*match, DCM_SeriesDescription);
+    entry.seriesNumber = StringOf(*match, DCM_SeriesNumber);
+    const std::string count = StringOf(*match, DCM_NumberOfSeriesRelatedInstances);
+    entry.instances = count.empty() ? 0 : std::atoi(count.c_str());
+    series.push_back(entry);
+  }
+  // What a series holds (images, or derived objects such as Parametric Maps that share the source's
+  // modality) is told by its instances' SOP classes.
+  for (SeriesMatch & entry : series)
+  {
+    DcmDataset instances;
+    instances.putAndInsertString(DCM_QueryRetrieveLevel, "IMAGE");
+    instances.putAndInsertString(DCM_StudyInstanceUID, studyInstanceUid.c_str());
+    instances.putAndInsertString(DCM_SeriesInstanceUID, entry.seriesInstanceUid.c_str());
+    instances.insertEmptyElement(DCM_SOPInstanceUID);
+    instances.insertEmptyElement(DCM_SOPClassUID);
+    std::set<std::string> classes;
+    for (const auto & match : Find(callingAETitle, peer, instances, timeoutSeconds))
+    {
+      classes.insert(StringOf(*match, DCM_SOPClassUID));
+    }
+    entry.sopClasses.assign(classes.begin(), classes.end());
+  }
+  return series;
+}
+
+size_t
+RetrieveSeries(const std::string & callingAETitle, const DicomPeer & peer, const std::string & studyInstanceUid,
+               const std::string & seriesInstanceUid, const std::string & folder, unsigned int timeoutSeconds)
+{
+  detail::EnsureDcmtkReady();
+  DcmSCU scu;
+  OFList<OFString> syntaxes;
+  syntaxes.push_back(UID_LittleEndianExplicitTransferSyntax);
+  syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
+  scu.addPresentationContext(UID_GETStudyRootQueryRetrieveInformationModel, syntaxes);
+  // The instances come back as C-STORE sub-operations on this association: this side takes the SCP
+  // role for each storage class, in the syntaxes the reader decodes.
+  const OFList<OFString> storageSyntaxes = DecodableTransferSyntaxes();
+  for (const std::string & sopClass : AcceptedStorageClasses())
+  {
+    scu.addPresentationContext(sopClass.c_str(), storageSyntaxes, ASC_SC_ROLE_SCP);
+  }
+  scu.setStorageDir(folder.c_str());
+  scu.setStorageMode(DCMSCU_STORAGE_DISK);
+  Connect(scu, callingAETitle, peer, timeoutSeconds);
+  const T_ASC_PresentationContextID context =
+    scu.findAnyPresentationContextID(UID_GETStudyRootQueryRetrieveInformationModel, "");
+  if (context == 0)
+  {
+    scu.releaseAssociation();
+    throw Error(fmt::format("{} does not offer C-GET (Study Root).", peer.ToString()));
+  }
+  DcmDataset query;
+  query.putAndInsertString(DCM_QueryRetrieveLevel, "SERIES");
+  query.putAndInsertString(DCM_StudyInstanceUID, studyInstanceUid.c_str());
+  query.putAndInsertString(DCM_SeriesInstanceUID, seriesInstanceUid.c_str());
+  OFList<RetrieveResponse *> responses;
+  const OFCondition got = scu.sendCGETRequest(context, &query, &responses);
+  Uint16 status = STATUS_Success;
+  Uint16 completed = 0;
+  Uint16 failed = 0;
+  for (RetrieveResponse * response : responses)
+  {
+    if (!DICOM_PENDING_STATUS(response->m_status))
+    {
+      status = response->m_status;
+      completed = response->m_numberOfCompletedSubops;
+      failed = response->m_numberOfFailedSubops;
+    }
+    delete response;
+  }
+  scu.releaseAssociation();
+  if (got.bad())
+  {
+    throw Error(
+      fmt::format("C-GET of the series {} from {} failed: {}.", seriesInstanceUid, peer.ToString(), TextOf(got)));
+  }
+  if (status != STATUS_Success || failed > 0)
+  {
+    throw Error(fmt::format("{} answered C-GET of the series {} with status 0x{:04x} ({} instance(s) sent, {} failed).",
+                            peer.ToString(),
+                            seriesInstanceUid,
+                            status,
+                            completed,
+                            failed));
+  }
+  return completed;
 }
 
 } // namespace recontrast::dicom

@@ -117,6 +117,48 @@ ReContrastDICOM_EXPORT std::vector<std::string> StoreFiles(const std::string & c
 ReContrastDICOM_EXPORT void Echo(const std::string & callingAETitle, const DicomPeer & peer,
                                  unsigned int timeoutSeconds = 10);
 
+/** A study found with C-FIND. */
+struct StudyMatch
+{
+  std::string studyInstanceUid;
+  std::string patientId;
+  std::string patientName;
+  std::string studyDate;
+  std::string studyDescription;
+  std::string accessionNumber;
+  std::string modalitiesInStudy;
+};
+
+/** A series found with C-FIND. */
+struct SeriesMatch
+{
+  std::string seriesInstanceUid;
+  std::string modality;
+  std::string seriesDescription;
+  std::string seriesNumber;
+  int instances = 0;                   ///< Number of Series Related Instances, when the peer says (0 otherwise).
+  std::vector<std::string> sopClasses; ///< The SOP classes of its instances (an image-level C-FIND).
+};
+
+/** The studies of a patient (C-FIND, Study Root, study level). Throws recontrast::Error. */
+ReContrastDICOM_EXPORT std::vector<StudyMatch> FindStudies(const std::string & callingAETitle, const DicomPeer & peer,
+                                                           const std::string & patientId,
+                                                           unsigned int timeoutSeconds = 30);
+
+/** The series of a study (C-FIND, Study Root, series level, then image level for each series' SOP
+ * classes). Throws recontrast::Error. */
+ReContrastDICOM_EXPORT std::vector<SeriesMatch> FindSeries(const std::string & callingAETitle, const DicomPeer & peer,
+                                                           const std::string & studyInstanceUid,
+                                                           unsigned int timeoutSeconds = 30);
+
+/** Retrieves one series with C-GET (the instances come back on the same association, so the peer
+ * needs no route to this host) into `folder`, which must exist. Returns the number of instances
+ * stored; throws recontrast::Error when the retrieval fails or some instances did not arrive. */
+ReContrastDICOM_EXPORT size_t RetrieveSeries(const std::string & callingAETitle, const DicomPeer & peer,
+                                             const std::string & studyInstanceUid,
+                                             const std::string & seriesInstanceUid, const std::string & folder,
+                                             unsigned int timeoutSeconds = 30);
+
 } // namespace recontrast::dicom
 
 #endif
