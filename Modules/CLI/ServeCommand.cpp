@@ -40,7 +40,9 @@ ServeCommand::ServeCommand(CLI::App & app)
   auto * c = m_Command;
   c->add_option("--config", m_Config, "JSON configuration file (Documentation/PACS.md); options override it")
     ->check(CLI::ExistingFile);
-  c->add_option("--model", m_Models, "Model for every series (repeat for none; rules in --config choose per series)")
+  c->add_option("--model",
+                m_Models,
+                "Model that scores every series (replaces the rules of --config, which choose a model per series)")
     ->check(CLI::ExistingFile);
   c->add_option("--aet", m_AETitle, "The node's AE title (default RECONTRAST)");
   c->add_option("--port", m_Port, "The node's DICOM port (default 11112)")->check(WholeNumber(1, 65535));

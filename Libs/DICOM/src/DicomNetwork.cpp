@@ -243,9 +243,11 @@ protected:
     }
     Uint16 status = STATUS_Success;
     std::string reason;
+    std::string kept;
     try
     {
       ReceivedInstance instance = Keep(partial, request);
+      kept = instance.file;
       if (m_Server.onInstance)
       {
         m_Server.onInstance(instance);
@@ -257,8 +259,13 @@ protected:
     }
     catch (const std::exception & e)
     {
+      // Not acknowledged, so not kept: the sender will send it again.
       std::error_code ignored;
       fs::remove(partial, ignored);
+      if (!kept.empty())
+      {
+        fs::remove(kept, ignored);
+      }
       status = STATUS_STORE_Error_CannotUnderstand;
       reason = e.what();
       m_Server.Say(
