@@ -30,10 +30,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -160,6 +163,8 @@ struct StorageServer::Impl
   std::unique_ptr<DcmBaseSCPPool> pool;
   std::thread listener;
   std::atomic<unsigned long> partialCounter{ 0 };
+  std::atomic<bool> listenerEnded{ false };
+  std::string listenerError; // written by the listener thread before listenerEnded
 
   void Say(const std::string & line) const
   {
@@ -392,6 +397,31 @@ RequirePortFree(std::uint16_t port)
   }
 }
 
+// True when a socket listens on the port. Read from the kernel's socket tables rather than by
+// connecting, which the pool would take for an association request.
+bool
+AcceptsConnections(std::uint16_t port)
+{
+  const std::string local = fmt::format(":{:04X} ", port);
+  for (const char * table : { "/proc/net/tcp", "/proc/net/tcp6" })
+  {
+    std::ifstream in(table);
+    std::string line;
+    while (std::getline(in, line))
+    {
+      // sl local_address rem_address st ...: st 0A is LISTEN.
+      std::istringstream fields(line);
+      std::string slot, localAddress, remoteAddress, state;
+      fields >> slot >> localAddress >> remoteAddress >> state;
+      if (state == "0A" && (localAddress + " ").find(local) != std::string::npos)
+      {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 } // namespace
 
 StorageServer::StorageServer(StorageServerOptions options, InstanceHandler onInstance,
@@ -473,9 +503,28 @@ StorageServer::Start()
     const OFCondition result = listening->listen();
     if (result.bad())
     {
-      impl->Say(fmt::format("the DICOM listener stopped: {}", TextOf(result)));
+      impl->listenerError = TextOf(result);
+      impl->Say(fmt::format("the DICOM listener stopped: {}", impl->listenerError));
     }
+    impl->listenerEnded = true;
   });
+  // The pool opens its port inside its thread: wait until it accepts connections, so that a caller
+  // may send as soon as Start returns.
+  for (int attempt = 0; attempt < 200; ++attempt)
+  {
+    if (AcceptsConnections(o.port))
+    {
+      return;
+    }
+    if (m_Impl->listenerEnded)
+    {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const std::string reason = m_Impl->listenerEnded ? m_Impl->listenerError : "it did not open within 10 s";
+  Stop();
+  throw Error(fmt::format("The DICOM port {} cannot be opened: {}.", o.port, reason));
 }
 
 void

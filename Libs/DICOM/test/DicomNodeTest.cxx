@@ -16,6 +16,8 @@
 #include "dcmtk/dcmdata/dcdeftag.h"
 #include "dcmtk/dcmdata/dcfilefo.h"
 #include "dcmtk/dcmdata/dcmetinf.h"
+#include "dcmtk/dcmdata/dcuid.h"
+#include "dcmtk/dcmnet/scu.h"
 
 #include <gtest/gtest.h>
 
@@ -23,8 +25,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <mutex>
+#include <thread>
 
 namespace recontrast::dicom::test
 {
@@ -288,6 +292,48 @@ TEST_F(DicomNetworkTest, RefusesUnknownCallersUnsupportedClassesAndInstancesWith
   EXPECT_TRUE(EventMentions("calling AE title 'STRANGER' is not accepted"));
   EXPECT_TRUE(EventMentions("refused: it has no pixel data"));
   EXPECT_FALSE(fs::exists(m_Work.Path() / "incoming" / "1.2.826.0.1.3680043.8.498.1.dcm"));
+}
+
+TEST_F(DicomNetworkTest, AssociationsBeyondTheLimitAreRefusedUntilOneEnds)
+{
+  // The fixture's server serves 4 at once: hold 4 open, the fifth is refused, then served again.
+  std::vector<std::unique_ptr<DcmSCU>> held;
+  for (int i = 0; i < 4; ++i)
+  {
+    auto scu = std::make_unique<DcmSCU>();
+    OFList<OFString> syntaxes;
+    syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
+    scu->addPresentationContext(UID_VerificationSOPClass, syntaxes);
+    scu->setAETitle("PACS");
+    scu->setPeerAETitle("NODE");
+    scu->setPeerHostName("127.0.0.1");
+    scu->setPeerPort(m_Port);
+    ASSERT_TRUE(scu->initNetwork().good());
+    ASSERT_TRUE(scu->negotiateAssociation().good()) << "association " << i;
+    held.push_back(std::move(scu));
+  }
+  EXPECT_THROW(Echo("PACS", Node(), 5), Error);
+  held.back()->releaseAssociation();
+  held.pop_back();
+  // The pool notices the ended association when its worker finishes; give it a moment.
+  bool served = false;
+  for (int attempt = 0; attempt < 50 && !served; ++attempt)
+  {
+    try
+    {
+      Echo("PACS", Node(), 5);
+      served = true;
+    }
+    catch (const Error &)
+    {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  EXPECT_TRUE(served);
+  for (auto & scu : held)
+  {
+    scu->releaseAssociation();
+  }
 }
 
 TEST(DicomNetwork, PeersAndAETitlesAreCheckedWithOneSentence)
