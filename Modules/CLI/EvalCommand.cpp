@@ -228,6 +228,7 @@ EvalCommand::Run() const
   settings.slices.preset = preparation.preset;
   settings.slices.context = preparation.context;
   settings.slices.minimumForegroundFraction = 0.0; // every test image is scored
+  settings.slices.fit = preparation.fit;
   settings.seriesReader = DicomReader();
   const unsigned int size = static_cast<unsigned int>(predictor.ImageSize());
   const size_t planeSize = static_cast<size_t>(size) * size;

@@ -55,7 +55,10 @@ ImportCommand::Run() const
                         backbone,
                         m_ImageSize,
                         m_Output,
-                        { { "intensity", "bytes" }, { "channel_mode", "replicated" }, { "min_foreground", "0" } });
+                        { { "intensity", "bytes" },
+                          { "channel_mode", "replicated" },
+                          { "min_foreground", "0" },
+                          { "resize", "stretch" } });
     std::printf(
       "recontrast: wrote %s (the official model %s, %s)\n", m_Output.c_str(), m_Official.c_str(), m_Backbone.c_str());
   }

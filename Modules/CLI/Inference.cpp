@@ -243,6 +243,7 @@ RunOnImage(const ImageJob & s)
   filter->SetPredictor(s.predictor);
   filter->SetIntensityPreset(s.preparation.preset);
   filter->SetMinimumForegroundFraction(s.preparation.minimumForeground);
+  filter->SetFit(s.preparation.fit);
   filter->SetCalibratedMap(s.calibratedMap);
   if constexpr (!itk::ReContrastDetail::IsRGB<typename TImage::PixelType>::value)
   {
@@ -533,6 +534,13 @@ PreparationOf(const ModelDescription & model, const std::string & intensityOverr
   {
     throw Error("The model's 'min_foreground' property is not a number.");
   }
+  const std::string resize = property("resize", "fit");
+  if (resize != "fit" && resize != "stretch")
+  {
+    throw Error(fmt::format("The model's 'resize' property '{}' is neither fit nor stretch.", resize));
+  }
+  preparation.fit = resize == "stretch" ? itk::ReContrastSliceResampler::Fit::Stretch
+                                        : itk::ReContrastSliceResampler::Fit::PreserveAspect;
   return preparation;
 }
 

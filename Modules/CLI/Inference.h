@@ -15,6 +15,7 @@
 #include "ReContrast/Predictor.h"
 #include "itkImageIOBase.h"
 #include "itkReContrastIntensityPreset.h"
+#include "itkReContrastSliceResampler.h"
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +43,8 @@ struct ScanPreparation
   bool context = false; ///< 2.5-D: neighbouring slices as channels.
   double minimumForeground = 0.05;
   bool presetGiven = true; ///< False: neither the model nor the user chose the preset.
+  /** How slices fill the model's square (the model's "resize"; older models kept the aspect ratio). */
+  itk::ReContrastSliceResampler::Fit fit = itk::ReContrastSliceResampler::Fit::PreserveAspect;
 };
 
 /** The intensity preset for data that neither a model nor the user gives one: "bytes" for 8-bit

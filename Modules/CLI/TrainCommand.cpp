@@ -79,6 +79,12 @@ TrainCommand::TrainCommand(CLI::App & app)
                 "Intensity preset: mr, mr:<low>:<high>, ct-brain, ct-lung, ..., "
                 "window:<lower>:<upper>, bytes (8-bit pictures); default: bytes when the data are colour "
                 "pictures, mr otherwise");
+  c->add_option("--resize",
+                m_Request.resize,
+                "How each slice fills the model's square input: auto (stretch for 8-bit pictures, as the paper "
+                "resizes them; fit for scans), fit (the aspect ratio kept, padded) or stretch")
+    ->capture_default_str()
+    ->check(CLI::IsMember({ "auto", "fit", "stretch" }));
   c->add_flag("--context", m_Request.context, "2.5-D: the neighbouring slices as the colour channels");
   c->add_option("--calibration-fraction",
                 m_Request.calibrationFraction,

@@ -77,6 +77,11 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
     throw Error(itk::ReContrastExceptionText(e));
   }
   const std::string intensity = r.intensity.empty() ? DefaultIntensity(scans.front()) : r.intensity;
+  // Pictures are stretched to the square as the paper does (on the magnetic tiles this is most of the
+  // gap to the official training, Benchmarks.md); scans keep their aspect ratio.
+  const std::string resize = r.resize != "auto"                           ? r.resize
+                             : DefaultIntensity(scans.front()) == "bytes" ? "stretch"
+                                                                          : "fit";
   itk::ReContrastScanSampleSource::Settings settings;
   try
   {
@@ -89,11 +94,14 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
   // The model's pre-processing travels with it: infer uses the same settings by default.
   options.modelProperties = { { "intensity", settings.slices.preset.ToModelProperty() },
                               { "channel_mode", r.context ? "context" : "replicated" },
-                              { "min_foreground", fmt::format("{}", r.minimumForeground) } };
+                              { "min_foreground", fmt::format("{}", r.minimumForeground) },
+                              { "resize", resize } };
   options.Validate();
 
   settings.slices.context = r.context;
   settings.slices.minimumForegroundFraction = r.minimumForeground;
+  settings.slices.fit = resize == "stretch" ? itk::ReContrastSliceResampler::Fit::Stretch
+                                            : itk::ReContrastSliceResampler::Fit::PreserveAspect;
   settings.seriesReader = DicomReader();
 
   std::fprintf(stderr, "recontrast: indexing the training data in %s\n", r.data.c_str());
@@ -141,6 +149,7 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
                          { "seed", r.seed },
                          { "encoder_batchnorm", r.encoderBatchNorm },
                          { "intensity", settings.slices.preset.ToString() },
+                         { "resize", resize },
                          { "context", r.context },
                          { "data", r.data },
                          { "samples", source->Size() },

@@ -48,6 +48,9 @@ struct TrainingRequest
   bool context = false;
   double calibrationFraction = TrainingOptions{}.calibrationFraction;
   double minimumForeground = 0.05;
+  /** How slices fill the model's square: auto (stretch for 8-bit pictures, as the paper resizes them;
+   * fit, the aspect ratio kept, for scans), fit or stretch. */
+  std::string resize = "auto";
 };
 
 /** Trains a model and writes it with its training report (<model>.training.json) and loss curve

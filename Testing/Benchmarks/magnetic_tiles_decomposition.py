@@ -12,8 +12,10 @@ budget the issue names). Variants, each over the given seeds:
             kept), ToTensor, ImageNet Normalize; a shuffled loader (drop_last False); the two AdamW;
             the alpha ramp; scores = max of the Gaussian-smoothed map
   default   `recontrast train` with its defaults (10 % held out, slices with < 5 % foreground skipped,
-            aspect-preserving fit into the square), then `recontrast eval`
-  all       default + `--calibration-fraction 0` (all 60 pictures trained on, as the official)
+            8-bit pictures stretched to the square as the official resize: `--resize auto`), then
+            `recontrast eval`
+  fit       default with `--resize fit` (the aspect ratio kept, padded: the default before)
+  all       fit + `--calibration-fraction 0` (all 60 pictures trained on, as the official)
   all-fg0   all + `--min-foreground 0` (no picture skipped for its foreground)
   squashed  all-fg0 on pictures resized to 128 x 128 beforehand as the official resize does (PIL
             bilinear, antialiased), so the only remaining difference is the engine itself
@@ -121,7 +123,7 @@ def main():
         print(f"SKIP: {DATA} is not here")
         return 0
     rest = sys.argv[3:]
-    variants = ["official", "default", "all", "all-fg0", "squashed"]
+    variants = ["official", "default", "fit", "all", "all-fg0", "squashed"]
     if rest[:1] == ["--variants"]:
         variants, rest = rest[1].split(","), rest[2:]
     seeds = [int(s) for s in rest] or [111, 1, 2]
@@ -140,11 +142,13 @@ def main():
                 results.append(official_variant(train, tests, seed))
             elif variant == "default":
                 results.append(cli_variant(build, work, pictures, seed, []))
+            elif variant == "fit":
+                results.append(cli_variant(build, work, pictures, seed, ["--resize", "fit"]))
             elif variant == "all":
-                results.append(cli_variant(build, work, pictures, seed, ["--calibration-fraction", "0"]))
+                results.append(cli_variant(build, work, pictures, seed, ["--calibration-fraction", "0", "--resize", "fit"]))
             elif variant == "all-fg0":
                 results.append(cli_variant(build, work, pictures, seed,
-                                           ["--calibration-fraction", "0", "--min-foreground", "0"]))
+                                           ["--calibration-fraction", "0", "--min-foreground", "0", "--resize", "fit"]))
             elif variant == "squashed":
                 results.append(cli_variant(build, work, squashed, seed,
                                            ["--calibration-fraction", "0", "--min-foreground", "0"]))

@@ -52,10 +52,10 @@ for centre in "70 90" "110 120" "90 150"; do
 done
 "$bin/recontrast" train --data "$data" --out "$work/model.rcm" --backbone resnet18 --image-size 32 \
   --iterations 3 --batch-size 2 --calibration-fraction 0 > "$work/train.log" 2>&1 || { cat "$work/train.log"; fail "train"; }
-# 8-bit grey pictures are scaled as bytes by default, as the paper scales its pictures.
+# 8-bit grey pictures are scaled as bytes and stretched to the square by default, as the paper does.
 "$bin/recontrast" info "$work/model.rcm" --json | "$py" -c \
-  'import json, sys; p = json.load(sys.stdin)["properties"]; sys.exit(0 if p["intensity"] == "bytes" else 1)' \
-  || fail "the default intensity of 8-bit grey pictures is not bytes"
+  'import json, sys; p = json.load(sys.stdin)["properties"]; sys.exit(0 if (p["intensity"], p["resize"]) == ("bytes", "stretch") else 1)' \
+  || fail "the defaults of 8-bit grey pictures are not bytes and stretch"
 "$bin/recontrast" eval --model "$work/model.rcm" --data "$data" --report "$work/brains.json" --roc "$work/roc.png" \
   > "$work/eval.log" 2>&1 || { cat "$work/eval.log"; fail "eval"; }
 check_report "$work/brains.json" 5 masks || fail "brain report"

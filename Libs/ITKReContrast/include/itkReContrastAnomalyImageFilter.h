@@ -96,6 +96,12 @@ public:
   itkGetConstMacro(AutomaticMask, bool);
   itkBooleanMacro(AutomaticMask);
 
+  /** How each slice fills the model's square input: the aspect ratio kept, with padding (default;
+   * scans), or stretched (the paper's resize of pictures); the map comes back onto the input's grid
+   * either way. Use the model's training setting (recontrast records it as the property "resize"). */
+  itkSetEnumMacro(Fit, ReContrastSliceResampler::Fit);
+  itkGetEnumMacro(Fit, ReContrastSliceResampler::Fit);
+
   /** Slices whose foreground covers less than this fraction are not scored (map 0). */
   itkSetClampMacro(MinimumForegroundFraction, double, 0.0, 1.0);
   itkGetConstMacro(MinimumForegroundFraction, double);
@@ -160,6 +166,7 @@ private:
   ChannelMode m_ChannelMode{ ChannelMode::Replicated };
   bool m_AutomaticMask{ ImageDimension == 3 };
   double m_MinimumForegroundFraction{ 0.05 };
+  ReContrastSliceResampler::Fit m_Fit{ ReContrastSliceResampler::Fit::PreserveAspect };
   bool m_CalibratedMap{ true };
   bool m_OutputIsCalibrated{ false };
   std::vector<double> m_SliceScores;

@@ -303,6 +303,7 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::FitIntensity(const Mask
   settings.preset = m_IntensityPreset;
   settings.context = m_ChannelMode == ChannelMode::Context;
   settings.minimumForegroundFraction = m_MinimumForegroundFraction;
+  settings.fit = m_Fit;
 
   const InputImageType * input = this->GetInput();
   const SizeValueType voxels = input->GetLargestPossibleRegion().GetNumberOfPixels();
@@ -497,6 +498,8 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::PrintSelf(std::ostream 
   os << indent << "ChannelMode: " << (m_ChannelMode == ChannelMode::Context ? "Context" : "Replicated") << std::endl;
   os << indent << "AutomaticMask: " << (m_AutomaticMask ? "On" : "Off") << std::endl;
   os << indent << "MinimumForegroundFraction: " << m_MinimumForegroundFraction << std::endl;
+  os << indent << "Fit: " << (m_Fit == ReContrastSliceResampler::Fit::Stretch ? "stretch" : "preserve aspect")
+     << std::endl;
   os << indent << "CalibratedMap: " << (m_CalibratedMap ? "On" : "Off") << std::endl;
 }
 

@@ -44,6 +44,9 @@ public:
     /** 2.5-D: previous, current and next slice as the three channels (grey scans only). */
     bool context = false;
     double minimumForegroundFraction = 0.05;
+    /** How each slice fills the model's square: aspect kept (scans) or stretched (pictures, as the
+     * paper resizes them). */
+    ReContrastSliceResampler::Fit fit = ReContrastSliceResampler::Fit::PreserveAspect;
   };
 
   /** The index axes that span a slice cut along sliceAxis: (u, v), u varying fastest in the slice. */

@@ -3,7 +3,7 @@
  *  ReContrast for Slicer and ITK
  *  Licensed under the Apache License, Version 2.0 (see LICENSE).
  *
- *  Aspect-preserving resampling of a 2-D slice into the model's square input, and back.
+ *  Resampling of a 2-D slice into the model's square input (aspect-preserving or stretched), and back.
  *
  *=========================================================================*/
 #ifndef itkReContrastSliceResampler_h
@@ -30,6 +30,10 @@ namespace itk
  * exactly and the shorter one is centred, with padding on both sides. Pixel centres sit at the middle
  * of the pixels (continuous index i of a pixel centre is i, its edges are i - 0.5 and i + 0.5), in
  * both grids; TransformSliceIndexToSquareIndex and TransformSquareIndexToSliceIndex are exact inverses.
+ *
+ * With Fit::Stretch (the official code's resize of pictures to S x S) each side of the slice spans
+ * the square: square pixels are width * spacingX / S by height * spacingY / S, there is no padding,
+ * and the aspect ratio is not kept.
  *
  * The content region (GetContentIndex, GetContentSize) holds the square pixels whose centres lie on
  * the slice; ToSquare fills the others with the padding value. A slice thinner than one square pixel
@@ -58,9 +62,18 @@ public:
   using IndexType = Index<2>;
   using SizeType = Size<2>;
 
+  /** How a slice fills the square. */
+  enum class Fit
+  {
+    PreserveAspect, ///< The longer side spans the square, the shorter is centred with padding (scans).
+    Stretch         ///< Both sides span the square (the paper's resize of pictures).
+  };
+
   /** Throws ExceptionObject for zero sizes or non-positive / non-finite spacings. */
   ReContrastSliceResampler(unsigned int width, unsigned int height, double spacingX, double spacingY,
-                           unsigned int squareSize);
+                           unsigned int squareSize, Fit fit = Fit::PreserveAspect);
+
+  Fit GetFit() const { return m_Fit; }
 
   unsigned int GetWidth() const { return m_Width; }
   unsigned int GetHeight() const { return m_Height; }
@@ -68,8 +81,10 @@ public:
   double GetSpacingY() const { return m_SpacingY; }
   unsigned int GetSquareSize() const { return m_SquareSize; }
 
-  /** The physical size of one square pixel (the same along x and y). */
-  double GetSquareSpacing() const { return m_SquareSpacing; }
+  /** The physical size of one square pixel along x (along y too when the aspect is preserved). */
+  double GetSquareSpacing() const { return m_SquareSpacingX; }
+  /** The physical size of one square pixel along y. */
+  double GetSquareSpacingY() const { return m_SquareSpacingY; }
 
   /** First square pixel (x, y) of the content region. */
   IndexType GetContentIndex() const;
@@ -117,7 +132,9 @@ private:
   double m_SpacingX;
   double m_SpacingY;
   unsigned int m_SquareSize;
-  double m_SquareSpacing;
+  Fit m_Fit;
+  double m_SquareSpacingX;
+  double m_SquareSpacingY;
   // Physical offsets of the slice's corner inside the square (the centring padding).
   double m_OffsetX;
   double m_OffsetY;

@@ -122,7 +122,8 @@ ReContrastScanSlices::Resampler(unsigned int modelSize) const
                                                              static_cast<unsigned int>(m_Size[m_V]),
                                                              m_Spacing[m_U],
                                                              m_Spacing[m_V],
-                                                             modelSize);
+                                                             modelSize,
+                                                             m_Settings.fit);
     m_ResamplerSize = modelSize;
   }
   return *m_Resampler;

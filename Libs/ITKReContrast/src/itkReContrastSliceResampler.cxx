@@ -3,7 +3,7 @@
  *  ReContrast for Slicer and ITK
  *  Licensed under the Apache License, Version 2.0 (see LICENSE).
  *
- *  Aspect-preserving resampling of a 2-D slice into the model's square input, and back.
+ *  Resampling of a 2-D slice into the model's square input (aspect-preserving or stretched), and back.
  *
  *=========================================================================*/
 #include "itkReContrastSliceResampler.h"
@@ -17,12 +17,13 @@ namespace itk
 {
 
 ReContrastSliceResampler::ReContrastSliceResampler(unsigned int width, unsigned int height, double spacingX,
-                                                   double spacingY, unsigned int squareSize)
+                                                   double spacingY, unsigned int squareSize, Fit fit)
   : m_Width(width)
   , m_Height(height)
   , m_SpacingX(spacingX)
   , m_SpacingY(spacingY)
   , m_SquareSize(squareSize)
+  , m_Fit(fit)
 {
   if (width == 0 || height == 0 || squareSize == 0)
   {
@@ -38,9 +39,20 @@ ReContrastSliceResampler::ReContrastSliceResampler(unsigned int width, unsigned 
   const double extent[2] = { width * spacingX, height * spacingY };
   const double spacing[2] = { spacingX, spacingY };
   const unsigned int size[2] = { width, height };
-  m_SquareSpacing = std::max(extent[0], extent[1]) / squareSize;
-  m_OffsetX = 0.5 * (squareSize * m_SquareSpacing - extent[0]);
-  m_OffsetY = 0.5 * (squareSize * m_SquareSpacing - extent[1]);
+  if (fit == Fit::Stretch)
+  {
+    // Each side spans the square: no padding, square pixels as long as the slice's side / S.
+    m_SquareSpacingX = extent[0] / squareSize;
+    m_SquareSpacingY = extent[1] / squareSize;
+  }
+  else
+  {
+    m_SquareSpacingX = std::max(extent[0], extent[1]) / squareSize;
+    m_SquareSpacingY = m_SquareSpacingX;
+  }
+  const double squareSpacing[2] = { m_SquareSpacingX, m_SquareSpacingY };
+  m_OffsetX = 0.5 * (squareSize * m_SquareSpacingX - extent[0]);
+  m_OffsetY = 0.5 * (squareSize * m_SquareSpacingY - extent[1]);
   const double offset[2] = { m_OffsetX, m_OffsetY };
 
   std::vector<unsigned int> * nearest[2] = { &m_NearestX, &m_NearestY };
@@ -48,7 +60,7 @@ ReContrastSliceResampler::ReContrastSliceResampler(unsigned int width, unsigned 
   {
     // Square pixel j's centre in slice pixel units measured from the slice's edge.
     const auto centreOnSlice = [&](unsigned int j) {
-      return ((j + 0.5) * m_SquareSpacing - offset[axis]) / spacing[axis];
+      return ((j + 0.5) * squareSpacing[axis] - offset[axis]) / spacing[axis];
     };
     // A tolerance so that a centre exactly on either edge of the slice counts on both sides alike.
     const double tolerance = 1e-9 * std::max(1.0, static_cast<double>(size[axis]));
@@ -66,7 +78,7 @@ ReContrastSliceResampler::ReContrastSliceResampler(unsigned int width, unsigned 
     if (begin >= end)
     {
       // The slice is thinner than one square pixel: keep the row or column through its centre.
-      const double centre = (offset[axis] + 0.5 * extent[axis]) / m_SquareSpacing;
+      const double centre = (offset[axis] + 0.5 * extent[axis]) / squareSpacing[axis];
       begin = std::min(static_cast<unsigned int>(std::max(0.0, std::floor(centre))), squareSize - 1);
       end = begin + 1;
     }
@@ -83,13 +95,13 @@ ReContrastSliceResampler::ReContrastSliceResampler(unsigned int width, unsigned 
   }
 
   m_ToSquareX =
-    MakeKernel(m_ContentBegin[0], m_ContentEnd[0], m_SquareSpacing / spacingX, -m_OffsetX / spacingX, 0, width);
+    MakeKernel(m_ContentBegin[0], m_ContentEnd[0], m_SquareSpacingX / spacingX, -m_OffsetX / spacingX, 0, width);
   m_ToSquareY =
-    MakeKernel(m_ContentBegin[1], m_ContentEnd[1], m_SquareSpacing / spacingY, -m_OffsetY / spacingY, 0, height);
+    MakeKernel(m_ContentBegin[1], m_ContentEnd[1], m_SquareSpacingY / spacingY, -m_OffsetY / spacingY, 0, height);
   m_FromSquareX =
-    MakeKernel(0, width, spacingX / m_SquareSpacing, m_OffsetX / m_SquareSpacing, m_ContentBegin[0], m_ContentEnd[0]);
-  m_FromSquareY =
-    MakeKernel(0, height, spacingY / m_SquareSpacing, m_OffsetY / m_SquareSpacing, m_ContentBegin[1], m_ContentEnd[1]);
+    MakeKernel(0, width, spacingX / m_SquareSpacingX, m_OffsetX / m_SquareSpacingX, m_ContentBegin[0], m_ContentEnd[0]);
+  m_FromSquareY = MakeKernel(
+    0, height, spacingY / m_SquareSpacingY, m_OffsetY / m_SquareSpacingY, m_ContentBegin[1], m_ContentEnd[1]);
 }
 
 ReContrastSliceResampler::IndexType
@@ -114,8 +126,8 @@ ReContrastSliceResampler::ContinuousIndexType
 ReContrastSliceResampler::TransformSliceIndexToSquareIndex(const ContinuousIndexType & sliceIndex) const
 {
   ContinuousIndexType squareIndex;
-  squareIndex[0] = ((sliceIndex[0] + 0.5) * m_SpacingX + m_OffsetX) / m_SquareSpacing - 0.5;
-  squareIndex[1] = ((sliceIndex[1] + 0.5) * m_SpacingY + m_OffsetY) / m_SquareSpacing - 0.5;
+  squareIndex[0] = ((sliceIndex[0] + 0.5) * m_SpacingX + m_OffsetX) / m_SquareSpacingX - 0.5;
+  squareIndex[1] = ((sliceIndex[1] + 0.5) * m_SpacingY + m_OffsetY) / m_SquareSpacingY - 0.5;
   return squareIndex;
 }
 
@@ -123,8 +135,8 @@ ReContrastSliceResampler::ContinuousIndexType
 ReContrastSliceResampler::TransformSquareIndexToSliceIndex(const ContinuousIndexType & squareIndex) const
 {
   ContinuousIndexType sliceIndex;
-  sliceIndex[0] = ((squareIndex[0] + 0.5) * m_SquareSpacing - m_OffsetX) / m_SpacingX - 0.5;
-  sliceIndex[1] = ((squareIndex[1] + 0.5) * m_SquareSpacing - m_OffsetY) / m_SpacingY - 0.5;
+  sliceIndex[0] = ((squareIndex[0] + 0.5) * m_SquareSpacingX - m_OffsetX) / m_SpacingX - 0.5;
+  sliceIndex[1] = ((squareIndex[1] + 0.5) * m_SquareSpacingY - m_OffsetY) / m_SpacingY - 0.5;
   return sliceIndex;
 }
 
