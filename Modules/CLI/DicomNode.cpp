@@ -142,7 +142,15 @@ private:
   {
     const dicom::SeriesRecord record = m_State.Record(uid);
     const ModelRule * rule = m_Config.RuleFor(record.modality, record.bodyPartExamined, record.seriesDescription);
-    m_State.MarkScoring(uid, rule ? rule->model : "");
+    try
+    {
+      m_State.MarkScoring(uid, rule ? rule->model : "");
+    }
+    catch (const std::exception & e)
+    {
+      spdlog::warn("series {}: its record cannot be written: {}", uid, e.what());
+      return;
+    }
     if (!rule)
     {
       const std::string reason =
@@ -312,7 +320,7 @@ PrintDicomNodeStatus(const std::string & workFolder, bool json)
       }
       list.push_back(entry);
     }
-    std::printf("%s\n", list.dump(1).c_str());
+    std::printf("%s\n", list.dump(1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return;
   }
   std::printf(

@@ -84,7 +84,7 @@ FindCommand::Run() const
   }
   if (m_Json)
   {
-    std::printf("%s\n", list.dump(1).c_str());
+    std::printf("%s\n", list.dump(1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   }
   return 0;
 }

@@ -88,6 +88,14 @@ InferCommand::RunFromPacs() const
                                     { "sop_classes", series.sopClasses } });
       continue;
     }
+    if (!dicom::IsValidUid(series.seriesInstanceUid))
+    {
+      // The UID names a folder here: what the PACS answered must not reach outside --output.
+      report["failures"].push_back({ { "series_instance_uid", series.seriesInstanceUid },
+                                     { "error", "the PACS answered an invalid Series Instance UID" } });
+      status = 1;
+      continue;
+    }
     const fs::path folder = fs::path(m_Output) / series.seriesInstanceUid;
     const fs::path instances = folder / "instances";
     try

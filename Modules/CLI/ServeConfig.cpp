@@ -161,6 +161,10 @@ ReadServeConfig(const std::string & path)
     else if (key == "retry_initial_seconds")
     {
       c.retryInitialSeconds = NonNegative(value, path, key);
+      if (c.retryInitialSeconds < 0.1)
+      {
+        throw Error(fmt::format("The setting 'retry_initial_seconds' in '{}' must be at least 0.1.", path));
+      }
     }
     else if (key == "retry_max_seconds")
     {

@@ -24,6 +24,8 @@
 #include <spdlog/fmt/fmt.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -79,7 +81,7 @@ ParseDicomPeer(const std::string & text, const std::string & what)
   peer.aeTitle = text.substr(0, at);
   peer.host = text.substr(at + 1, colon - at - 1);
   const std::string port = text.substr(colon + 1);
-  RequireAETitle(peer.aeTitle, what + "'s AE title");
+  RequireAETitle(peer.aeTitle, "The AE title in " + what);
   if (peer.host.empty())
   {
     throw Error(fmt::format("{} '{}' names no host.", what, text));
@@ -91,6 +93,15 @@ ParseDicomPeer(const std::string & text, const std::string & what)
   }
   peer.port = static_cast<std::uint16_t>(std::stoi(port));
   return peer;
+}
+
+bool
+IsValidUid(const std::string & text)
+{
+  return !text.empty() && text.size() <= 64 &&
+         std::all_of(
+           text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; }) &&
+         text.find("..") == std::string::npos && text.front() != '.' && text.back() != '.';
 }
 
 const std::vector<std::string> &
@@ -141,16 +152,6 @@ StringOf(DcmDataset & dataset, const DcmTagKey & tag)
   return end == std::string::npos ? std::string() : text.substr(0, end + 1);
 }
 
-// A name made only of the characters of a UID, so that a UID from the network cannot reach outside
-// the incoming folder.
-bool
-IsUidLike(const std::string & text)
-{
-  return !text.empty() && text.size() <= 64 &&
-         std::all_of(
-           text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; }) &&
-         text.find("..") == std::string::npos && text.front() != '.';
-}
 
 } // namespace
 
@@ -267,7 +268,7 @@ protected:
       // Not acknowledged, so not kept: the sender will send it again.
       std::error_code ignored;
       fs::remove(partial, ignored);
-      if (!kept.empty())
+      if (!kept.empty() && !m_KeptExisted) // an earlier copy of the instance was acknowledged: it stays
       {
         fs::remove(kept, ignored);
       }
@@ -281,6 +282,16 @@ protected:
 
 private:
   // Checks the received file and renames it into <incoming>/<series>/<instance>.dcm.
+  static void SyncToDisk(const std::string & path)
+  {
+    const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (descriptor >= 0)
+    {
+      ::fsync(descriptor);
+      ::close(descriptor);
+    }
+  }
+
   ReceivedInstance Keep(const std::string & partial, const T_DIMSE_C_StoreRQ & request) const
   {
     DcmFileFormat file;
@@ -304,8 +315,13 @@ private:
     {
       throw Error("its SOP Instance or Class UID differs from the request's");
     }
-    if (!IsUidLike(instance.seriesInstanceUid) || !IsUidLike(instance.sopInstanceUid) ||
-        !IsUidLike(instance.studyInstanceUid))
+    const std::vector<std::string> & accepted = AcceptedStorageClasses();
+    if (std::find(accepted.begin(), accepted.end(), instance.sopClassUid) == accepted.end())
+    {
+      throw Error(fmt::format("its SOP class {} is not one the node scores", instance.sopClassUid));
+    }
+    if (!IsValidUid(instance.seriesInstanceUid) || !IsValidUid(instance.sopInstanceUid) ||
+        !IsValidUid(instance.studyInstanceUid))
     {
       throw Error("it lacks a valid Study, Series or SOP Instance UID");
     }
@@ -317,9 +333,16 @@ private:
     std::error_code error;
     fs::create_directories(folder, error);
     const fs::path target = folder / (instance.sopInstanceUid + ".dcm");
+    m_KeptExisted = fs::exists(target);
+    // On disk before it is acknowledged: the file's data, then its name in the folder.
+    SyncToDisk(partial);
     if (!error)
     {
       fs::rename(partial, target, error);
+    }
+    if (!error)
+    {
+      SyncToDisk(folder.string());
     }
     if (error)
     {
@@ -333,6 +356,7 @@ private:
   std::string m_CallingAETitle;
   std::vector<std::string> m_Series;
   bool m_Released = false;
+  mutable bool m_KeptExisted = false;
 };
 
 // DCMTK's pool of SCP threads, with workers that know the server they serve.
@@ -353,6 +377,18 @@ private:
       : DcmBaseSCPWorker(pool)
       , NodeStorageSCP(server)
     {}
+
+    // DCMTK 3.6.7's pool deletes a finished worker from its own thread and never joins that thread
+    // (fixed in later DCMTK): detached here, its stack is freed when it exits instead of leaking one
+    // thread per association. A worker deleted by another thread (the pool shutting down) was joined.
+    ~Worker() override
+    {
+      const pthread_t own = static_cast<pthread_t>(threadID());
+      if (pthread_equal(pthread_self(), own))
+      {
+        pthread_detach(own);
+      }
+    }
 
     OFCondition setSharedConfig(const DcmSharedSCPConfig & config) override
     {
@@ -468,6 +504,8 @@ StorageServer::Start()
     throw Error(fmt::format("Cannot create the incoming folder '{}': {}.", o.incomingFolder, error.message()));
   }
   RequirePortFree(o.port);
+  m_Impl->listenerEnded = false;
+  m_Impl->listenerError.clear();
   auto pool = std::make_unique<NodeSCPPool>(*m_Impl);
   DcmSCPConfig & config = pool->getConfig();
   config.setAETitle(o.aeTitle.c_str());

@@ -156,9 +156,10 @@ NodeState::ReadRecords(const std::string & workFolder)
   std::error_code error;
   for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error))
   {
-    if (it->path().extension() != ".json")
+    const std::string name = it->path().filename().string();
+    if (it->path().extension() != ".json" || name.front() == '.')
     {
-      continue; // an AtomicFile's temporary file left by a killed node
+      continue; // an AtomicFile's temporary file (being written, or left by a killed node)
     }
     try
     {
@@ -262,7 +263,9 @@ void
 NodeState::Save(const SeriesRecord & record) const
 {
   AtomicFile file((fs::path(m_WorkFolder) / "series" / (record.seriesInstanceUid + ".json")).string());
-  file.Stream() << ToJson(record).dump(1) << '\n';
+  // Descriptions arrive in the sender's character set: text that is not UTF-8 is kept readable
+  // (replacement characters) rather than making the record unwritable.
+  file.Stream() << ToJson(record).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   file.Commit();
 }
 
@@ -281,13 +284,14 @@ void
 NodeState::RecordInstance(const ReceivedInstance & instance, double now)
 {
   std::lock_guard<std::mutex> lock(m_Mutex);
-  SeriesRecord & record = m_Records[instance.seriesInstanceUid];
-  if (record.seriesInstanceUid.empty() || record.stage != SeriesStage::Receiving)
+  const auto found = m_Records.find(instance.seriesInstanceUid);
+  // The record changes in a copy, kept only once it is saved: a failed save leaves the state as it was.
+  SeriesRecord record = found == m_Records.end() ? SeriesRecord{} : found->second;
+  if (found == m_Records.end() || record.stage != SeriesStage::Receiving)
   {
     // A new series, or one sent again after it was scored: it starts over.
-    const std::vector<std::string> kept = record.seriesInstanceUid.empty()
-                                            ? std::vector<std::string>{}
-                                            : InstancesIn(IncomingFolderOf(instance.seriesInstanceUid));
+    const std::vector<std::string> kept =
+      found == m_Records.end() ? std::vector<std::string>{} : InstancesIn(IncomingFolderOf(instance.seriesInstanceUid));
     record = SeriesRecord{};
     record.seriesInstanceUid = instance.seriesInstanceUid;
     record.instances = kept;
@@ -307,6 +311,7 @@ NodeState::RecordInstance(const ReceivedInstance & instance, double now)
     record.instances.push_back(instance.sopInstanceUid);
   }
   Save(record);
+  m_Records[instance.seriesInstanceUid] = record;
 }
 
 void
@@ -502,16 +507,15 @@ NodeState::FreeDisk(std::uint64_t limitBytes)
   {
     return cleaned;
   }
+  // Under the lock throughout: a finished series that is sent again meanwhile is receiving again,
+  // and its new instances stay.
+  std::lock_guard<std::mutex> lock(m_Mutex);
   std::vector<std::pair<double, std::string>> finished;
+  for (const auto & [uid, record] : m_Records)
   {
-    std::lock_guard<std::mutex> lock(m_Mutex);
-    for (const auto & [uid, record] : m_Records)
+    if ((record.stage == SeriesStage::Done || record.stage == SeriesStage::Failed) && fs::exists(IncomingFolderOf(uid)))
     {
-      if ((record.stage == SeriesStage::Done || record.stage == SeriesStage::Failed) &&
-          fs::exists(IncomingFolderOf(uid)))
-      {
-        finished.emplace_back(record.doneAt, uid);
-      }
+      finished.emplace_back(record.doneAt, uid);
     }
   }
   std::sort(finished.begin(), finished.end());

@@ -175,6 +175,23 @@ TEST(DicomNodeState, OneNodePerWorkFolderAndTheDiskLimitRemovesFinishedSeriesFir
   EXPECT_TRUE(fs::exists(state.IncomingFolderOf("5.3"))) << "a series still receiving is kept";
 }
 
+TEST(DicomNodeState, LeftoverTemporaryRecordsAndDescriptionsInOtherCharacterSetsDoNotStopTheNode)
+{
+  ScratchFolder work;
+  {
+    NodeState state(work.String());
+    ReceivedInstance instance = Instance("6.1", "6.1.1");
+    instance.seriesDescription = std::string("Sch") + static_cast<char>(0xe4) + "del T1"; // Latin-1, not UTF-8
+    Keep(state, "6.1", "6.1.1");
+    state.RecordInstance(instance, 100.0);
+  }
+  // A record being written when the node was killed: a truncated temporary file beside the records.
+  std::ofstream(work.Path() / "series" / ".partial-host-1-0-6.1.json") << "{\"series_instance_uid\": \"6.";
+  NodeState restarted(work.String());
+  EXPECT_EQ(restarted.Record("6.1").instances.size(), 1u);
+  EXPECT_EQ(NodeState::ReadRecords(work.String()).size(), 1u);
+}
+
 class DicomNetworkTest : public ::testing::Test
 {
 protected:

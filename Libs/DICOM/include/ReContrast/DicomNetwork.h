@@ -68,6 +68,10 @@ struct StorageServerOptions
   unsigned int timeoutSeconds = 30;
 };
 
+/** True for a well-formed UID (digits and single dots, at most 64 characters): safe as a file or
+ * folder name, whatever a peer on the network sent. */
+ReContrastDICOM_EXPORT bool IsValidUid(const std::string & text);
+
 /** The storage SOP classes the server accepts: CT, MR, enhanced CT and enhanced MR images. */
 ReContrastDICOM_EXPORT const std::vector<std::string> & AcceptedStorageClasses();
 
