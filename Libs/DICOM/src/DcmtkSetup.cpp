@@ -9,6 +9,7 @@
 #include "DcmtkSetup.h"
 
 #include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dcitem.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
 #include "dcmtk/dcmjpls/djdecode.h"
@@ -36,6 +37,19 @@ std::string
 TextOf(const OFCondition & condition)
 {
   return condition.text() ? std::string(condition.text()) : std::string("unknown DCMTK error");
+}
+
+std::string
+StringOf(DcmItem * item, const DcmTagKey & tag)
+{
+  OFString value;
+  if (!item || item->findAndGetOFStringArray(tag, value).bad())
+  {
+    return {};
+  }
+  std::string text(value.c_str());
+  const size_t end = text.find_last_not_of(' ');
+  return end == std::string::npos ? std::string() : text.substr(0, end + 1);
 }
 
 } // namespace recontrast::dicom::detail

@@ -11,6 +11,8 @@
 
 #include <string>
 
+class DcmItem;
+class DcmTagKey;
 class OFCondition;
 
 namespace recontrast::dicom::detail
@@ -22,6 +24,9 @@ void EnsureDcmtkReady();
 
 /** The condition's text, for an error sentence. */
 std::string TextOf(const OFCondition & condition);
+
+/** The element's value (all of it, backslashes kept) without trailing padding; empty when absent. */
+std::string StringOf(DcmItem * item, const DcmTagKey & tag);
 
 } // namespace recontrast::dicom::detail
 

@@ -48,6 +48,7 @@ namespace fs = std::filesystem;
 namespace recontrast::dicom
 {
 
+using detail::StringOf;
 using detail::TextOf;
 
 std::string
@@ -137,19 +138,6 @@ DecodableTransferSyntaxes()
     syntaxes.push_back(uid);
   }
   return syntaxes;
-}
-
-std::string
-StringOf(DcmDataset & dataset, const DcmTagKey & tag)
-{
-  OFString value;
-  if (dataset.findAndGetOFStringArray(tag, value).bad())
-  {
-    return {};
-  }
-  std::string text(value.c_str());
-  const size_t end = text.find_last_not_of(' ');
-  return end == std::string::npos ? std::string() : text.substr(0, end + 1);
 }
 
 
@@ -303,13 +291,13 @@ private:
     DcmDataset & dataset = *file.getDataset();
     ReceivedInstance instance;
     instance.callingAETitle = m_CallingAETitle;
-    instance.studyInstanceUid = StringOf(dataset, DCM_StudyInstanceUID);
-    instance.seriesInstanceUid = StringOf(dataset, DCM_SeriesInstanceUID);
-    instance.sopInstanceUid = StringOf(dataset, DCM_SOPInstanceUID);
-    instance.sopClassUid = StringOf(dataset, DCM_SOPClassUID);
-    instance.modality = StringOf(dataset, DCM_Modality);
-    instance.bodyPartExamined = StringOf(dataset, DCM_BodyPartExamined);
-    instance.seriesDescription = StringOf(dataset, DCM_SeriesDescription);
+    instance.studyInstanceUid = StringOf(&dataset, DCM_StudyInstanceUID);
+    instance.seriesInstanceUid = StringOf(&dataset, DCM_SeriesInstanceUID);
+    instance.sopInstanceUid = StringOf(&dataset, DCM_SOPInstanceUID);
+    instance.sopClassUid = StringOf(&dataset, DCM_SOPClassUID);
+    instance.modality = StringOf(&dataset, DCM_Modality);
+    instance.bodyPartExamined = StringOf(&dataset, DCM_BodyPartExamined);
+    instance.seriesDescription = StringOf(&dataset, DCM_SeriesDescription);
     if (instance.sopInstanceUid != request.AffectedSOPInstanceUID ||
         instance.sopClassUid != request.AffectedSOPClassUID)
     {
@@ -784,13 +772,13 @@ FindStudies(const std::string & callingAETitle, const DicomPeer & peer, const st
   for (const auto & match : Find(callingAETitle, peer, query, timeoutSeconds))
   {
     StudyMatch study;
-    study.studyInstanceUid = StringOf(*match, DCM_StudyInstanceUID);
-    study.patientId = StringOf(*match, DCM_PatientID);
-    study.patientName = StringOf(*match, DCM_PatientName);
-    study.studyDate = StringOf(*match, DCM_StudyDate);
-    study.studyDescription = StringOf(*match, DCM_StudyDescription);
-    study.accessionNumber = StringOf(*match, DCM_AccessionNumber);
-    study.modalitiesInStudy = StringOf(*match, DCM_ModalitiesInStudy);
+    study.studyInstanceUid = StringOf(match.get(), DCM_StudyInstanceUID);
+    study.patientId = StringOf(match.get(), DCM_PatientID);
+    study.patientName = StringOf(match.get(), DCM_PatientName);
+    study.studyDate = StringOf(match.get(), DCM_StudyDate);
+    study.studyDescription = StringOf(match.get(), DCM_StudyDescription);
+    study.accessionNumber = StringOf(match.get(), DCM_AccessionNumber);
+    study.modalitiesInStudy = StringOf(match.get(), DCM_ModalitiesInStudy);
     studies.push_back(study);
   }
   std::sort(studies.begin(), studies.end(), [](const StudyMatch & a, const StudyMatch & b) {
@@ -818,11 +806,11 @@ FindSeries(const std::string & callingAETitle, const DicomPeer & peer, const std
   for (const auto & match : Find(callingAETitle, peer, query, timeoutSeconds))
   {
     SeriesMatch entry;
-    entry.seriesInstanceUid = StringOf(*match, DCM_SeriesInstanceUID);
-    entry.modality = StringOf(*match, DCM_Modality);
-    entry.seriesDescription = StringOf(*match, DCM_SeriesDescription);
-    entry.seriesNumber = StringOf(*match, DCM_SeriesNumber);
-    const std::string count = StringOf(*match, DCM_NumberOfSeriesRelatedInstances);
+    entry.seriesInstanceUid = StringOf(match.get(), DCM_SeriesInstanceUID);
+    entry.modality = StringOf(match.get(), DCM_Modality);
+    entry.seriesDescription = StringOf(match.get(), DCM_SeriesDescription);
+    entry.seriesNumber = StringOf(match.get(), DCM_SeriesNumber);
+    const std::string count = StringOf(match.get(), DCM_NumberOfSeriesRelatedInstances);
     entry.instances = count.empty() ? 0 : std::atoi(count.c_str());
     series.push_back(entry);
   }
@@ -839,7 +827,7 @@ FindSeries(const std::string & callingAETitle, const DicomPeer & peer, const std
     std::set<std::string> classes;
     for (const auto & match : Find(callingAETitle, peer, instances, timeoutSeconds))
     {
-      classes.insert(StringOf(*match, DCM_SOPClassUID));
+      classes.insert(StringOf(match.get(), DCM_SOPClassUID));
     }
     entry.sopClasses.assign(classes.begin(), classes.end());
   }

@@ -37,6 +37,7 @@ namespace
 {
 namespace fs = std::filesystem;
 using Vector3 = std::array<double, 3>;
+using detail::StringOf;
 
 // Tolerances of the geometry checks, in mm (positions) and as a fraction of the slice spacing.
 constexpr double SamePositionTolerance = 1e-3;
@@ -54,17 +55,6 @@ double
 Dot(const Vector3 & a, const Vector3 & b)
 {
   return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-}
-
-std::string
-StringOf(DcmItem * item, const DcmTagKey & tag)
-{
-  OFString value;
-  if (item && item->findAndGetOFStringArray(tag, value).good())
-  {
-    return std::string(value.c_str());
-  }
-  return {};
 }
 
 bool
