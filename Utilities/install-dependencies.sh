@@ -19,6 +19,7 @@ PACKAGES="
   python3-pil
   mricron-data insighttoolkit5-examples
   lighttpd orthanc dcmtk
+  libgloo-dev slurmctld slurmd slurm-client munge
 "
 if [ "${1:-}" = "--slicer-check" ] || [ "${1:-}" = "--slicer" ]; then
   PACKAGES="$PACKAGES qtbase5-dev qtbase5-dev-tools libqt5svg5-dev"
@@ -59,10 +60,11 @@ $SUDO apt-get update -q
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 
-# The tests start their own lighttpd and Orthanc on loopback; the system-wide services the packages
-# would run (a web server on port 80, a PACS on 4242/8042) are not needed, so a server installed just
-# now is stopped and disabled.
-for service in lighttpd orthanc; do
+# The tests start their own lighttpd, Orthanc and single-node Slurm (with its own munged) on loopback;
+# the system-wide services the packages would run (a web server on port 80, a PACS on 4242/8042, a
+# Slurm controller and node, munge) are not needed, so a server installed just now is stopped and
+# disabled. libgloo-dev: the headers of c10d's Gloo process group (data-parallel training).
+for service in lighttpd orthanc slurmctld slurmd munge; do
   case " $missing " in
     *" $service "*)
       if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then

@@ -91,6 +91,7 @@ private:
   std::string m_Series;
   std::string m_Precision = "fp32";
   std::string m_Map = "calibrated";
+  std::string m_Shard; ///< "I/N", "all", or empty: a Slurm array task's part, else all.
   std::string m_Pacs;  ///< AET@host:port: retrieve the study from there (C-FIND, C-GET).
   std::string m_Study; ///< Study Instance UID to retrieve from the PACS.
   std::string m_AETitle = "RECONTRAST";
@@ -115,6 +116,23 @@ private:
   std::string m_Study;
   std::string m_AETitle = "RECONTRAST";
   bool m_Json = false;
+};
+
+/** `recontrast report-merge --from <output folder> ... --csv <table.csv> --json <table.json>`: one
+ * table of a batch's scans from their status files, whichever shards scored them. */
+class ReportMergeCommand
+{
+public:
+  explicit ReportMergeCommand(CLI::App & app);
+  bool Selected() const { return m_Command->parsed(); }
+  int Run() const;
+
+private:
+  CLI::App * m_Command;
+  std::vector<std::string> m_Folders;
+  std::string m_Input;
+  std::string m_Csv;
+  std::string m_Json;
 };
 
 /** `recontrast eval --model <model> --data <MVTec-style folder> --report <json>`: image and pixel

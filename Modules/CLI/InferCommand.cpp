@@ -9,10 +9,12 @@
 #include "Commands.h"
 #include "OptionChecks.h"
 
+#include "BatchRun.h"
 #include "Inference.h"
 #include "ProgressReporter.h"
 #include "ReContrast/AtomicFile.h"
 #include "ReContrast/Error.h"
+#include "ReContrast/WeightsDownload.h"
 #include "itkReContrastExceptionText.h"
 #include "itkReContrastScanSampleSource.h"
 
@@ -57,28 +59,6 @@ PrepareOutputFolder(const std::string & path, const char * what)
   {
     throw Error(fmt::format("Cannot create the {} '{}': {}.", what, path, error.message()));
   }
-}
-
-// The name of a scan without its image extensions ("brain.nii.gz" -> "brain"; a DICOM folder: its name).
-std::string
-StemOf(const std::string & scan)
-{
-  fs::path path = fs::path(scan).lexically_normal();
-  if (path.filename().empty())
-  {
-    path = path.parent_path();
-  }
-  if (fs::is_directory(path))
-  {
-    return path.filename().string();
-  }
-  std::string name = path.filename().string();
-  if (name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0)
-  {
-    name.resize(name.size() - 3);
-  }
-  const auto dot = name.rfind('.');
-  return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
 }
 
 // The scans of a folder or list, or none when the input is one scan (a file or one DICOM series).
@@ -168,6 +148,12 @@ InferCommand::InferCommand(CLI::App & app)
   c->add_option("--aet", m_AETitle, "With --pacs: this side's AE title")->capture_default_str();
   c->add_flag(
     "--send-results", m_SendResults, "With --pacs: send the Parametric Map and SEG back to the PACS (C-STORE)");
+  c->add_option("--shard",
+                m_Shard,
+                "For a folder or list: score only part I of N (I/N, 1 <= I <= N; scans I, I+N, I+2N, ... of the "
+                "list), or all; default: the Slurm array task's part when run in a Slurm array job. Scans whose "
+                "outputs exist for this model and settings are skipped; each scan gets a <name>.status.json "
+                "beside its map (join them with `recontrast report-merge`)");
   c->add_option("--series",
                 m_Series,
                 "Series Instance UID to read from a DICOM folder that holds several series (default: the "
@@ -190,6 +176,10 @@ InferCommand::Run() const
     throw Error("--study and --send-results need --pacs.");
   }
   const std::vector<std::string> batch = BatchInputs(m_Input);
+  if (batch.empty() && !m_Shard.empty() && m_Shard != "all")
+  {
+    throw Error("--shard needs a folder or a list of scans as --input.");
+  }
   RequireDistinctPaths(m_Input,
                        { { "anomaly map", m_Output },
                          { "label map", m_Labels },
@@ -264,55 +254,139 @@ InferCommand::Run() const
   else
   {
     // One model, many scans: a scan that fails is reported and the others go on; the exit code says so.
-    report["inputs"] = nlohmann::json::array();
-    report["failures"] = nlohmann::json::array();
-    std::set<std::string> used;
-    ProgressReporter progress("anomaly maps");
-    for (size_t i = 0; i < batch.size(); ++i)
+    // A shard takes its part of the whole list; a scan already done for this model and these settings
+    // (its status file says so and its outputs exist) is skipped, so a re-submitted job finishes only
+    // what is missing.
+    const Shard shard = ShardOf(m_Shard);
+    const std::vector<BatchScan> scans = NameBatch(batch);
+    const std::string modelSha256 = Sha256OfFile(m_Model);
+    std::vector<std::string> asked{ "map." + m_Format };
+    for (const auto & [path, kind] : { std::pair{ &m_Labels, "labels" },
+                                       std::pair{ &m_Overlay, "overlay" },
+                                       std::pair{ &m_DicomOutput, "dicom" } })
     {
-      std::string stem = StemOf(batch[i]);
-      for (int n = 2; used.count(stem); ++n)
+      if (!path->empty())
       {
-        stem = fmt::format("{}_{}", StemOf(batch[i]), n);
+        asked.push_back(kind);
       }
-      used.insert(stem);
-      InferenceJob job{ batch[i], (fs::path(m_Output) / (stem + "_anomaly." + m_Format)).string(), "", "", "" };
+    }
+    const nlohmann::json settings = inference.Settings();
+    report["inputs"] = nlohmann::json::array();
+    report["skipped"] = nlohmann::json::array();
+    report["failures"] = nlohmann::json::array();
+    report["shard"] = { { "index", shard.index }, { "count", shard.count } };
+    std::vector<const BatchScan *> mine;
+    for (size_t i = 0; i < scans.size(); ++i)
+    {
+      if (shard.Owns(i))
+      {
+        mine.push_back(&scans[i]);
+      }
+    }
+    if (!shard.Whole())
+    {
+      std::fprintf(stderr,
+                   "recontrast: shard %d of %d (%s): %zu of the %zu scans\n",
+                   shard.index,
+                   shard.count,
+                   shard.origin.c_str(),
+                   mine.size(),
+                   scans.size());
+    }
+    ProgressReporter progress("anomaly maps");
+    for (size_t i = 0; i < mine.size(); ++i)
+    {
+      const BatchScan & scan = *mine[i];
+      InferenceJob job{ scan.input, (fs::path(m_Output) / (scan.stem + "_anomaly." + m_Format)).string(), "", "", "" };
       if (!m_Labels.empty())
       {
-        job.labels = (fs::path(m_Labels) / (stem + "_labels." + m_Format)).string();
+        job.labels = (fs::path(m_Labels) / (scan.stem + "_labels." + m_Format)).string();
       }
       if (!m_Overlay.empty())
       {
-        job.overlay = (fs::path(m_Overlay) / (stem + ".png")).string();
+        job.overlay = (fs::path(m_Overlay) / (scan.stem + ".png")).string();
       }
       if (!m_DicomOutput.empty())
       {
-        job.dicomOutput = (fs::path(m_DicomOutput) / stem).string();
+        job.dicomOutput = (fs::path(m_DicomOutput) / scan.stem).string();
       }
-      try
+      const std::string statusPath = StatusPath(m_Output, scan.stem);
+      const nlohmann::json fingerprint = ScanFingerprint(scan.input, modelSha256, settings, asked);
+      nlohmann::json scanStatus{ { "scan", scan.input },
+                             { "stem", scan.stem },
+                             { "fingerprint", fingerprint },
+                             { "shard", fmt::format("{}/{}", shard.index, shard.count) } };
+      if (AlreadyDone(statusPath, fingerprint))
       {
-        nlohmann::json entry = inference.Run(job);
-        entry["output"] = job.output;
-        report["inputs"].push_back(entry);
+        report["skipped"].push_back(scan.input);
       }
-      catch (const Error & e)
+      else
       {
-        std::fprintf(stderr, "recontrast: %s\n", e.what());
-        report["failures"].push_back({ { "input", batch[i] }, { "error", e.what() } });
-        status = 1;
+        try
+        {
+          nlohmann::json entry = inference.Run(job);
+          entry["output"] = job.output;
+          std::vector<std::string> outputs;
+          for (const std::string & path : { job.output, job.labels, job.overlay })
+          {
+            if (!path.empty())
+            {
+              outputs.push_back(path);
+            }
+          }
+          if (entry.contains("dicom"))
+          {
+            for (const char * key : { "parametric_map", "segmentation" })
+            {
+              if (entry["dicom"].contains(key))
+              {
+                outputs.push_back(entry["dicom"][key].get<std::string>());
+              }
+            }
+          }
+          scanStatus["status"] = "done";
+          scanStatus["outputs"] = outputs;
+          scanStatus["score"] = entry["score"];
+          scanStatus["calibrated_score"] = entry.value("calibrated_score", nlohmann::json());
+          scanStatus["regions"] = entry["regions"];
+          WriteStatus(statusPath, scanStatus);
+          report["inputs"].push_back(entry);
+        }
+        catch (const Error & e)
+        {
+          std::fprintf(stderr, "recontrast: %s\n", e.what());
+          report["failures"].push_back({ { "input", scan.input }, { "error", e.what() } });
+          scanStatus["status"] = "failed";
+          scanStatus["error"] = e.what();
+          scanStatus["outputs"] = nlohmann::json::array();
+          WriteStatus(statusPath, scanStatus);
+          status = 1;
+        }
       }
-      progress.Update(static_cast<double>(i + 1) / static_cast<double>(batch.size()),
-                      fmt::format("{}/{}", i + 1, batch.size()));
+      progress.Update(static_cast<double>(i + 1) / static_cast<double>(mine.size()),
+                      fmt::format("{}/{}", i + 1, mine.size()));
     }
     progress.Finish();
   }
   report["model"] = m_Model;
   report["settings"] = inference.Settings();
-  if (!m_Report.empty())
+  // The shards of one batch each keep their own report ("run.json" -> "run.shard-2-of-3.json").
+  std::string reportPath = m_Report;
+  if (!reportPath.empty() && report.contains("shard") && report["shard"]["count"].get<int>() > 1)
+  {
+    const fs::path path(m_Report);
+    reportPath = (path.parent_path() / fmt::format("{}.shard-{}-of-{}{}",
+                                                   path.stem().string(),
+                                                   report["shard"]["index"].get<int>(),
+                                                   report["shard"]["count"].get<int>(),
+                                                   path.extension().string()))
+                   .string();
+  }
+  if (!reportPath.empty())
   {
     try
     {
-      AtomicFile file(m_Report);
+      AtomicFile file(reportPath);
       file.Stream() << report.dump(2) << '\n';
       file.Commit();
     }
@@ -331,10 +405,20 @@ InferCommand::Run() const
   }
   else
   {
-    std::printf("recontrast: %zu of %zu scans scored; anomaly maps in %s",
-                report["inputs"].size(),
-                batch.size(),
-                m_Output.c_str());
+    const size_t taken = report["inputs"].size() + report["skipped"].size() + report["failures"].size();
+    std::printf("recontrast: %zu of %zu scans scored", report["inputs"].size(), taken);
+    if (!report["skipped"].empty())
+    {
+      std::printf(" (%zu more already done)", report["skipped"].size());
+    }
+    if (taken != batch.size())
+    {
+      std::printf(" in shard %d of %d (%zu scans in all)",
+                  report["shard"]["index"].get<int>(),
+                  report["shard"]["count"].get<int>(),
+                  batch.size());
+    }
+    std::printf("; anomaly maps and status files in %s", m_Output.c_str());
   }
   if (!m_Overlay.empty())
   {
@@ -346,7 +430,7 @@ InferCommand::Run() const
   }
   if (!m_Report.empty())
   {
-    std::printf("; report %s", m_Report.c_str());
+    std::printf("; report %s", reportPath.c_str());
   }
   std::printf("\n");
   return status;

@@ -143,6 +143,8 @@ Run(recontrast::cli::TrainingRequest r)
     }
     r.encoderWeights = "imagenet"; // from the weights cache, downloaded first when missing
   }
+  // Slicer starts one process: a launcher's variables it may have inherited do not make it wait for others.
+  r.distributed = "off";
   std::signal(SIGTERM, OnTerminate);
   std::signal(SIGINT, OnTerminate);
   const nlohmann::json report =

@@ -95,6 +95,12 @@ TrainCommand::TrainCommand(CLI::App & app)
      "--min-foreground", m_Request.minimumForeground, "Skip slices whose foreground covers less than this fraction")
     ->capture_default_str()
     ->check(FiniteNumber(0.0, 1.0));
+  c->add_option("--distributed",
+                m_Request.distributed,
+                "auto: under torchrun or srun, join the other processes and train one model on the shared "
+                "batches (rank 0 writes it); off: train alone (Documentation/Scaling.md)")
+    ->capture_default_str()
+    ->check(CLI::IsMember({ "auto", "off" }));
 }
 
 int
@@ -103,7 +109,12 @@ TrainCommand::Run() const
   g_Interrupted = 0;
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
-  RunTraining(m_Request, ProgressReporter::Style::Console, [] { return g_Interrupted == 0; });
+  const nlohmann::json report =
+    RunTraining(m_Request, ProgressReporter::Style::Console, [] { return g_Interrupted == 0; });
+  if (!report.value("model_written", true))
+  {
+    return 0; // another process of a distributed training wrote the model
+  }
   std::printf("recontrast: wrote %s\nrecontrast: report %s\nrecontrast: loss curve %s\n",
               m_Request.output.c_str(),
               TrainingReportPath(m_Request.output).c_str(),

@@ -50,9 +50,19 @@ LossCurvePath(const std::string & modelPath)
 nlohmann::json
 RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, const std::function<bool()> & keepGoing)
 {
-  // Before the data are indexed and trained on: the model must have somewhere to go.
-  RequireFolderOf(r.output, "model");
   TrainingOptions options;
+  options.distributed = DistributedSettingsFromEnvironment(DistributedModeFromString(r.distributed));
+  // Data-parallel training: rank 0 writes and speaks for all; the others say only what goes wrong.
+  const bool lead = options.distributed.rank == 0;
+  if (!lead)
+  {
+    progressStyle = ProgressReporter::Style::Silent;
+  }
+  // Before the data are indexed and trained on: the model must have somewhere to go.
+  if (lead)
+  {
+    RequireFolderOf(r.output, "model");
+  }
   options.backbone = BackboneFromString(r.backbone);
   options.imageSize = r.imageSize;
   options.iterations = r.iterations;
@@ -104,7 +114,10 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
                                             : itk::ReContrastSliceResampler::Fit::PreserveAspect;
   settings.seriesReader = DicomReader();
 
-  std::fprintf(stderr, "recontrast: indexing the training data in %s\n", r.data.c_str());
+  if (lead)
+  {
+    std::fprintf(stderr, "recontrast: indexing the training data in %s\n", r.data.c_str());
+  }
   std::unique_ptr<itk::ReContrastScanSampleSource> source;
   try
   {
@@ -114,8 +127,21 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
   {
     throw Error(itk::ReContrastExceptionText(e));
   }
-  std::fprintf(
-    stderr, "recontrast: training %s at %d px on %s\n", r.backbone.c_str(), r.imageSize, source->Summary().c_str());
+  if (lead)
+  {
+    std::fprintf(stderr,
+                 "recontrast: training %s at %d px on %s%s\n",
+                 r.backbone.c_str(),
+                 r.imageSize,
+                 source->Summary().c_str(),
+                 options.distributed.Enabled() ? fmt::format(" in {} processes ({}, rendezvous {}:{})",
+                                                             options.distributed.worldSize,
+                                                             options.distributed.launcher,
+                                                             options.distributed.masterAddress,
+                                                             options.distributed.masterPort)
+                                                   .c_str()
+                                               : "");
+  }
 
   Trainer trainer(options);
   ProgressReporter progress("training", progressStyle);
@@ -140,6 +166,10 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
     throw;
   }
   progress.Finish();
+  if (!result.modelWritten)
+  {
+    return { { "model_written", false }, { "rank", result.rank } };
+  }
 
   nlohmann::json report{ { "model", r.output },
                          { "backbone", r.backbone },
@@ -163,7 +193,14 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
                              { "std", result.description.calibration.std },
                              { "recommended_threshold", result.description.calibration.recommendedThreshold },
                              { "form", result.description.calibration.positions.empty() ? "global" : "position-aware" },
-                             { "position_bins", result.description.calibration.positions.size() } } } };
+                             { "position_bins", result.description.calibration.positions.size() } } },
+                         { "distributed",
+                           { { "processes", result.processes },
+                             { "launcher", options.distributed.launcher },
+                             { "loop_seconds", result.loopSeconds },
+                             { "gradient_sum_seconds", result.gradientSumSeconds },
+                             { "batch_statistics_seconds", result.batchStatisticsSeconds },
+                             { "gradient_buckets", result.gradientBuckets } } } };
   const std::string reportPath = TrainingReportPath(r.output);
   AtomicFile reportFile(reportPath);
   reportFile.Stream() << report.dump(2) << '\n';

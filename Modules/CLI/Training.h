@@ -51,12 +51,16 @@ struct TrainingRequest
   /** How slices fill the model's square: auto (stretch for 8-bit pictures, as the paper resizes them;
    * fit, the aspect ratio kept, for scans), fit or stretch. */
   std::string resize = "auto";
+  /** auto: join the processes torchrun or srun started (each trains on its share of every batch;
+   * rank 0 writes the model and the reports); off: train alone (Documentation/Scaling.md). */
+  std::string distributed = "auto";
 };
 
 /** Trains a model and writes it with its training report (<model>.training.json) and loss curve
  * (<model>.loss.png), each atomically. `keepGoing` is asked after every iteration; false stops the
  * training without writing a model (the last checkpoint, if any, stays for --resume). Returns the
- * training report. Throws recontrast::Error with one sentence on bad input. */
+ * training report. Throws recontrast::Error with one sentence on bad input. In a data-parallel
+ * training, processes other than rank 0 write nothing and return {"model_written": false, "rank": R}. */
 nlohmann::json RunTraining(const TrainingRequest & request, ProgressReporter::Style progressStyle,
                            const std::function<bool()> & keepGoing);
 

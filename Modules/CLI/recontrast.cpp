@@ -38,6 +38,7 @@ main(int argc, char ** argv)
   recontrast::cli::WeightsCommand weights(app);
   recontrast::cli::ServeCommand serve(app);
   recontrast::cli::FindCommand find(app);
+  recontrast::cli::ReportMergeCommand reportMerge(app);
 
   try
   {
@@ -81,6 +82,10 @@ main(int argc, char ** argv)
     if (find.Selected())
     {
       return find.Run();
+    }
+    if (reportMerge.Selected())
+    {
+      return reportMerge.Run();
     }
     std::fputs(app.help().c_str(), stdout);
     return 0;

@@ -18,7 +18,8 @@ namespace recontrast
 {
 
 BatchLoader::BatchLoader(const SampleSource & source, std::vector<size_t> sampleIndices, int imageSize, int batchSize,
-                         uint64_t seed, int firstIteration, int endIteration, int workers, int prefetch)
+                         uint64_t seed, int firstIteration, int endIteration, int workers, int prefetch,
+                         int shard, int shards)
   : m_Source(source)
   , m_Indices(std::move(sampleIndices))
   , m_ImageSize(imageSize)
@@ -26,6 +27,8 @@ BatchLoader::BatchLoader(const SampleSource & source, std::vector<size_t> sample
   , m_Seed(seed)
   , m_EndIteration(endIteration)
   , m_Prefetch(std::max(1, prefetch))
+  , m_Shard(shard)
+  , m_Shards(std::max(1, shards))
   , m_NextToLoad(firstIteration)
   , m_NextToTake(firstIteration)
 {
@@ -80,17 +83,27 @@ BatchLoader::SamplesOf(int iteration) const
   return samples;
 }
 
+std::pair<size_t, size_t>
+BatchLoader::ShardRange(size_t count, int shard, int shards)
+{
+  const auto k = static_cast<size_t>(shard);
+  const auto n = static_cast<size_t>(shards);
+  return { k * count / n, (k + 1) * count / n };
+}
+
 ImageBatch
 BatchLoader::LoadBatch(int iteration) const
 {
   const size_t imagePixels = 3 * static_cast<size_t>(m_ImageSize) * static_cast<size_t>(m_ImageSize);
   const std::vector<size_t> samples = SamplesOf(iteration);
+  const auto [first, end] = ShardRange(samples.size(), m_Shard, m_Shards);
   ImageBatch batch;
-  batch.count = samples.size();
+  batch.globalCount = samples.size();
+  batch.count = end - first;
   batch.pixels.resize(batch.count * imagePixels);
-  for (size_t i = 0; i < samples.size(); ++i)
+  for (size_t i = first; i < end; ++i)
   {
-    m_Source.Load(samples[i], m_ImageSize, batch.pixels.data() + i * imagePixels);
+    m_Source.Load(samples[i], m_ImageSize, batch.pixels.data() + (i - first) * imagePixels);
   }
   return batch;
 }

@@ -11,13 +11,34 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace recontrast
 {
 
+namespace
+{
+// mean + alpha * std (unbiased) of the point distances of the whole batch, from every process's
+// shard: two passes in double, so that the split does not change which points are hard.
+torch::Tensor
+GlobalThreshold(const torch::Tensor & distance, double alpha, const GlobalBatch & global)
+{
+  const torch::Tensor local = distance.to(torch::kFloat64);
+  // The shards' sums and sizes in one sum (a shard may be empty).
+  torch::Tensor sums = torch::stack({ local.sum(), torch::full({}, static_cast<double>(local.numel()), local.options()) });
+  global.allReduceSum(sums);
+  const double count = sums[1].item<double>();
+  const double mean = sums[0].item<double>() / count;
+  torch::Tensor squares = (local - mean).square().sum().reshape({ 1 });
+  global.allReduceSum(squares);
+  const double std = std::sqrt(squares.item<double>() / std::max(count - 1.0, 1.0));
+  return torch::full({}, mean + alpha * std, distance.options());
+}
+} // namespace
+
 torch::Tensor
 GlobalCosineHardMining(const std::vector<torch::Tensor> & targets, const std::vector<torch::Tensor> & predictions,
-                       double alpha, double factor, std::vector<torch::Tensor> * hardMasks)
+                       double alpha, double factor, std::vector<torch::Tensor> * hardMasks, const GlobalBatch * global)
 {
   namespace F = torch::nn::functional;
   torch::Tensor loss = torch::zeros({}, predictions.front().options());
@@ -30,7 +51,8 @@ GlobalCosineHardMining(const std::vector<torch::Tensor> & targets, const std::ve
       torch::NoGradGuard noGrad;
       const torch::Tensor distance =
         1 - F::cosine_similarity(target, prediction, F::CosineSimilarityFuncOptions().dim(1).eps(1e-8));
-      const torch::Tensor threshold = distance.mean() + alpha * distance.std(/*unbiased=*/true);
+      const torch::Tensor threshold =
+        global ? GlobalThreshold(distance, alpha, *global) : distance.mean() + alpha * distance.std(/*unbiased=*/true);
       const torch::Tensor hard = (distance >= threshold).unsqueeze(1);
       gradientScale =
         torch::where(hard, torch::ones({}, prediction.options()), torch::full({}, factor, prediction.options()));
@@ -45,17 +67,17 @@ GlobalCosineHardMining(const std::vector<torch::Tensor> & targets, const std::ve
       prediction = prediction.view_as(prediction);
       prediction.register_hook([gradientScale](torch::Tensor grad) { return grad * gradientScale; });
     }
-    const int64_t batch = prediction.size(0);
-    loss = loss + torch::mean(1 - F::cosine_similarity(target.reshape({ batch, -1 }),
-                                                       prediction.reshape({ batch, -1 }),
-                                                       F::CosineSimilarityFuncOptions().dim(1).eps(1e-8)));
+    // flatten(1), not reshape({B, -1}): a process's shard may hold no image.
+    const torch::Tensor perImage = 1 - F::cosine_similarity(
+                                         target.flatten(1), prediction.flatten(1), F::CosineSimilarityFuncOptions().dim(1).eps(1e-8));
+    loss = loss + (global ? perImage.sum() / static_cast<double>(global->size) : torch::mean(perImage));
   }
   return loss;
 }
 
 torch::Tensor
 ReContrastLoss(const std::vector<torch::Tensor> & encoder, const std::vector<torch::Tensor> & decoder, double alpha,
-               double factor, std::vector<torch::Tensor> * hardMasks)
+               double factor, std::vector<torch::Tensor> * hardMasks, const GlobalBatch * global)
 {
   const std::vector<torch::Tensor> frozenTargets(encoder.begin(), encoder.begin() + 3);
   const std::vector<torch::Tensor> trainableTargets(encoder.begin() + 3, encoder.end());
@@ -63,8 +85,8 @@ ReContrastLoss(const std::vector<torch::Tensor> & encoder, const std::vector<tor
   const std::vector<torch::Tensor> head1(decoder.begin() + 3, decoder.end());
   // Two statements: the operands of + are evaluated in an unspecified order, and the masks must
   // come out as pairs 0..5.
-  const torch::Tensor frozenTerm = GlobalCosineHardMining(frozenTargets, head0, alpha, factor, hardMasks);
-  const torch::Tensor trainableTerm = GlobalCosineHardMining(trainableTargets, head1, alpha, factor, hardMasks);
+  const torch::Tensor frozenTerm = GlobalCosineHardMining(frozenTargets, head0, alpha, factor, hardMasks, global);
+  const torch::Tensor trainableTerm = GlobalCosineHardMining(trainableTargets, head1, alpha, factor, hardMasks, global);
   return 0.5 * frozenTerm + 0.5 * trainableTerm;
 }
 

@@ -8,6 +8,8 @@
  *=========================================================================*/
 #include "ResidualBlocks.h"
 
+#include "GlobalBatch.h"
+
 #include <torch/torch.h>
 
 namespace recontrast
@@ -62,7 +64,17 @@ InitializeConvolutionsAndBatchNorms(torch::nn::Module & module)
 torch::Tensor
 Normalize(torch::nn::BatchNorm2d & batchNorm, const torch::Tensor & x, bool folded)
 {
-  return folded ? x : batchNorm->forward(x);
+  if (folded)
+  {
+    return x;
+  }
+  // Data-parallel training: the statistics of the whole batch, not of this process's shard.
+  const GlobalBatch * batch = GlobalBatchScope::Current();
+  if (batch && batchNorm->is_training())
+  {
+    return SynchronizedBatchNorm(*batchNorm, x, *batch);
+  }
+  return batchNorm->forward(x);
 }
 
 void
@@ -92,7 +104,13 @@ namespace
 torch::Tensor
 RunShortcut(torch::nn::Sequential & shortcut, const torch::Tensor & x, bool folded)
 {
-  return folded ? shortcut[0]->as<Convolution>()->forward(x) : shortcut->forward(x);
+  const torch::Tensor projected = shortcut[0]->as<Convolution>()->forward(x);
+  if (folded)
+  {
+    return projected;
+  }
+  torch::nn::BatchNorm2d batchNorm(std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(shortcut->ptr(1)));
+  return Normalize(batchNorm, projected, false);
 }
 
 void

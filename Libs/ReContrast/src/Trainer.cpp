@@ -12,9 +12,11 @@
 #include "CheckpointImport.h"
 #include "Device.h"
 #include "GlobalCosineLoss.h"
+#include "GradientAllReducer.h"
 #include "Inference.h"
 #include "ModelFile.h"
 #include "NetworkState.h"
+#include "ProcessGroup.h"
 #include "Timestamp.h"
 #include "TrainingStep.h"
 #include "ReContrast/AtomicFile.h"
@@ -82,6 +84,15 @@ TrainingOptions::Validate() const
   if (!encoderWeights.empty() && !initialModel.empty())
   {
     throw Error("Give either encoder weights or an initial model, not both.");
+  }
+  if (distributed.worldSize < 1 || distributed.rank < 0 || distributed.rank >= distributed.worldSize)
+  {
+    throw Error("The rank of a distributed training must be at least 0 and below the number of processes.");
+  }
+  if (batchSize < distributed.worldSize)
+  {
+    throw Error("The batch size (" + std::to_string(batchSize) + ") must be at least the number of training processes (" +
+                std::to_string(distributed.worldSize) + "): each takes its share of every batch.");
   }
 }
 
@@ -259,6 +270,49 @@ RestoreOptimizer(torch::optim::AdamW & optimizer, const std::vector<std::pair<st
   }
 }
 
+// Every process must start from the same iteration (a resumed run needs the checkpoint where all of
+// them read it): equal iff N * sum(x^2) == sum(x)^2.
+void
+RequireSameStart(ProcessGroup & group, int startIteration)
+{
+  const double x = static_cast<double>(startIteration);
+  torch::Tensor sums = torch::tensor({ x, x * x }, torch::kFloat64);
+  group.AllReduceSum(sums);
+  if (static_cast<double>(group.Size()) * sums[1].item<double>() != sums[0].item<double>() * sums[0].item<double>())
+  {
+    throw Error("The training processes would start at different iterations (process " +
+                std::to_string(group.Rank()) + " at " + std::to_string(startIteration) +
+                "): --resume needs the checkpoint in a folder every process reads.");
+  }
+}
+
+// Rank 0's weights, buffers and optimizer moments in every process, whatever each read or drew.
+void
+ShareStateOfRankZero(ProcessGroup & group, torch::nn::Module & network, torch::optim::Optimizer & decoder,
+                     torch::optim::Optimizer & encoder)
+{
+  torch::NoGradGuard noGrad;
+  std::vector<torch::Tensor> tensors;
+  for (const torch::Tensor & parameter : network.parameters())
+  {
+    tensors.push_back(parameter.detach());
+  }
+  for (const torch::Tensor & buffer : network.buffers())
+  {
+    tensors.push_back(buffer.detach());
+  }
+  for (torch::optim::Optimizer * optimizer : { &decoder, &encoder })
+  {
+    for (auto & [key, state] : optimizer->state())
+    {
+      auto & adam = static_cast<torch::optim::AdamWParamState &>(*state);
+      tensors.push_back(adam.exp_avg());
+      tensors.push_back(adam.exp_avg_sq());
+    }
+  }
+  group.Broadcast(tensors);
+}
+
 std::vector<std::pair<std::string, torch::Tensor>>
 NamedParameters(const torch::nn::Module & module, const std::string & prefix)
 {
@@ -309,10 +363,17 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
   {
     throw Error("There are no training images (" + source.Summary() + ").");
   }
+  // Data-parallel training: rank 0 writes; every process checks what it reads.
+  std::unique_ptr<ProcessGroup> group;
+  if (o.distributed.Enabled())
+  {
+    group = std::make_unique<ProcessGroup>(o.distributed);
+  }
+  const bool writer = o.distributed.rank == 0;
   const std::filesystem::path modelFolder = std::filesystem::path(modelPath).has_parent_path()
                                               ? std::filesystem::path(modelPath).parent_path()
                                               : std::filesystem::path(".");
-  if (!std::filesystem::is_directory(modelFolder))
+  if (writer && !std::filesystem::is_directory(modelFolder))
   {
     throw Error("Cannot write the model '" + modelPath + "': the folder '" + modelFolder.string() +
                 "' does not exist.");
@@ -354,7 +415,10 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
     description.training.encoderWeights = "random";
   }
   network->to(device);
-  RequireSpaceFor(network, modelPath, o.checkpointEvery > 0);
+  if (writer)
+  {
+    RequireSpaceFor(network, modelPath, o.checkpointEvery > 0);
+  }
 
   std::vector<size_t> trainingSamples;
   std::vector<size_t> calibrationSamples;
@@ -415,6 +479,31 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
     description.training.encoderWeights = saved.encoderWeights;
   }
 
+  result.rank = o.distributed.rank;
+  result.processes = o.distributed.worldSize;
+  std::unique_ptr<GradientAllReducer> gradientSums;
+  double batchStatisticsSeconds = 0.0;
+  const auto sumOverProcesses = [&](torch::Tensor & tensor) {
+    const auto begin = Clock::now();
+    group->AllReduceSum(tensor);
+    batchStatisticsSeconds += std::chrono::duration<double>(Clock::now() - begin).count();
+  };
+  if (group)
+  {
+    RequireSameStart(*group, result.startIteration);
+    ShareStateOfRankZero(*group, *network, decoderOptimizer, encoderOptimizer);
+    std::vector<torch::Tensor> trainable;
+    for (const torch::Tensor & parameter : network->parameters())
+    {
+      if (parameter.requires_grad())
+      {
+        trainable.push_back(parameter);
+      }
+    }
+    gradientSums = std::make_unique<GradientAllReducer>(*group, trainable);
+    result.gradientBuckets = gradientSums->BucketCount();
+  }
+
   const auto writeCheckpoint = [&](int iterationsDone) {
     ModelFileContents checkpoint;
     checkpoint.kind = "checkpoint";
@@ -438,7 +527,9 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
                        result.startIteration,
                        o.iterations,
                        o.loaderWorkers,
-                       o.prefetchBatches);
+                       o.prefetchBatches,
+                       o.distributed.rank,
+                       o.distributed.worldSize);
     const auto loopStarted = Clock::now();
     for (int iteration = result.startIteration; iteration < o.iterations; ++iteration)
     {
@@ -446,10 +537,23 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
       const torch::Tensor images = NormalizedBatch(batch.pixels.data(), batch.count, description.config, device);
       network->SetTrainingMode(true, o.encoderBatchNorm == EncoderBatchNormMode::Train);
       const double alpha = HardMiningAlpha(iteration, o.iterations, o.alphaRampFraction);
-      const torch::Tensor loss = ComputeGradients(network, images, alpha);
+      double lossValue = 0.0;
+      if (group)
+      {
+        const GlobalBatch global{ static_cast<int64_t>(batch.globalCount), sumOverProcesses };
+        gradientSums->BeginStep();
+        const torch::Tensor loss = ComputeGradients(network, images, alpha, nullptr, &global);
+        gradientSums->FinishStep();
+        torch::Tensor total = loss.to(torch::kCPU, torch::kFloat64).reshape({ 1 });
+        group->AllReduceSum(total);
+        lossValue = total.item<double>();
+      }
+      else
+      {
+        lossValue = ComputeGradients(network, images, alpha).item<double>();
+      }
       decoderOptimizer.step();
       encoderOptimizer.step();
-      const double lossValue = loss.item<double>();
       if (!std::isfinite(lossValue))
       {
         throw Error("Training diverged at iteration " + std::to_string(iteration + 1) +
@@ -458,6 +562,7 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
       result.lossHistory.push_back(lossValue);
 
       const int done = iteration + 1;
+      bool keepGoing = true;
       if (m_Impl->progress)
       {
         TrainingProgress p;
@@ -469,26 +574,53 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
         const double perIteration = std::chrono::duration<double>(Clock::now() - loopStarted).count() /
                                     static_cast<double>(done - result.startIteration);
         p.remainingSeconds = perIteration * static_cast<double>(o.iterations - done);
-        if (!m_Impl->progress(p))
+        keepGoing = m_Impl->progress(p);
+      }
+      if (group)
+      {
+        // A cancel in any process stops them all after the same iteration.
+        torch::Tensor stops = torch::tensor({ keepGoing ? 0.0 : 1.0 }, torch::kFloat64);
+        group->AllReduceSum(stops);
+        keepGoing = stops.item<double>() == 0.0;
+      }
+      if (!keepGoing)
+      {
+        if (o.checkpointEvery > 0)
         {
-          if (o.checkpointEvery > 0)
+          if (writer)
           {
             writeCheckpoint(done);
-            throw Cancelled("Training was cancelled after iteration " + std::to_string(done) + "; the checkpoint '" +
-                            checkpointPath + "' holds it (resume with --resume).");
           }
-          throw Cancelled("Training was cancelled after iteration " + std::to_string(done) + "; nothing was written.");
+          throw Cancelled("Training was cancelled after iteration " + std::to_string(done) + "; the checkpoint '" +
+                          checkpointPath + "' holds it (resume with --resume).");
         }
+        throw Cancelled("Training was cancelled after iteration " + std::to_string(done) + "; nothing was written.");
       }
-      if (o.checkpointEvery > 0 && done % o.checkpointEvery == 0 && done < o.iterations)
+      if (writer && o.checkpointEvery > 0 && done % o.checkpointEvery == 0 && done < o.iterations)
       {
         writeCheckpoint(done);
       }
     }
+    result.loopSeconds = std::chrono::duration<double>(Clock::now() - loopStarted).count();
   }
   catch (const c10::Error & e)
   {
     throw Error("Training failed: " + SummarizeTorchError(e));
+  }
+  if (group)
+  {
+    result.gradientSumSeconds = gradientSums->ExposedSeconds();
+    result.batchStatisticsSeconds = batchStatisticsSeconds;
+    gradientSums.reset();
+    group.reset();
+  }
+  if (!writer)
+  {
+    description.training.finalLoss = result.lossHistory.empty() ? 0.0 : result.lossHistory.back();
+    result.description = description;
+    result.modelWritten = false;
+    result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    return result;
   }
 
   // Calibrate the image scores of held-out normal images with the trained model.

@@ -9,6 +9,7 @@
 #ifndef ReContrast_TrainingStep_h
 #define ReContrast_TrainingStep_h
 
+#include "GlobalBatch.h"
 #include "ReContrastNetwork.h"
 
 #include <torch/types.h>
@@ -24,9 +25,12 @@ namespace recontrast
  * instead of adding to zeros: the same values, two fewer passes over every parameter. The caller
  * then steps the optimisers.
  * @param hardMasks when given, receives the hard-mining masks as ReContrastLoss does.
+ * @param global data-parallel training: `images` are this process's shard of the batch; BatchNorm and
+ * the hard-mining threshold use the whole batch's statistics, and the gradients and the returned
+ * value are this shard's part (summed over the processes they give the batch's).
  * @return the loss value of the step. */
 torch::Tensor ComputeGradients(ReContrastNetwork & network, const torch::Tensor & images, double alpha,
-                               std::vector<torch::Tensor> * hardMasks = nullptr);
+                               std::vector<torch::Tensor> * hardMasks = nullptr, const GlobalBatch * global = nullptr);
 
 } // namespace recontrast
 

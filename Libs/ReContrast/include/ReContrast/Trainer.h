@@ -9,6 +9,7 @@
 #ifndef ReContrast_Trainer_h
 #define ReContrast_Trainer_h
 
+#include "ReContrast/Distributed.h"
 #include "ReContrast/ModelDescription.h"
 #include "ReContrast/ReContrastExport.h"
 #include "ReContrast/SampleSource.h"
@@ -57,6 +58,11 @@ struct RECONTRAST_EXPORT TrainingOptions
   /** Continue from `<model>.checkpoint` when it exists. */
   bool resume = false;
 
+  /** Data-parallel training (Documentation/Scaling.md): this process's place among the processes
+   * its launcher started; each takes its shard of every batch and they train one model. Only rank 0
+   * writes checkpoints and the model. Default: alone. */
+  DistributedSettings distributed;
+
   /** Settings of the layers above (intensity preset, channel mode, ...), stored in the model file
    * (ModelDescription::properties) so that inference uses the same pre-processing. */
   std::map<std::string, std::string> modelProperties;
@@ -86,6 +92,18 @@ struct RECONTRAST_EXPORT TrainingResult
   std::vector<double> lossHistory; ///< One value per iteration, from the first (also when resumed).
   int startIteration = 0;          ///< 0, or where a resumed run started.
   double seconds = 0.0;
+  double loopSeconds = 0.0; ///< The training iterations alone (no start-up, calibration or writing).
+
+  /** Data-parallel training: this process's rank and the number of processes. Only rank 0 writes
+   * the model; the others return with modelWritten false. */
+  int rank = 0;
+  int processes = 1;
+  bool modelWritten = true;
+  /** Seconds waiting for the gradient sums after backward (what backward did not hide), and in the
+   * sums of the whole batch's statistics (BatchNorm, hard mining), over the iterations run. */
+  double gradientSumSeconds = 0.0;
+  double batchStatisticsSeconds = 0.0;
+  size_t gradientBuckets = 0;
 };
 
 /** Trains a ReContrast model on normal images (Documentation/Engine.md, Methods 5-6) and writes the model file. */
@@ -100,7 +118,8 @@ public:
   void SetProgressCallback(TrainingProgressCallback callback);
 
   /** Runs the whole training and writes `modelPath` atomically. Throws Error on bad input and
-   * Cancelled when the progress callback asks to stop. */
+   * Cancelled when the progress callback asks to stop (in data-parallel training: in any process;
+   * the callback is called in every process with the whole batch's loss). */
   TrainingResult Train(const SampleSource & source, const std::string & modelPath);
 
   /** The checkpoint file used for `modelPath`. */

@@ -1,0 +1,101 @@
+/*=========================================================================
+ *
+ *  ReContrast for Slicer and ITK
+ *  Licensed under the Apache License, Version 2.0 (see LICENSE).
+ *
+ *  Statistics of a batch split over the processes of a data-parallel training.
+ *
+ *=========================================================================*/
+#include "GlobalBatch.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace recontrast
+{
+
+namespace
+{
+thread_local const GlobalBatch * t_Current = nullptr;
+
+struct SumOverProcessesFunction : public torch::autograd::Function<SumOverProcessesFunction>
+{
+  static torch::Tensor forward(torch::autograd::AutogradContext * context, const torch::Tensor & local,
+                               const GlobalBatch * batch)
+  {
+    context->saved_data["batch"] = static_cast<int64_t>(reinterpret_cast<std::intptr_t>(batch));
+    torch::Tensor sum = local.detach().clone();
+    batch->allReduceSum(sum);
+    return sum;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext * context,
+                                                 torch::autograd::variable_list gradients)
+  {
+    const auto * batch = reinterpret_cast<const GlobalBatch *>(
+      static_cast<std::intptr_t>(context->saved_data["batch"].toInt()));
+    torch::Tensor sum = gradients[0].contiguous().clone();
+    batch->allReduceSum(sum);
+    return { sum, torch::Tensor() };
+  }
+};
+} // namespace
+
+torch::Tensor
+SumOverProcesses(const torch::Tensor & local, const GlobalBatch & batch)
+{
+  return SumOverProcessesFunction::apply(local, &batch);
+}
+
+GlobalBatchScope::GlobalBatchScope(const GlobalBatch & batch)
+  : m_Previous(t_Current)
+{
+  t_Current = &batch;
+}
+
+GlobalBatchScope::~GlobalBatchScope()
+{
+  t_Current = m_Previous;
+}
+
+const GlobalBatch *
+GlobalBatchScope::Current()
+{
+  return t_Current;
+}
+
+torch::Tensor
+SynchronizedBatchNorm(torch::nn::BatchNorm2dImpl & batchNorm, const torch::Tensor & x, const GlobalBatch & batch)
+{
+  const int64_t channels = x.size(1);
+  const std::vector<int64_t> perChannel{ 1, channels, 1, 1 };
+  // The values per channel, counted over the processes with the first sum: a layer may see more
+  // images than the batch holds (the decoder sees both encoders' features of each image).
+  const torch::Tensor local =
+    torch::cat({ x.sum({ 0, 2, 3 }), torch::full({ 1 }, static_cast<double>(x.numel() / channels), x.options()) });
+  const torch::Tensor sums = SumOverProcesses(local, batch);
+  const double count = sums[channels].item<double>();
+  // Two passes, as one process computes them: the mean first, then the squares about it.
+  const torch::Tensor mean = sums.slice(0, 0, channels) / count;
+  const torch::Tensor centred = x - mean.view(perChannel);
+  const torch::Tensor variance = SumOverProcesses(centred.square().sum({ 0, 2, 3 }), batch) / count;
+  const double eps = batchNorm.options.eps();
+  torch::Tensor y = centred * torch::rsqrt(variance + eps).view(perChannel);
+  if (batchNorm.options.affine())
+  {
+    y = y * batchNorm.weight.view(perChannel) + batchNorm.bias.view(perChannel);
+  }
+  if (batchNorm.options.track_running_stats())
+  {
+    torch::NoGradGuard noGrad;
+    const double momentum = batchNorm.options.momentum().value_or(0.1);
+    batchNorm.running_mean.mul_(1.0 - momentum).add_(mean.detach(), momentum);
+    batchNorm.running_var.mul_(1.0 - momentum).add_(variance.detach() * (count / std::max(count - 1.0, 1.0)), momentum);
+    batchNorm.num_batches_tracked.add_(1);
+  }
+  return y;
+}
+
+} // namespace recontrast
