@@ -259,7 +259,7 @@ InferCommand::Run() const
     // what is missing.
     const Shard shard = ShardOf(m_Shard);
     const std::vector<BatchScan> scans = NameBatch(batch);
-    const std::string modelSha256 = Sha256OfFile(m_Model);
+    const std::string modelSha256 = weights::Sha256OfFile(m_Model);
     std::vector<std::string> asked{ "map." + m_Format };
     for (const auto & [path, kind] : { std::pair{ &m_Labels, "labels" },
                                        std::pair{ &m_Overlay, "overlay" },

@@ -164,7 +164,7 @@ def main():
             argv = " ".join(test_support.tiny_training(RECONTRAST, data, trained, 4, 5, 1, ["--calibration-fraction", "0"]))
             job = cluster.sbatch(["--ntasks=2", "--cpus-per-task=1"], f"#!/bin/sh\n{body} {argv}\n", name=f"train-{name}")
             states = cluster.wait(job, timeout=600)
-            report_path = trained + ".training.json"
+            report_path = trained[:-4] + ".training.json"
             processes = json.load(open(report_path))["distributed"]["processes"] if os.path.exists(report_path) else 0
             wanted = 2 if name == "srun" else 1
             check(list(states.values()) == ["COMPLETED"] and processes == wanted,

@@ -104,6 +104,16 @@ DistributedSettingsFromEnvironment(DistributedMode mode, const std::function<con
                   timeout + "'.");
     }
   }
+  if (const char * bucket = get("RECONTRAST_GRADIENT_BUCKET_MB"))
+  {
+    char * end = nullptr;
+    settings.gradientBucketMegabytes = std::strtod(bucket, &end);
+    if (*end != '\0' || !std::isfinite(settings.gradientBucketMegabytes) || settings.gradientBucketMegabytes <= 0.0)
+    {
+      throw Error(std::string("RECONTRAST_GRADIENT_BUCKET_MB must be a positive number of megabytes; it is '") +
+                  bucket + "'.");
+    }
+  }
   if (get("WORLD_SIZE"))
   {
     // torchrun (and anything that follows its conventions, e.g. a hand-written srun wrapper).

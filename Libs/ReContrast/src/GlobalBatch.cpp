@@ -71,16 +71,26 @@ SynchronizedBatchNorm(torch::nn::BatchNorm2dImpl & batchNorm, const torch::Tenso
 {
   const int64_t channels = x.size(1);
   const std::vector<int64_t> perChannel{ 1, channels, 1, 1 };
-  // The values per channel, counted over the processes with the first sum: a layer may see more
-  // images than the batch holds (the decoder sees both encoders' features of each image).
-  const torch::Tensor local =
-    torch::cat({ x.sum({ 0, 2, 3 }), torch::full({ 1 }, static_cast<double>(x.numel() / channels), x.options()) });
-  const torch::Tensor sums = SumOverProcesses(local, batch);
-  const double count = sums[channels].item<double>();
-  // Two passes, as one process computes them: the mean first, then the squares about it.
-  const torch::Tensor mean = sums.slice(0, 0, channels) / count;
+  // This process's mean and squared deviations per channel (two passes), then one sum over the
+  // processes of [n mean, M2 + n mean^2, n] in double, from which the whole batch's mean and
+  // variance follow (the parallel form of the two-pass variance): one collective forward and one
+  // backward per layer. n counts the values here: a layer may see more images than the batch holds
+  // (the decoder sees both encoders' features of each image), and a shard may be empty.
+  const double n = static_cast<double>(x.numel() / channels);
+  const torch::Tensor localMean = x.sum({ 0, 2, 3 }) / std::max(n, 1.0);
+  const torch::Tensor localSquares = (x - localMean.view(perChannel)).square().sum({ 0, 2, 3 });
+  const torch::Tensor mean64 = localMean.to(torch::kFloat64);
+  const torch::Tensor parts = torch::cat({ mean64 * n,
+                                           localSquares.to(torch::kFloat64) + mean64.square() * n,
+                                           torch::full({ 1 }, n, mean64.options().requires_grad(false)) });
+  const torch::Tensor sums = SumOverProcesses(parts, batch);
+  const double count = sums[2 * channels].item<double>();
+  const torch::Tensor wholeMean = sums.slice(0, 0, channels) / count;
+  const torch::Tensor wholeVariance =
+    (sums.slice(0, channels, 2 * channels) / count - wholeMean.square()).clamp_min(0.0);
+  const torch::Tensor mean = wholeMean.to(x.scalar_type());
+  const torch::Tensor variance = wholeVariance.to(x.scalar_type());
   const torch::Tensor centred = x - mean.view(perChannel);
-  const torch::Tensor variance = SumOverProcesses(centred.square().sum({ 0, 2, 3 }), batch) / count;
   const double eps = batchNorm.options.eps();
   torch::Tensor y = centred * torch::rsqrt(variance + eps).view(perChannel);
   if (batchNorm.options.affine())

@@ -19,19 +19,21 @@ namespace recontrast
 namespace
 {
 // mean + alpha * std (unbiased) of the point distances of the whole batch, from every process's
-// shard: two passes in double, so that the split does not change which points are hard.
+// shard in double precision: this shard's mean and squared deviations (two passes), then one sum of
+// [n mean, M2 + n mean^2, n] over the processes (a shard may be empty).
 torch::Tensor
 GlobalThreshold(const torch::Tensor & distance, double alpha, const GlobalBatch & global)
 {
   const torch::Tensor local = distance.to(torch::kFloat64);
-  // The shards' sums and sizes in one sum (a shard may be empty).
-  torch::Tensor sums = torch::stack({ local.sum(), torch::full({}, static_cast<double>(local.numel()), local.options()) });
+  const double n = static_cast<double>(local.numel());
+  const double localMean = n > 0.0 ? local.mean().item<double>() : 0.0;
+  const double localSquares = n > 0.0 ? (local - localMean).square().sum().item<double>() : 0.0;
+  torch::Tensor sums = torch::tensor({ n * localMean, localSquares + n * localMean * localMean, n }, torch::kFloat64);
   global.allReduceSum(sums);
-  const double count = sums[1].item<double>();
+  const double count = sums[2].item<double>();
   const double mean = sums[0].item<double>() / count;
-  torch::Tensor squares = (local - mean).square().sum().reshape({ 1 });
-  global.allReduceSum(squares);
-  const double std = std::sqrt(squares.item<double>() / std::max(count - 1.0, 1.0));
+  const double squares = std::max(sums[1].item<double>() - count * mean * mean, 0.0);
+  const double std = std::sqrt(squares / std::max(count - 1.0, 1.0));
   return torch::full({}, mean + alpha * std, distance.options());
 }
 } // namespace

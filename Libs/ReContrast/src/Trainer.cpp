@@ -500,7 +500,8 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
         trainable.push_back(parameter);
       }
     }
-    gradientSums = std::make_unique<GradientAllReducer>(*group, trainable);
+    gradientSums = std::make_unique<GradientAllReducer>(
+      *group, trainable, static_cast<size_t>(o.distributed.gradientBucketMegabytes * 1024.0 * 1024.0));
     result.gradientBuckets = gradientSums->BucketCount();
   }
 

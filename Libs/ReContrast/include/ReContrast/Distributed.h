@@ -44,6 +44,9 @@ struct RECONTRAST_EXPORT DistributedSettings
   /** How long a collective operation or the rendezvous may wait for the other processes. A process
    * that dies is noticed at once (its connections close); one that hangs, after this time. */
   double timeoutSeconds = 300.0;
+  /** Gradients are summed in buckets of about this size while backward runs (torch's DDP uses 25);
+   * a bucket larger than the model is summed only after backward, with no overlap. */
+  double gradientBucketMegabytes = 25.0;
 
   bool Enabled() const { return worldSize > 1; }
 };
@@ -52,7 +55,7 @@ struct RECONTRAST_EXPORT DistributedSettings
  * (and TORCHELASTIC_USE_AGENT_STORE, TORCHELASTIC_RESTART_COUNT), else those of a Slurm job step
  * started by srun (SLURM_PROCID, SLURM_STEP_NUM_TASKS, SLURM_LOCALID, the first host of
  * SLURM_STEP_NODELIST, MASTER_ADDR / MASTER_PORT when set). RECONTRAST_DISTRIBUTED_TIMEOUT (seconds)
- * replaces the timeout. Off, or no launcher: one process. Throws Error naming the variable when a
+ * replaces the timeout, RECONTRAST_GRADIENT_BUCKET_MB the bucket size. Off, or no launcher: one process. Throws Error naming the variable when a
  * value is missing or not a number. `lookup` stands in for std::getenv (tests). */
 RECONTRAST_EXPORT DistributedSettings DistributedSettingsFromEnvironment(
   DistributedMode mode, const std::function<const char *(const char *)> & lookup = {});
