@@ -129,7 +129,14 @@ ShardOf(const std::string & option, const std::function<const char *(const char 
   else if (const char * id = get("SLURM_ARRAY_TASK_ID"); id && get("SLURM_ARRAY_TASK_COUNT"))
   {
     const int task = WholeNumber(id, "SLURM_ARRAY_TASK_ID");
-    const int minimum = get("SLURM_ARRAY_TASK_MIN") ? WholeNumber(get("SLURM_ARRAY_TASK_MIN"), "SLURM_ARRAY_TASK_MIN") : 0;
+    if (const char * step = get("SLURM_ARRAY_TASK_STEP"); step && std::string(step) != "1")
+    {
+      throw Error(fmt::format("The Slurm array has a step of {} between task ids: submit it as --array=<first>-<last> "
+                              "(consecutive ids), or give --shard.",
+                              step));
+    }
+    const int minimum =
+      get("SLURM_ARRAY_TASK_MIN") ? WholeNumber(get("SLURM_ARRAY_TASK_MIN"), "SLURM_ARRAY_TASK_MIN") : 0;
     shard.count = WholeNumber(get("SLURM_ARRAY_TASK_COUNT"), "SLURM_ARRAY_TASK_COUNT");
     shard.index = task - minimum + 1;
     shard.origin = fmt::format("Slurm array task {}", task);
@@ -173,6 +180,12 @@ NameBatch(const std::vector<std::string> & scans)
 }
 
 std::string
+AbsolutePath(const std::string & path)
+{
+  return fs::absolute(path).lexically_normal().string();
+}
+
+std::string
 StatusPath(const std::string & folder, const std::string & stem)
 {
   return (fs::path(folder) / (stem + ".status.json")).string();
@@ -184,11 +197,21 @@ ScanFingerprint(const std::string & input, const std::string & modelSha256, cons
 {
   nlohmann::json kept = settings;
   kept.erase("device");
-  return { { "input", InputIdentity(input) }, { "model_sha256", modelSha256 }, { "settings", kept }, { "outputs", outputs } };
+  nlohmann::json written = nlohmann::json::array();
+  for (const std::string & output : outputs)
+  {
+    if (!output.empty())
+    {
+      written.push_back(AbsolutePath(output));
+    }
+  }
+  return {
+    { "input", InputIdentity(input) }, { "model_sha256", modelSha256 }, { "settings", kept }, { "outputs", written }
+  };
 }
 
 bool
-AlreadyDone(const std::string & statusPath, const nlohmann::json & fingerprint)
+AlreadyDone(const std::string & statusPath, const nlohmann::json & fingerprint, nlohmann::json * stored)
 {
   std::ifstream file(statusPath);
   if (!file)
@@ -196,17 +219,23 @@ AlreadyDone(const std::string & statusPath, const nlohmann::json & fingerprint)
     return false;
   }
   const nlohmann::json status = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
-  if (!status.is_object() || status.value("status", "") != "done" || status.value("fingerprint", nlohmann::json()) != fingerprint)
+  if (!status.is_object() || status.value("status", nlohmann::json()) != "done" ||
+      status.value("fingerprint", nlohmann::json()) != fingerprint ||
+      !status.value("outputs", nlohmann::json()).is_array())
   {
     return false;
   }
   std::error_code error;
-  for (const auto & output : status.value("outputs", nlohmann::json::array()))
+  for (const auto & output : status["outputs"])
   {
     if (!output.is_string() || !fs::exists(output.get<std::string>(), error))
     {
       return false;
     }
+  }
+  if (stored)
+  {
+    *stored = status;
   }
   return true;
 }
@@ -226,6 +255,8 @@ MergeStatuses(const std::vector<std::string> & folders, const std::vector<std::s
 {
   std::map<std::string, nlohmann::json> rows; // by scan
   std::map<std::string, std::string> seenIn;
+  std::string model;
+  std::string modelFile;
   for (const std::string & folder : folders)
   {
     if (!fs::is_directory(folder))
@@ -246,20 +277,42 @@ MergeStatuses(const std::vector<std::string> & folders, const std::vector<std::s
     {
       std::ifstream file(path);
       const nlohmann::json status = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
-      if (!status.is_object() || !status.contains("scan") || !status["scan"].is_string())
+      const auto text = [&](const char * key) {
+        return status.contains(key) && status[key].is_string() ? status[key].get<std::string>() : std::string();
+      };
+      const nlohmann::json fingerprint =
+        status.is_object() ? status.value("fingerprint", nlohmann::json()) : nlohmann::json();
+      if (!status.is_object() || text("scan").empty() || text("status").empty() || !fingerprint.is_object() ||
+          !fingerprint.value("model_sha256", nlohmann::json()).is_string())
       {
         throw Error(fmt::format("The status file '{}' is not one that `recontrast infer` writes.", path.string()));
       }
-      const std::string scan = status["scan"].get<std::string>();
+      const std::string scan = text("scan");
+      const std::string sha = fingerprint["model_sha256"].get<std::string>();
+      if (model.empty())
+      {
+        model = sha;
+        modelFile = path.string();
+      }
+      else if (sha != model)
+      {
+        throw Error(fmt::format("The status files '{}' and '{}' were made with different models; merge the outputs "
+                                "of one batch.",
+                                modelFile,
+                                path.string()));
+      }
       if (seenIn.count(scan))
       {
-        throw Error(fmt::format(
-          "The scan '{}' has a status in both '{}' and '{}'; merge the outputs of one batch.", scan, seenIn[scan], path.string()));
+        throw Error(fmt::format("The scan '{}' has a status in both '{}' and '{}'; merge the outputs of one batch.",
+                                scan,
+                                seenIn[scan],
+                                path.string()));
       }
       seenIn[scan] = path.string();
       nlohmann::json largest;
       double largestSize = -1.0;
-      const nlohmann::json regions = status.value("regions", nlohmann::json::array());
+      const nlohmann::json regions =
+        status.contains("regions") && status["regions"].is_array() ? status["regions"] : nlohmann::json::array();
       for (const auto & region : regions)
       {
         for (const char * key : { "volume_mm3", "area_mm2" })
@@ -272,18 +325,19 @@ MergeStatuses(const std::vector<std::string> & folders, const std::vector<std::s
         }
       }
       rows[scan] = { { "scan", scan },
-                     { "stem", status.value("stem", "") },
-                     { "status", status.value("status", "") },
+                     { "stem", text("stem") },
+                     { "status", text("status") },
                      { "score", status.value("score", nlohmann::json()) },
                      { "calibrated_score", status.value("calibrated_score", nlohmann::json()) },
                      { "regions", regions.size() },
                      { "largest_region", largest },
-                     { "shard", status.value("shard", "") },
-                     { "error", status.value("error", "") } };
+                     { "shard", text("shard") },
+                     { "error", text("error") } };
     }
   }
-  for (const std::string & scan : expected)
+  for (const std::string & listed : expected)
   {
+    const std::string scan = AbsolutePath(listed);
     if (!rows.count(scan))
     {
       rows[scan] = { { "scan", scan },

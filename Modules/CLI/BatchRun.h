@@ -46,18 +46,22 @@ struct BatchScan
 };
 std::vector<BatchScan> NameBatch(const std::vector<std::string> & scans);
 
+/** `path` made absolute and normal, as status files and tables name scans (tasks may run elsewhere). */
+std::string AbsolutePath(const std::string & path);
+
 /** The status file of a scan: <folder>/<stem>.status.json. */
 std::string StatusPath(const std::string & folder, const std::string & stem);
 
 /** What makes a scan's outputs what this run would write: the input (path, size, modification time),
- * the model file's SHA-256 and the settings of the run (device excluded: it changes no value beyond
- * rounding) and which outputs are asked for. */
+ * the model file's SHA-256, the settings of the run (device excluded: it changes no value beyond
+ * rounding) and the files and folders it writes (`outputs`, empty ones ignored). */
 nlohmann::json ScanFingerprint(const std::string & input, const std::string & modelSha256,
                                const nlohmann::json & settings, const std::vector<std::string> & outputs);
 
 /** Whether `statusPath` records the scan as done with this fingerprint and every output it names
- * still exists; a missing, unreadable or different status is "not done". */
-bool AlreadyDone(const std::string & statusPath, const nlohmann::json & fingerprint);
+ * still exists (then `stored`, when given, receives the status); a missing, unreadable or different
+ * status is "not done". */
+bool AlreadyDone(const std::string & statusPath, const nlohmann::json & fingerprint, nlohmann::json * stored = nullptr);
 
 /** Writes a scan's status atomically: {"scan", "stem", "status": "done"|"failed", "fingerprint",
  * "outputs", "score", "calibrated_score", "regions", "error", "shard", "finished_at"}. */
@@ -66,7 +70,8 @@ void WriteStatus(const std::string & statusPath, const nlohmann::json & status);
 /** The table of a batch from the status files in `folders`: one row per scan (scan, stem, status,
  * score, calibrated score, regions, largest region, shard, error), sorted by scan; with `expected`
  * (the batch's scans), scans without a status are rows with status "missing". A scan with two
- * statuses (two output folders) is an error. */
+ * statuses (two output folders), statuses made with different models, or a status file that is
+ * not one `recontrast infer` writes are errors (one sentence naming the files). */
 nlohmann::json MergeStatuses(const std::vector<std::string> & folders, const std::vector<std::string> & expected);
 
 /** The table as CSV (RFC 4180 quoting). */

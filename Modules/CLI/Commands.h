@@ -91,9 +91,10 @@ private:
   std::string m_Series;
   std::string m_Precision = "fp32";
   std::string m_Map = "calibrated";
-  std::string m_Shard; ///< "I/N", "all", or empty: a Slurm array task's part, else all.
-  std::string m_Pacs;  ///< AET@host:port: retrieve the study from there (C-FIND, C-GET).
-  std::string m_Study; ///< Study Instance UID to retrieve from the PACS.
+  std::string m_Shard;    ///< "I/N", "all", or empty: a Slurm array task's part, else all.
+  bool m_Rescore = false; ///< Score scans whose status says they are done too.
+  std::string m_Pacs;     ///< AET@host:port: retrieve the study from there (C-FIND, C-GET).
+  std::string m_Study;    ///< Study Instance UID to retrieve from the PACS.
   std::string m_AETitle = "RECONTRAST";
   bool m_SendResults = false;
 

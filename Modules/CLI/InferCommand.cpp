@@ -22,7 +22,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include <filesystem>
-#include <set>
+#include <algorithm>
 
 namespace recontrast::cli
 {
@@ -62,8 +62,10 @@ PrepareOutputFolder(const std::string & path, const char * what)
 }
 
 // The scans of a folder or list, or none when the input is one scan (a file or one DICOM series).
+// The run's own output folders are not scans, even when they are inside the input folder (a task of a
+// sharded batch that starts after another made them must see the same list).
 std::vector<std::string>
-BatchInputs(const std::string & input)
+BatchInputs(const std::string & input, const std::vector<std::string> & outputFolders)
 {
   std::vector<std::string> scans;
   try
@@ -79,7 +81,28 @@ BatchInputs(const std::string & input)
   {
     return {};
   }
-  return scans;
+  std::vector<fs::path> excluded;
+  for (const std::string & folder : outputFolders)
+  {
+    if (!folder.empty())
+    {
+      excluded.push_back(fs::weakly_canonical(folder, error));
+    }
+  }
+  std::vector<std::string> kept;
+  for (const std::string & scan : scans)
+  {
+    const fs::path path = fs::weakly_canonical(scan, error);
+    const bool inside = std::any_of(excluded.begin(), excluded.end(), [&](const fs::path & folder) {
+      const auto [end, unused] = std::mismatch(folder.begin(), folder.end(), path.begin(), path.end());
+      return end == folder.end();
+    });
+    if (!inside)
+    {
+      kept.push_back(scan);
+    }
+  }
+  return kept;
 }
 } // namespace
 
@@ -154,6 +177,7 @@ InferCommand::InferCommand(CLI::App & app)
                 "list), or all; default: the Slurm array task's part when run in a Slurm array job. Scans whose "
                 "outputs exist for this model and settings are skipped; each scan gets a <name>.status.json "
                 "beside its map (join them with `recontrast report-merge`)");
+  c->add_flag("--rescore", m_Rescore, "For a folder or list: score every scan again, even those already done");
   c->add_option("--series",
                 m_Series,
                 "Series Instance UID to read from a DICOM folder that holds several series (default: the "
@@ -175,11 +199,12 @@ InferCommand::Run() const
   {
     throw Error("--study and --send-results need --pacs.");
   }
-  const std::vector<std::string> batch = BatchInputs(m_Input);
+  const std::vector<std::string> batch = BatchInputs(m_Input, { m_Output, m_Labels, m_Overlay, m_DicomOutput });
   if (batch.empty() && !m_Shard.empty() && m_Shard != "all")
   {
     throw Error("--shard needs a folder or a list of scans as --input.");
   }
+  const Shard shard = batch.empty() ? Shard{} : ShardOf(m_Shard); // before the model is loaded
   RequireDistinctPaths(m_Input,
                        { { "anomaly map", m_Output },
                          { "label map", m_Labels },
@@ -257,19 +282,8 @@ InferCommand::Run() const
     // A shard takes its part of the whole list; a scan already done for this model and these settings
     // (its status file says so and its outputs exist) is skipped, so a re-submitted job finishes only
     // what is missing.
-    const Shard shard = ShardOf(m_Shard);
     const std::vector<BatchScan> scans = NameBatch(batch);
     const std::string modelSha256 = weights::Sha256OfFile(m_Model);
-    std::vector<std::string> asked{ "map." + m_Format };
-    for (const auto & [path, kind] : { std::pair{ &m_Labels, "labels" },
-                                       std::pair{ &m_Overlay, "overlay" },
-                                       std::pair{ &m_DicomOutput, "dicom" } })
-    {
-      if (!path->empty())
-      {
-        asked.push_back(kind);
-      }
-    }
     const nlohmann::json settings = inference.Settings();
     report["inputs"] = nlohmann::json::array();
     report["skipped"] = nlohmann::json::array();
@@ -311,14 +325,19 @@ InferCommand::Run() const
         job.dicomOutput = (fs::path(m_DicomOutput) / scan.stem).string();
       }
       const std::string statusPath = StatusPath(m_Output, scan.stem);
-      const nlohmann::json fingerprint = ScanFingerprint(scan.input, modelSha256, settings, asked);
-      nlohmann::json scanStatus{ { "scan", scan.input },
-                             { "stem", scan.stem },
-                             { "fingerprint", fingerprint },
-                             { "shard", fmt::format("{}/{}", shard.index, shard.count) } };
-      if (AlreadyDone(statusPath, fingerprint))
+      const nlohmann::json fingerprint =
+        ScanFingerprint(scan.input, modelSha256, settings, { job.output, job.labels, job.overlay, job.dicomOutput });
+      nlohmann::json scanStatus{ { "scan", AbsolutePath(scan.input) },
+                                 { "stem", scan.stem },
+                                 { "fingerprint", fingerprint },
+                                 { "shard", fmt::format("{}/{}", shard.index, shard.count) } };
+      nlohmann::json done;
+      if (!m_Rescore && AlreadyDone(statusPath, fingerprint, &done))
       {
-        report["skipped"].push_back(scan.input);
+        report["skipped"].push_back({ { "input", scan.input },
+                                      { "score", done.value("score", nlohmann::json()) },
+                                      { "calibrated_score", done.value("calibrated_score", nlohmann::json()) },
+                                      { "status_file", statusPath } });
       }
       else
       {
@@ -405,11 +424,12 @@ InferCommand::Run() const
   }
   else
   {
-    const size_t taken = report["inputs"].size() + report["skipped"].size() + report["failures"].size();
-    std::printf("recontrast: %zu of %zu scans scored", report["inputs"].size(), taken);
-    if (!report["skipped"].empty())
+    const size_t skipped = report["skipped"].size();
+    const size_t taken = report["inputs"].size() + skipped + report["failures"].size();
+    std::printf("recontrast: %zu of %zu scans scored", report["inputs"].size(), taken - skipped);
+    if (skipped > 0)
     {
-      std::printf(" (%zu more already done)", report["skipped"].size());
+      std::printf(" (%zu already done, skipped)", skipped);
     }
     if (taken != batch.size())
     {

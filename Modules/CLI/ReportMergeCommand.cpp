@@ -22,16 +22,14 @@ namespace recontrast::cli
 {
 
 ReportMergeCommand::ReportMergeCommand(CLI::App & app)
-  : m_Command(app.add_subcommand(
-      "report-merge", "Join the status files of a batch's shards into one table of scans (CSV and JSON)."))
+  : m_Command(app.add_subcommand("report-merge",
+                                 "Join the status files of a batch's shards into one table of scans (CSV and JSON)."))
 {
   auto * c = m_Command;
   c->add_option("--from", m_Folders, "Output folder(s) of `recontrast infer` on a folder or list (repeatable)")
     ->required()
     ->check(CLI::ExistingDirectory);
-  c->add_option("--input",
-                m_Input,
-                "The batch's folder or list of scans: scans without a status are listed as missing")
+  c->add_option("--input", m_Input, "The batch's folder or list of scans: scans without a status are listed as missing")
     ->check(CLI::ExistingPath);
   c->add_option("--csv", m_Csv, "Table to write as CSV");
   c->add_option("--json", m_Json, "Table to write as JSON");

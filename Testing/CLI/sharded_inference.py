@@ -87,6 +87,29 @@ def main():
     check(len(reference) == SCANS, f"{SCANS} scans scored by one process")
     print(f"one process, {SCANS} scans: {single_seconds:.1f} s")
 
+    # Without Slurm: --shard by hand on a folder whose outputs go inside it (the second shard must not
+    # take the first one's output folder for a scan), then the same command again and with --rescore.
+    folder = os.path.join(WORK, "folder")
+    os.makedirs(folder)
+    for i in range(4):
+        test_inputs.nifti(os.path.join(folder, f"v{i}.nii"), test_inputs.volume(seed=40 + i, shape=(16, 64, 64)))
+    maps = os.path.join(folder, "maps")
+    outputs = []
+    for part in ("1/2", "2/2", "all", "all"):
+        extra = ["--rescore"] if len(outputs) == 3 else []
+        result = test_support.run([RECONTRAST, "infer", "--model", model, "--input", folder, "--output", maps,
+                                   "--report", os.path.join(WORK, "by-hand.json"), "--shard", part, "--threads", "1",
+                                   *extra])
+        outputs.append(result)
+        check(result.returncode == 0, f"--shard {part} {' '.join(extra)} on a folder: " + result.stderr.strip()[-300:])
+        if len(outputs) == 2:
+            found = statuses(maps)
+            check(len(found) == 4 and sorted(s["shard"] for s, _ in found.values()) == ["1/2", "1/2", "2/2", "2/2"],
+                  "shards 1/2 and 2/2 scored the folder's 4 scans once, its output folder not taken for a scan")
+    check("0 of 0 scans scored (4 already done, skipped)" in outputs[2].stdout,
+          "the same command again skips every scan: " + outputs[2].stdout.strip())
+    check("4 of 4 scans scored" in outputs[3].stdout, "--rescore scores them again: " + outputs[3].stdout.strip())
+
     try:
         cluster = SlurmCluster(os.path.join(WORK, "slurm"))
         cluster.start()

@@ -18,8 +18,8 @@ namespace recontrast
 {
 
 BatchLoader::BatchLoader(const SampleSource & source, std::vector<size_t> sampleIndices, int imageSize, int batchSize,
-                         uint64_t seed, int firstIteration, int endIteration, int workers, int prefetch,
-                         int shard, int shards)
+                         uint64_t seed, int firstIteration, int endIteration, int workers, int prefetch, int shard,
+                         int shards)
   : m_Source(source)
   , m_Indices(std::move(sampleIndices))
   , m_ImageSize(imageSize)

@@ -86,9 +86,7 @@ WholeNumberOf(const char * name, const char * text, int minimum)
 DistributedSettings
 DistributedSettingsFromEnvironment(DistributedMode mode, const std::function<const char *(const char *)> & lookup)
 {
-  const auto get = [&](const char * name) -> const char * {
-    return lookup ? lookup(name) : std::getenv(name);
-  };
+  const auto get = [&](const char * name) -> const char * { return lookup ? lookup(name) : std::getenv(name); };
   DistributedSettings settings;
   if (mode == DistributedMode::Off)
   {
@@ -168,8 +166,9 @@ DistributedSettingsFromEnvironment(DistributedMode mode, const std::function<con
   }
   else if (settings.launcher == "slurm" && get("SLURM_JOB_ID"))
   {
-    // Two jobs on one node must not meet at the same port: one from the job's number.
-    settings.masterPort = 20000 + WholeNumberOf("SLURM_JOB_ID", get("SLURM_JOB_ID"), 0) % 20000;
+    // Two jobs on one node must not meet at the same port: one from the job's number, below Linux's
+    // range of temporary ports (32768 and up).
+    settings.masterPort = 10000 + WholeNumberOf("SLURM_JOB_ID", get("SLURM_JOB_ID"), 0) % 20000;
   }
   else
   {

@@ -34,8 +34,8 @@ struct SumOverProcessesFunction : public torch::autograd::Function<SumOverProces
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext * context,
                                                  torch::autograd::variable_list gradients)
   {
-    const auto * batch = reinterpret_cast<const GlobalBatch *>(
-      static_cast<std::intptr_t>(context->saved_data["batch"].toInt()));
+    const auto * batch =
+      reinterpret_cast<const GlobalBatch *>(static_cast<std::intptr_t>(context->saved_data["batch"].toInt()));
     torch::Tensor sum = gradients[0].contiguous().clone();
     batch->allReduceSum(sum);
     return { sum, torch::Tensor() };
@@ -72,10 +72,10 @@ SynchronizedBatchNorm(torch::nn::BatchNorm2dImpl & batchNorm, const torch::Tenso
   const int64_t channels = x.size(1);
   const std::vector<int64_t> perChannel{ 1, channels, 1, 1 };
   // This process's mean and squared deviations per channel (two passes), then one sum over the
-  // processes of [n mean, M2 + n mean^2, n] in double, from which the whole batch's mean and
-  // variance follow (the parallel form of the two-pass variance): one collective forward and one
-  // backward per layer. n counts the values here: a layer may see more images than the batch holds
-  // (the decoder sees both encoders' features of each image), and a shard may be empty.
+  // processes of [n mean, M2 + n mean^2, n] in double: the whole batch's variance is then
+  // sum(M2 + n mean^2) / N - mean^2, one collective forward and one backward per layer. n counts the values here: a
+  // layer may see more images than the batch holds (the decoder sees both encoders' features of each image), and a
+  // shard may be empty.
   const double n = static_cast<double>(x.numel() / channels);
   const torch::Tensor localMean = x.sum({ 0, 2, 3 }) / std::max(n, 1.0);
   const torch::Tensor localSquares = (x - localMean.view(perChannel)).square().sum({ 0, 2, 3 });
@@ -100,7 +100,8 @@ SynchronizedBatchNorm(torch::nn::BatchNorm2dImpl & batchNorm, const torch::Tenso
   if (batchNorm.options.track_running_stats())
   {
     torch::NoGradGuard noGrad;
-    const double momentum = batchNorm.options.momentum().value_or(0.1);
+    // The network's BatchNorms all have a momentum (0.1); a cumulative average (no momentum) is not used.
+    const double momentum = batchNorm.options.momentum().value();
     batchNorm.running_mean.mul_(1.0 - momentum).add_(mean.detach(), momentum);
     batchNorm.running_var.mul_(1.0 - momentum).add_(variance.detach() * (count / std::max(count - 1.0, 1.0)), momentum);
     batchNorm.num_batches_tracked.add_(1);

@@ -27,7 +27,8 @@ struct GlobalBatch
 };
 
 /** The sum of `local` over the processes, differentiable: every process's loss depends on the sum,
- * so the gradient of a process's part is the sum of the gradients the processes receive. */
+ * so the gradient of a process's part is the sum of the gradients the processes receive. `batch`
+ * must outlive the backward pass (the autograd graph keeps its address). */
 torch::Tensor SumOverProcesses(const torch::Tensor & local, const GlobalBatch & batch);
 
 /** While a scope is alive, BatchNorm layers in training mode (Normalize, ResidualBlocks.h) use the

@@ -70,8 +70,9 @@ GlobalCosineHardMining(const std::vector<torch::Tensor> & targets, const std::ve
       prediction.register_hook([gradientScale](torch::Tensor grad) { return grad * gradientScale; });
     }
     // flatten(1), not reshape({B, -1}): a process's shard may hold no image.
-    const torch::Tensor perImage = 1 - F::cosine_similarity(
-                                         target.flatten(1), prediction.flatten(1), F::CosineSimilarityFuncOptions().dim(1).eps(1e-8));
+    const torch::Tensor perImage =
+      1 -
+      F::cosine_similarity(target.flatten(1), prediction.flatten(1), F::CosineSimilarityFuncOptions().dim(1).eps(1e-8));
     loss = loss + (global ? perImage.sum() / static_cast<double>(global->size) : torch::mean(perImage));
   }
   return loss;

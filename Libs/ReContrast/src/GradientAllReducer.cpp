@@ -15,8 +15,7 @@
 namespace recontrast
 {
 
-GradientAllReducer::GradientAllReducer(ProcessGroup & group, std::vector<torch::Tensor> parameters,
-                                       size_t bucketBytes)
+GradientAllReducer::GradientAllReducer(ProcessGroup & group, std::vector<torch::Tensor> parameters, size_t bucketBytes)
   : m_Group(group)
   , m_Parameters(std::move(parameters))
   , m_BucketOf(m_Parameters.size())
@@ -61,7 +60,8 @@ GradientAllReducer::GradientAllReducer(ProcessGroup & group, std::vector<torch::
   }
   for (size_t n = 0; n < m_Parameters.size(); ++n)
   {
-    m_Hooks.push_back(m_Parameters[n].register_hook([this, n](const torch::Tensor & gradient) { Arrive(n, gradient); }));
+    m_Hooks.push_back(
+      m_Parameters[n].register_hook([this, n](const torch::Tensor & gradient) { Arrive(n, gradient); }));
   }
   BeginStep();
 }
@@ -83,19 +83,27 @@ GradientAllReducer::BeginStep()
     bucket.pending = bucket.members.size();
     bucket.started = false;
   }
+  m_NextBucket = 0;
 }
 
 void
 GradientAllReducer::Arrive(size_t parameter, const torch::Tensor & gradient)
 {
+  if (m_Arrived[parameter])
+  {
+    return; // a leaf's hook runs once per backward; never count a parameter twice
+  }
   torch::NoGradGuard noGrad;
   m_Views[parameter].copy_(gradient);
   m_Arrived[parameter] = true;
-  Bucket & bucket = m_Buckets[m_BucketOf[parameter]];
-  if (--bucket.pending == 0)
+  --m_Buckets[m_BucketOf[parameter]].pending;
+  // Buckets start in their order only (as DDP does): the processes then start the same sums in the
+  // same order even if their gradients arrived in another.
+  while (m_NextBucket < m_Buckets.size() && m_Buckets[m_NextBucket].pending == 0)
   {
-    bucket.started = true;
-    m_Group.StartAllReduceSum(bucket.flat);
+    m_Buckets[m_NextBucket].started = true;
+    m_Group.StartAllReduceSum(m_Buckets[m_NextBucket].flat);
+    ++m_NextBucket;
   }
 }
 

@@ -22,12 +22,15 @@ namespace recontrast
 /** Sums the gradients of `parameters` over the processes, as torch's DistributedDataParallel does:
  * parameters are grouped into buckets of about `bucketBytes` (last registered first, the order in
  * which backward produces them); a hook on each parameter copies its gradient into its bucket, and a
- * bucket whose gradients are all there is summed while backward goes on. FinishStep() sums the
+ * bucket whose gradients are all there is summed while backward goes on (buckets start in their
+ * order, so that every process starts the same sums in the same order). FinishStep() sums the
  * buckets not yet complete (parameters that got no gradient this step count as zero there and keep
  * no gradient), waits, and gives each parameter its summed gradient. Each process's loss must be
  * its part of the batch's loss (the parts add up to it), so sums are what the optimiser needs. */
 class GradientAllReducer
 {
+  // Gradients must be reset to undefined before each backward (ComputeGradients does): zeroing them
+  // in place would make backward add into a bucket while it is being summed.
 public:
   GradientAllReducer(ProcessGroup & group, std::vector<torch::Tensor> parameters, size_t bucketBytes = 25u << 20);
   ~GradientAllReducer();
@@ -58,6 +61,7 @@ private:
   std::vector<torch::Tensor> m_Views;
   std::vector<bool> m_Arrived;
   std::vector<Bucket> m_Buckets;
+  size_t m_NextBucket = 0; ///< The first bucket not started this step.
   double m_ExposedSeconds = 0.0;
 };
 

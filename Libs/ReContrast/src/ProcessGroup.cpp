@@ -19,6 +19,7 @@
 #  include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -67,6 +68,11 @@ ProcessGroup::ProcessGroup(const DistributedSettings & settings)
   : m_Impl(std::make_unique<Impl>())
 {
   m_Impl->settings = settings;
+#  ifdef C10_USE_GLOG
+  // c10d logs its own retries and failures through glog ("E... socket.cpp:860] [c10d] ..."); every
+  // failure reaches the user as one sentence of ours instead.
+  FLAGS_minloglevel = std::max(FLAGS_minloglevel, 3);
+#  endif
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(settings.timeoutSeconds * 1000.0));
   const std::string where = settings.masterAddress + ":" + std::to_string(settings.masterPort);
   try
@@ -107,7 +113,7 @@ ProcessGroup::ProcessGroup(const DistributedSettings & settings)
     throw Error("Training process " + std::to_string(settings.rank) + " of " + std::to_string(settings.worldSize) +
                 " did not meet all the others within " + std::to_string(static_cast<int>(settings.timeoutSeconds)) +
                 " s at " + where + " (" + CauseOf(e) + "); were all " + std::to_string(settings.worldSize) +
-                " processes started?");
+                " processes started, or did one stop before meeting the others?");
   }
 }
 
@@ -197,8 +203,7 @@ ProcessGroup::Available()
 #else
 
 struct ProcessGroup::Impl
-{
-};
+{};
 
 ProcessGroup::ProcessGroup(const DistributedSettings &)
 {
@@ -219,20 +224,16 @@ ProcessGroup::Size() const
 }
 void
 ProcessGroup::AllReduceSum(torch::Tensor &)
-{
-}
+{}
 void
 ProcessGroup::StartAllReduceSum(const torch::Tensor &)
-{
-}
+{}
 void
 ProcessGroup::WaitForStarted()
-{
-}
+{}
 void
 ProcessGroup::Broadcast(std::vector<torch::Tensor> &)
-{
-}
+{}
 bool
 ProcessGroup::Available()
 {

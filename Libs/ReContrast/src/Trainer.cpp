@@ -91,8 +91,9 @@ TrainingOptions::Validate() const
   }
   if (batchSize < distributed.worldSize)
   {
-    throw Error("The batch size (" + std::to_string(batchSize) + ") must be at least the number of training processes (" +
-                std::to_string(distributed.worldSize) + "): each takes its share of every batch.");
+    throw Error("The batch size (" + std::to_string(batchSize) +
+                ") must be at least the number of training processes (" + std::to_string(distributed.worldSize) +
+                "): each takes its share of every batch.");
   }
 }
 
@@ -270,26 +271,36 @@ RestoreOptimizer(torch::optim::AdamW & optimizer, const std::vector<std::pair<st
   }
 }
 
+// Whether `value` is the same in every process: N * sum(x^2) == sum(x)^2 only when all are equal.
+bool
+SameInEveryProcess(ProcessGroup & group, double value)
+{
+  torch::Tensor sums = torch::tensor({ value, value * value }, torch::kFloat64);
+  group.AllReduceSum(sums);
+  return static_cast<double>(group.Size()) * sums[1].item<double>() == sums[0].item<double>() * sums[0].item<double>();
+}
+
 // Every process must start from the same iteration (a resumed run needs the checkpoint where all of
-// them read it): equal iff N * sum(x^2) == sum(x)^2.
+// them read it).
 void
 RequireSameStart(ProcessGroup & group, int startIteration)
 {
-  const double x = static_cast<double>(startIteration);
-  torch::Tensor sums = torch::tensor({ x, x * x }, torch::kFloat64);
-  group.AllReduceSum(sums);
-  if (static_cast<double>(group.Size()) * sums[1].item<double>() != sums[0].item<double>() * sums[0].item<double>())
+  if (!SameInEveryProcess(group, static_cast<double>(startIteration)))
   {
-    throw Error("The training processes would start at different iterations (process " +
-                std::to_string(group.Rank()) + " at " + std::to_string(startIteration) +
+    throw Error("The training processes would start at different iterations (process " + std::to_string(group.Rank()) +
+                " at " + std::to_string(startIteration) +
                 "): --resume needs the checkpoint in a folder every process reads.");
   }
 }
 
-// Rank 0's weights, buffers and optimizer moments in every process, whatever each read or drew.
+// Rank 0's weights, buffers and (after --resume) optimizer moments in every process, whatever each
+// read or drew. The moments go in the parameters' order (the optimizer's state is a hash map, whose
+// order differs between processes); every process resumed from the same iteration (RequireSameStart).
 void
-ShareStateOfRankZero(ProcessGroup & group, torch::nn::Module & network, torch::optim::Optimizer & decoder,
-                     torch::optim::Optimizer & encoder)
+ShareStateOfRankZero(ProcessGroup & group, torch::nn::Module & network, torch::optim::AdamW & decoder,
+                     const std::vector<std::pair<std::string, torch::Tensor>> & decoderParameters,
+                     torch::optim::AdamW & encoder,
+                     const std::vector<std::pair<std::string, torch::Tensor>> & encoderParameters)
 {
   torch::NoGradGuard noGrad;
   std::vector<torch::Tensor> tensors;
@@ -301,14 +312,25 @@ ShareStateOfRankZero(ProcessGroup & group, torch::nn::Module & network, torch::o
   {
     tensors.push_back(buffer.detach());
   }
-  for (torch::optim::Optimizer * optimizer : { &decoder, &encoder })
+  for (const auto & [optimizer, parameters] :
+       { std::pair{ &decoder, &decoderParameters }, std::pair{ &encoder, &encoderParameters } })
   {
-    for (auto & [key, state] : optimizer->state())
+    for (const auto & [name, parameter] : *parameters)
     {
-      auto & adam = static_cast<torch::optim::AdamWParamState &>(*state);
-      tensors.push_back(adam.exp_avg());
-      tensors.push_back(adam.exp_avg_sq());
+      auto found = optimizer->state().find(OptimizerStateKey(optimizer->state(), parameter));
+      if (found != optimizer->state().end())
+      {
+        auto & adam = static_cast<torch::optim::AdamWParamState &>(*found->second);
+        tensors.push_back(adam.exp_avg());
+        tensors.push_back(adam.exp_avg_sq());
+      }
     }
+  }
+  // The same number of moments in every process, or the broadcasts below would pair different tensors.
+  if (!SameInEveryProcess(group, static_cast<double>(tensors.size())))
+  {
+    throw Error("The training processes did not restore the same checkpoint (process " + std::to_string(group.Rank()) +
+                " has other optimizer moments): --resume needs the checkpoint in a folder every process reads.");
   }
   group.Broadcast(tensors);
 }
@@ -357,7 +379,11 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
 {
   const TrainingOptions & o = m_Impl->options;
   const auto started = Clock::now();
-  const torch::Device device = ParseDevice(o.device);
+  // Processes of a data-parallel training on one machine each take their own GPU.
+  const bool ownGpu = o.distributed.Enabled() && o.device == "cuda" && torch::cuda::device_count() > 0;
+  const torch::Device device = ParseDevice(
+    ownGpu ? "cuda:" + std::to_string(static_cast<size_t>(o.distributed.localRank) % torch::cuda::device_count())
+           : o.device);
   ApplyThreadCount(o.threads);
   if (source.Size() == 0)
   {
@@ -491,7 +517,7 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
   if (group)
   {
     RequireSameStart(*group, result.startIteration);
-    ShareStateOfRankZero(*group, *network, decoderOptimizer, encoderOptimizer);
+    ShareStateOfRankZero(*group, *network, decoderOptimizer, decoderParameters, encoderOptimizer, encoderParameters);
     std::vector<torch::Tensor> trainable;
     for (const torch::Tensor & parameter : network->parameters())
     {

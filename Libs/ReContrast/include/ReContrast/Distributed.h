@@ -33,7 +33,7 @@ struct RECONTRAST_EXPORT DistributedSettings
 {
   int rank = 0;
   int worldSize = 1;
-  int localRank = 0; ///< Rank among the processes of this machine (picks the GPU with --device cuda).
+  int localRank = 0;    ///< Rank among the processes of this machine: --device cuda becomes cuda:<localRank mod GPUs>.
   std::string launcher; ///< "torchrun" or "slurm"; empty when alone.
   /** The rendezvous: a TCP store at masterAddress:masterPort, hosted by rank 0 unless the launcher
    * hosts it (torchrun's agent, TORCHELASTIC_USE_AGENT_STORE). */
@@ -55,10 +55,10 @@ struct RECONTRAST_EXPORT DistributedSettings
  * (and TORCHELASTIC_USE_AGENT_STORE, TORCHELASTIC_RESTART_COUNT), else those of a Slurm job step
  * started by srun (SLURM_PROCID, SLURM_STEP_NUM_TASKS, SLURM_LOCALID, the first host of
  * SLURM_STEP_NODELIST, MASTER_ADDR / MASTER_PORT when set). RECONTRAST_DISTRIBUTED_TIMEOUT (seconds)
- * replaces the timeout, RECONTRAST_GRADIENT_BUCKET_MB the bucket size. Off, or no launcher: one process. Throws Error naming the variable when a
- * value is missing or not a number. `lookup` stands in for std::getenv (tests). */
-RECONTRAST_EXPORT DistributedSettings DistributedSettingsFromEnvironment(
-  DistributedMode mode, const std::function<const char *(const char *)> & lookup = {});
+ * replaces the timeout, RECONTRAST_GRADIENT_BUCKET_MB the bucket size. Off, or no launcher: one process. Throws Error
+ * naming the variable when a value is missing or not a number. `lookup` stands in for std::getenv (tests). */
+RECONTRAST_EXPORT DistributedSettings
+DistributedSettingsFromEnvironment(DistributedMode mode, const std::function<const char *(const char *)> & lookup = {});
 
 /** The first host name of a Slurm host list ("node[07-09,12],gpu3" -> "node07"). */
 RECONTRAST_EXPORT std::string FirstHostOfSlurmList(const std::string & hostList);
