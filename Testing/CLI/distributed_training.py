@@ -5,7 +5,8 @@
   --no_python`), once with torchrun's own store (static rendezvous) and once with --standalone (rank 0
   hosts the store), trains the model that one process trains: the same loss curve and the same maps
   within float rounding; only rank 0 writes the model and its reports;
-- a process killed with SIGKILL makes the other stop at once with one sentence and no model.
+- a process killed with SIGKILL makes the other stop at once with one sentence and no model; one that
+  hangs (SIGSTOP) makes it stop after RECONTRAST_DISTRIBUTED_TIMEOUT.
 
 Usage: distributed_training.py <bin-dir> <work-dir>
 """
@@ -113,21 +114,22 @@ def main():
             check(difference < MAP_TOLERANCE, f"({name}) its maps are one process's within {MAP_TOLERANCE} of the range")
         check(not os.path.exists(model + ".checkpoint"), f"({name}) no checkpoint is left behind")
 
-    # A process that dies: the other stops at once with one sentence, and no model is written.
-    for victim in (1, 0):
+    # A process that dies: the other stops at once with one sentence, and no model is written. A process
+    # that hangs (SIGSTOP): the other gives up after RECONTRAST_DISTRIBUTED_TIMEOUT seconds.
+    for victim, how in ((1, signal.SIGKILL), (0, signal.SIGKILL), (1, signal.SIGSTOP)):
         port = free_port()
         model = os.path.join(WORK, f"killed-{victim}.rcm")
         processes = []
         for rank in (0, 1):
             rank_env = dict(env, RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
-                            MASTER_PORT=str(port))
+                            MASTER_PORT=str(port), RECONTRAST_DISTRIBUTED_TIMEOUT="10")
             argv = test_support.tiny_training(RECONTRAST, DATA, model, 100000, 5, 1, ["--calibration-fraction", "0"])
             processes.append(subprocess.Popen(argv, env=rank_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                               text=True))
         time.sleep(8)  # well into the training
         alive = all(p.poll() is None for p in processes)
         check(alive, f"two processes started by hand (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) train together")
-        processes[victim].send_signal(signal.SIGKILL)
+        processes[victim].send_signal(how)
         killed_at = time.time()
         survivor = processes[1 - victim]
         try:
@@ -136,11 +138,13 @@ def main():
             survivor.kill()
             _, stderr = survivor.communicate()
         waited = time.time() - killed_at
+        processes[victim].kill()
         processes[victim].communicate()
         last = stderr.strip().splitlines()[-1] if stderr.strip() else ""
-        print(f"rank {victim} killed; rank {1 - victim} stopped after {waited:.1f} s: {last}")
-        check(survivor.returncode not in (0, None) and waited < 30,
-              f"rank {1 - victim} stops within 30 s when rank {victim} is killed")
+        what = "killed" if how == signal.SIGKILL else "stopped (SIGSTOP)"
+        print(f"rank {victim} {what}; rank {1 - victim} stopped after {waited:.1f} s: {last}")
+        check(survivor.returncode not in (0, None) and waited < 40,
+              f"rank {1 - victim} stops within 40 s when rank {victim} is {what} (timeout 10 s)")
         check(f"Training process {1 - victim} of 2 lost the other processes (" in last and last.count(". ") <= 1,
               f"rank {1 - victim} says so in one sentence")
         check(not os.path.exists(model), "no model is written")
