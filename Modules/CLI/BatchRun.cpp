@@ -251,7 +251,7 @@ WriteStatus(const std::string & statusPath, const nlohmann::json & status)
 }
 
 nlohmann::json
-MergeStatuses(const std::vector<std::string> & folders, const std::vector<std::string> & expected)
+MergeStatuses(const std::vector<std::string> & folders, const std::vector<std::string> & expected, size_t * leftOut)
 {
   std::map<std::string, nlohmann::json> rows; // by scan
   std::map<std::string, std::string> seenIn;
@@ -351,10 +351,27 @@ MergeStatuses(const std::vector<std::string> & folders, const std::vector<std::s
                      { "error", "" } };
     }
   }
+  // With the batch's list, a status of a scan it does not hold (an earlier list, another batch in the
+  // same folder) is left out and counted.
+  std::set<std::string> listed;
+  for (const std::string & scan : expected)
+  {
+    listed.insert(AbsolutePath(scan));
+  }
   nlohmann::json table = nlohmann::json::array();
+  size_t unlisted = 0;
   for (auto & [scan, row] : rows)
   {
+    if (!expected.empty() && !listed.count(scan))
+    {
+      ++unlisted;
+      continue;
+    }
     table.push_back(std::move(row));
+  }
+  if (leftOut)
+  {
+    *leftOut = unlisted;
   }
   return table;
 }

@@ -69,10 +69,12 @@ void WriteStatus(const std::string & statusPath, const nlohmann::json & status);
 
 /** The table of a batch from the status files in `folders`: one row per scan (scan, stem, status,
  * score, calibrated score, regions, largest region, shard, error), sorted by scan; with `expected`
- * (the batch's scans), scans without a status are rows with status "missing". A scan with two
+ * (the batch's scans), scans without a status are rows with status "missing", and statuses of scans
+ * not in it are left out (their number in `leftOut`). A scan with two
  * statuses (two output folders), statuses made with different models, or a status file that is
  * not one `recontrast infer` writes are errors (one sentence naming the files). */
-nlohmann::json MergeStatuses(const std::vector<std::string> & folders, const std::vector<std::string> & expected);
+nlohmann::json MergeStatuses(const std::vector<std::string> & folders, const std::vector<std::string> & expected,
+                             size_t * leftOut = nullptr);
 
 /** The table as CSV (RFC 4180 quoting). */
 std::string TableAsCsv(const nlohmann::json & rows);

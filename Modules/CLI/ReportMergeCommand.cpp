@@ -61,7 +61,8 @@ ReportMergeCommand::Run() const
       throw Error(itk::ReContrastExceptionText(e));
     }
   }
-  const nlohmann::json table = MergeStatuses(m_Folders, expected);
+  size_t leftOut = 0;
+  const nlohmann::json table = MergeStatuses(m_Folders, expected, &leftOut);
   std::map<std::string, int> counts;
   for (const auto & row : table)
   {
@@ -84,6 +85,10 @@ ReportMergeCommand::Run() const
               counts["done"],
               counts["failed"],
               counts["missing"]);
+  if (leftOut > 0)
+  {
+    std::printf(" (%zu status file(s) of scans not in %s left out)", leftOut, m_Input.c_str());
+  }
   for (const std::string * path : { &m_Csv, &m_Json })
   {
     if (!path->empty())

@@ -151,6 +151,14 @@ def main():
                 csv_rows = list(csv.DictReader(f))
             check(len(csv_rows) == SCANS and set(csv_rows[0]) >= {"scan", "score", "calibrated_score", "regions", "status"},
                   "the CSV has a row per scan with score, calibrated score, regions and status")
+            half = os.path.join(WORK, "half.txt")
+            with open(half, "w") as f:
+                f.write("\n".join(paths[:SCANS // 2]) + "\n")
+            merge = test_support.run([RECONTRAST, "report-merge", "--from", out, "--input", half, "--json", table_json])
+            rows = json.load(open(table_json))["scans"]
+            check(merge.returncode == 0 and len(rows) == SCANS // 2
+                  and f"({SCANS - SCANS // 2} status file(s) of scans not in {half} left out)" in merge.stdout,
+                  "with a shorter list, the other scans' statuses are left out and counted: " + merge.stdout.strip())
 
         # A task cancelled in the middle of its part, then the whole array submitted again.
         out = os.path.join(WORK, "resubmitted")
