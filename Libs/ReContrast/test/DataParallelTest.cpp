@@ -14,6 +14,7 @@
 #include "NetworkState.h"
 #include "ProcessGroup.h"
 #include "PythonOracle.h"
+#include "SyntheticSource.h"
 #include "ReContrast/Distributed.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/Trainer.h"
@@ -37,6 +38,7 @@
 
 namespace
 {
+using recontrast::testing::SyntheticSource;
 using recontrast::testing::TemporaryDirectory;
 
 constexpr int kSize = 64;
@@ -69,43 +71,10 @@ Rank(int rank, int size, int port)
   return settings;
 }
 
-// Smooth random blobs with a different brightness per image (so BatchNorm statistics differ per shard).
-class SyntheticSource : public recontrast::SampleSource
-{
-public:
-  explicit SyntheticSource(size_t count)
-    : m_Count(count)
-  {}
-  size_t Size() const override { return m_Count; }
-  void Load(size_t index, int imageSize, float * out) const override
-  {
-    std::mt19937 random(static_cast<unsigned>(index) + 29u);
-    std::uniform_real_distribution<float> phase(0.0f, 6.28f);
-    const float a = phase(random);
-    const float b = phase(random);
-    const float level = 0.3f + 0.05f * static_cast<float>(index % 7);
-    for (int c = 0; c < 3; ++c)
-    {
-      for (int y = 0; y < imageSize; ++y)
-      {
-        for (int x = 0; x < imageSize; ++x)
-        {
-          out[(c * imageSize + y) * imageSize + x] =
-            level + 0.25f * std::sin(0.2f * static_cast<float>(x) + a) * std::cos(0.15f * static_cast<float>(y) + b);
-        }
-      }
-    }
-  }
-  std::string Summary() const override { return std::to_string(m_Count) + " synthetic images"; }
-
-private:
-  size_t m_Count;
-};
-
 torch::Tensor
 Batch(size_t first, size_t count)
 {
-  SyntheticSource source(first + count);
+  SyntheticSource source(first + count, /*varyLevel=*/true, /*seedOffset=*/29);
   std::vector<float> pixels(count * 3 * kSize * kSize);
   for (size_t i = 0; i < count; ++i)
   {
@@ -393,7 +362,7 @@ TEST(DataParallel, UnevenAndEmptyShardsMakeTheStepOfTheWholeBatch)
   ExpectSameStep(1, 0, torch::kFloat64); // the last batch of an epoch may hold fewer images than processes
 }
 
-TEST(DataParallel, TwoProcessesTrainTheModelOfOne)
+TEST(DataParallel, TwoRanksTrainTheModelOfOne)
 {
   if (!recontrast::ProcessGroup::Available())
   {
@@ -401,7 +370,9 @@ TEST(DataParallel, TwoProcessesTrainTheModelOfOne)
   }
   // 9 images, batch 4: iterations see 4, 4, 1 (rank 0's shard empty), 4, 4 images.
   TemporaryDirectory directory;
-  SyntheticSource source(9);
+  // The tolerances below were measured on these images only: with seedOffset 17 the same comparison
+  // gave 2.3e-3 (loss), 4.1 % (parameters) and 15 % (statistics); see the closing note of issue 21.
+  SyntheticSource source(9, /*varyLevel=*/true, /*seedOffset=*/29);
   recontrast::TrainingOptions options;
   options.backbone = recontrast::Backbone::ResNet18;
   options.imageSize = kSize;
@@ -517,7 +488,7 @@ TEST(DataParallel, TwoProcessesTrainTheModelOfOne)
   EXPECT_LT(resumed2.statistics, 0.05);
 }
 
-TEST(DataParallel, AProcessThatStopsStopsTheOthersWithOneSentence)
+TEST(DataParallel, ARankThatLeavesStopsTheOtherWithOneSentence)
 {
   if (!recontrast::ProcessGroup::Available())
   {

@@ -10,6 +10,7 @@
 #include "ModelFile.h"
 #include "NetworkState.h"
 #include "PythonOracle.h"
+#include "SyntheticSource.h"
 #include "ReContrast/Error.h"
 #include "ReContrast/Predictor.h"
 #include "ReContrast/Trainer.h"
@@ -24,41 +25,10 @@
 
 namespace
 {
+using recontrast::testing::SyntheticSource;
 using recontrast::testing::TemporaryDirectory;
 
 constexpr int kSize = 64;
-
-// Smooth random blobs: normal images for the tests.
-class SyntheticSource : public recontrast::SampleSource
-{
-public:
-  explicit SyntheticSource(size_t count)
-    : m_Count(count)
-  {}
-  size_t Size() const override { return m_Count; }
-  void Load(size_t index, int imageSize, float * out) const override
-  {
-    std::mt19937 random(static_cast<unsigned>(index) + 17u);
-    std::uniform_real_distribution<float> phase(0.0f, 6.28f);
-    const float a = phase(random);
-    const float b = phase(random);
-    for (int c = 0; c < 3; ++c)
-    {
-      for (int y = 0; y < imageSize; ++y)
-      {
-        for (int x = 0; x < imageSize; ++x)
-        {
-          out[(c * imageSize + y) * imageSize + x] =
-            0.5f + 0.25f * std::sin(0.2f * static_cast<float>(x) + a) * std::cos(0.15f * static_cast<float>(y) + b);
-        }
-      }
-    }
-  }
-  std::string Summary() const override { return std::to_string(m_Count) + " synthetic images"; }
-
-private:
-  size_t m_Count;
-};
 
 recontrast::TrainingOptions
 TinyTraining()
