@@ -104,6 +104,12 @@ Describe(recontrast::cli::TrainingRequest & r)
     .Label("2.5-D context")
     .Description("Give the network the neighbouring slices as colour channels instead of one grey slice three "
                  "times.");
+  advanced.AddStringEnumeration("mapPairs", r.mapPairs, { "all", "frozen" }, "all")
+    .LongFlag("mapPairs")
+    .Label("Map pairs")
+    .Description("Feature pairs summed into the anomaly map: all six (the paper), or the three whose targets are the "
+                 "frozen encoder's features, which place anomalies better after a short training from a random "
+                 "encoder.");
   advanced.AddDouble("calibrationFraction", r.calibrationFraction, defaults.calibrationFraction)
     .LongFlag("calibrationFraction")
     .Label("Calibration share")

@@ -65,6 +65,13 @@ TrainCommand::TrainCommand(CLI::App & app)
   c->add_option("--encoder-bn", m_Request.encoderBatchNorm, "Trainable encoder BatchNorm mode during training")
     ->capture_default_str()
     ->check(CLI::IsMember({ "train", "eval" }));
+  c->add_option("--map-pairs",
+                m_Request.mapPairs,
+                "Feature pairs summed into the anomaly map: all (the paper's six) or frozen (the three whose targets "
+                "are the frozen encoder's features: they localise better after a short training from a random "
+                "encoder, as the demo's)")
+    ->capture_default_str()
+    ->check(CLI::IsMember({ "all", "frozen" }));
   c->add_option("--device", m_Request.device, "cpu, cuda or cuda:N")->capture_default_str();
   c->add_option("--threads", m_Request.threads, "CPU threads (0: every core)")
     ->capture_default_str()

@@ -69,6 +69,7 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
   options.batchSize = r.batchSize;
   options.seed = r.seed;
   options.encoderBatchNorm = EncoderBatchNormModeFromString(r.encoderBatchNorm);
+  options.mapPairs = MapPairsFromString(r.mapPairs);
   options.encoderWeights =
     ResolveEncoderWeights(r.encoderWeights, r.backbone, r.fetchMissingWeights, progressStyle, keepGoing);
   options.initialModel = r.initialModel;
@@ -178,6 +179,7 @@ RunTraining(const TrainingRequest & r, ProgressReporter::Style progressStyle, co
                          { "batch_size", r.batchSize },
                          { "seed", r.seed },
                          { "encoder_batchnorm", r.encoderBatchNorm },
+                         { "map_pairs", r.mapPairs },
                          { "intensity", settings.slices.preset.ToString() },
                          { "resize", resize },
                          { "context", r.context },

@@ -40,6 +40,7 @@ struct TrainingRequest
   bool fetchMissingWeights = false; ///< With "imagenet": download them first when the cache lacks them.
   std::string initialModel;         ///< A model file to start from; empty: none.
   std::string encoderBatchNorm = ToString(TrainingOptions{}.encoderBatchNorm);
+  std::string mapPairs = ToString(TrainingOptions{}.mapPairs);
   std::string device = TrainingOptions{}.device;
   int threads = TrainingOptions{}.threads;
   int checkpointEvery = TrainingOptions{}.checkpointEvery;

@@ -399,20 +399,17 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::WriteBatch(
     const float * map = predictions[b].map.data();
     if (calibration.valid)
     {
-      m_CalibratedSliceScores[k] = calibration.Calibrate(predictions[b].score, m_SlicePositions[k]);
-    }
-    if (m_OutputIsCalibrated)
-    {
-      // Affine per slice, so it commutes with the resampling onto the slice grid; the values below
-      // normal are set to 0 once the whole map is written (GenerateData).
-      const std::pair<double, double> normal = calibration.NormalAt(m_SlicePositions[k]);
-      const double normalMean = normal.first;
-      const double normalSpread = normal.second;
+      // Per pixel with the model's map profile, else affine per slice (which commutes with the
+      // resampling onto the slice grid); the values below normal are set to 0 once the whole map is
+      // written (GenerateData). The calibrated score is the calibrated map's largest value.
       calibratedMap.resize(predictions[b].map.size());
-      std::transform(predictions[b].map.begin(), predictions[b].map.end(), calibratedMap.begin(), [&](float value) {
-        return static_cast<float>((static_cast<double>(value) - normalMean) / normalSpread);
-      });
-      map = calibratedMap.data();
+      m_CalibratedSliceScores[k] = calibration.CalibrateMap(
+        predictions[b].map.data(), static_cast<int>(modelSize), predictions[b].score, m_SlicePositions[k],
+        calibratedMap.data());
+      if (m_OutputIsCalibrated)
+      {
+        map = calibratedMap.data();
+      }
     }
     batch.slab->WriteSliceMap(k - batch.slabStart, map, modelSize, scanMap, size, batch.slabStart);
     m_SliceScores[k] = predictions[b].score;

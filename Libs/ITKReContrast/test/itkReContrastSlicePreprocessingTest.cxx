@@ -20,6 +20,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iomanip>
@@ -611,6 +613,95 @@ TEST(ReContrastSliceResampler, AntialiasesWhenReducing)
   {
     ASSERT_NEAR(value, 0.5f, 0.05f);
   }
+}
+
+// The paper resizes pictures with torchvision's Resize on PIL images, i.e. PIL's bilinear resize,
+// which widens its tent when reducing. The stretch fit must give the same pixels, also when reducing
+// 4x and 8x (512 and 1024 to 128) and by uneven factors: PIL (Debian's python3-pil) is the oracle, in
+// float mode ('F': the same arithmetic, compared to float rounding) and in 8-bit mode ('L': what the
+// official loader sees, rounded to whole grey levels after each pass).
+TEST(ReContrastSliceResampler, StretchEqualsPILBilinearResize)
+{
+  const char * python = std::getenv("RECONTRAST_PYTHON");
+  if (python == nullptr || *python == '\0')
+  {
+    GTEST_SKIP() << "RECONTRAST_PYTHON is not set: no Python with PIL to compare with.";
+  }
+  const std::string folder = ::testing::TempDir() + "recontrast-pil-" + std::to_string(std::random_device{}());
+  const std::string input = folder + "-in.raw";
+  const std::string output = folder + "-out.raw";
+  // Reads raw bytes (8-bit, or float32 after 'F'), resizes with PIL, writes the result as float32.
+  const std::string script =
+    "import sys, numpy as np; from PIL import Image\n"
+    "mode, w, h, s, src, dst = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], "
+    "sys.argv[6]\n"
+    "a = np.fromfile(src, dtype=np.float32 if mode == 'F' else np.uint8).reshape(h, w)\n"
+    "r = Image.fromarray(a, mode=mode).resize((s, s), Image.BILINEAR)\n"
+    "np.asarray(r, dtype=np.float32).tofile(dst)\n";
+  const std::string scriptPath = folder + ".py";
+  std::ofstream(scriptPath) << script;
+
+  struct Case
+  {
+    unsigned int Width;
+    unsigned int Height;
+    unsigned int Square;
+  };
+  std::mt19937 random(20);
+  for (const Case c : { Case{ 512, 512, 128 }, Case{ 1024, 1024, 128 }, Case{ 500, 333, 128 }, Case{ 90, 70, 128 } })
+  {
+    // Fine detail (noise) on a smooth pattern, so that aliasing or a shifted grid would show.
+    std::vector<unsigned char> bytes(static_cast<size_t>(c.Width) * c.Height);
+    std::uniform_int_distribution<int> noise(-40, 40);
+    for (unsigned int y = 0; y < c.Height; ++y)
+    {
+      for (unsigned int x = 0; x < c.Width; ++x)
+      {
+        const double smooth = 128.0 + 80.0 * std::sin(0.05 * x) * std::cos(0.03 * y);
+        bytes[static_cast<size_t>(y) * c.Width + x] =
+          static_cast<unsigned char>(std::clamp(smooth + noise(random), 0.0, 255.0));
+      }
+    }
+    const std::vector<float> slice(bytes.begin(), bytes.end());
+    const ReContrastSliceResampler resampler(c.Width, c.Height, 1.0, 1.0, c.Square,
+                                             ReContrastSliceResampler::Fit::Stretch);
+    std::vector<float> ours(static_cast<size_t>(c.Square) * c.Square);
+    resampler.ToSquare(slice.data(), ours.data());
+
+    for (const std::string mode : { "F", "L" })
+    {
+      {
+        std::ofstream raw(input, std::ios::binary);
+        if (mode == "F")
+        {
+          raw.write(reinterpret_cast<const char *>(slice.data()), static_cast<std::streamsize>(slice.size() * 4));
+        }
+        else
+        {
+          raw.write(reinterpret_cast<const char *>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        }
+      }
+      const std::string command = std::string("\"") + python + "\" \"" + scriptPath + "\" " + mode + " " +
+                                  std::to_string(c.Width) + " " + std::to_string(c.Height) + " " +
+                                  std::to_string(c.Square) + " \"" + input + "\" \"" + output + "\"";
+      ASSERT_EQ(std::system(command.c_str()), 0) << command;
+      std::vector<float> pil(ours.size());
+      std::ifstream(output, std::ios::binary)
+        .read(reinterpret_cast<char *>(pil.data()), static_cast<std::streamsize>(pil.size() * 4));
+      double largest = 0.0;
+      for (size_t i = 0; i < ours.size(); ++i)
+      {
+        largest = std::max(largest, std::abs(static_cast<double>(ours[i]) - pil[i]));
+      }
+      // 'F': float rounding of sums of up to 16 x 16 weighted grey levels; 'L': PIL rounds to whole grey
+      // levels after each of its two passes (half a level each).
+      EXPECT_LT(largest, mode == "F" ? 1e-3 : 1.0)
+        << c.Width << " x " << c.Height << " -> " << c.Square << " in PIL mode " << mode;
+    }
+  }
+  std::remove(input.c_str());
+  std::remove(output.c_str());
+  std::remove(scriptPath.c_str());
 }
 
 // Index of the largest value.

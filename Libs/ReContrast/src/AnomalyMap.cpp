@@ -17,13 +17,14 @@ namespace recontrast
 
 torch::Tensor
 RawAnomalyMaps(const std::vector<torch::Tensor> & encoder, const std::vector<torch::Tensor> & decoder,
-               int64_t outputSize)
+               int64_t outputSize, MapPairs pairs)
 {
   namespace F = torch::nn::functional;
   torch::NoGradGuard noGrad;
   const int64_t batch = encoder.front().size(0);
   torch::Tensor sum = torch::zeros({ batch, outputSize, outputSize }, torch::kFloat64);
-  for (size_t i = 0; i < encoder.size(); ++i)
+  const size_t count = pairs == MapPairs::All ? encoder.size() : encoder.size() / 2;
+  for (size_t i = 0; i < count; ++i)
   {
     torch::Tensor distance =
       1 - F::cosine_similarity(encoder[i], decoder[i], F::CosineSimilarityFuncOptions().dim(1).eps(1e-8));

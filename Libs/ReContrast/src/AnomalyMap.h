@@ -9,6 +9,8 @@
 #ifndef ReContrast_AnomalyMap_h
 #define ReContrast_AnomalyMap_h
 
+#include "ReContrast/ModelConfig.h"
+
 #include <torch/types.h>
 
 #include <vector>
@@ -17,11 +19,11 @@ namespace recontrast
 {
 
 /** The unsmoothed anomaly maps of a batch (official cal_anomaly_map with amap_mode 'a';
- * Documentation/Engine.md, Method 7): for each of the six pairs, 1 - channel cosine (eps 1e-8),
- * bilinear up-sampling with align_corners=True to outputSize x outputSize, summed in float64.
- * Returns [B, S, S] float64 on the CPU. */
+ * Documentation/Engine.md, Method 7): for each pair, 1 - channel cosine (eps 1e-8), bilinear
+ * up-sampling with align_corners=True to outputSize x outputSize, summed in float64. `pairs`: all six
+ * (the paper), or the three frozen ones, which the lists hold first. Returns [B, S, S] float64 on the CPU. */
 torch::Tensor RawAnomalyMaps(const std::vector<torch::Tensor> & encoder, const std::vector<torch::Tensor> & decoder,
-                             int64_t outputSize);
+                             int64_t outputSize, MapPairs pairs = MapPairs::All);
 
 /** Radius of scipy.ndimage.gaussian_filter's kernel: int(truncate * sigma + 0.5), truncate 4. */
 int GaussianRadius(double sigma);

@@ -53,33 +53,33 @@ ReducedPrecisionType(Precision precision)
 }
 
 torch::Tensor
-RawMapsOf(ReContrastNetwork & network, const torch::Tensor & batch, Precision precision)
+RawMapsOf(ReContrastNetwork & network, const torch::Tensor & batch, Precision precision, MapPairs pairs)
 {
   torch::NoGradGuard noGrad;
   network->SetTrainingMode(false, false);
   switch (precision)
   {
     case Precision::Exact: {
-      const FeaturePairs pairs = network->forward(batch);
-      return RawAnomalyMaps(pairs.encoder, pairs.decoder, batch.size(2));
+      const FeaturePairs features = network->forward(batch);
+      return RawAnomalyMaps(features.encoder, features.decoder, batch.size(2), pairs);
     }
     case Precision::Fp32: {
-      const FeaturePairs pairs = network->ForwardKeptHeadsOnly(batch.contiguous(torch::MemoryFormat::ChannelsLast));
-      return RawAnomalyMaps(pairs.encoder, pairs.decoder, batch.size(2));
+      const FeaturePairs features = network->ForwardKeptHeadsOnly(batch.contiguous(torch::MemoryFormat::ChannelsLast));
+      return RawAnomalyMaps(features.encoder, features.decoder, batch.size(2), pairs);
     }
     case Precision::BFloat16:
     case Precision::Float16: {
-      FeaturePairs pairs = network->ForwardKeptHeadsOnly(
+      FeaturePairs features = network->ForwardKeptHeadsOnly(
         batch.to(ReducedPrecisionType(precision)).contiguous(torch::MemoryFormat::ChannelsLast));
       // The distances in float32, as the other paths compute them.
-      for (auto * features : { &pairs.encoder, &pairs.decoder })
+      for (auto * list : { &features.encoder, &features.decoder })
       {
-        for (torch::Tensor & f : *features)
+        for (torch::Tensor & f : *list)
         {
           f = f.to(torch::kFloat32);
         }
       }
-      return RawAnomalyMaps(pairs.encoder, pairs.decoder, batch.size(2));
+      return RawAnomalyMaps(features.encoder, features.decoder, batch.size(2), pairs);
     }
   }
   throw Error("Unknown inference precision.");

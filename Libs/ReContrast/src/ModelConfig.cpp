@@ -22,6 +22,7 @@ constexpr EnumName<Backbone> kBackboneNames[] = { { Backbone::ResNet18, "resnet1
                                                   { Backbone::WideResNet50_2, "wide_resnet50_2" } };
 constexpr EnumName<EncoderBatchNormMode> kEncoderBatchNormModeNames[] = { { EncoderBatchNormMode::Train, "train" },
                                                                           { EncoderBatchNormMode::Eval, "eval" } };
+constexpr EnumName<MapPairs> kMapPairsNames[] = { { MapPairs::All, "all" }, { MapPairs::Frozen, "frozen" } };
 } // namespace
 
 std::string
@@ -58,6 +59,18 @@ EncoderBatchNormMode
 EncoderBatchNormModeFromString(const std::string & name)
 {
   return ValueOf(kEncoderBatchNormModeNames, name, "encoder BatchNorm mode");
+}
+
+std::string
+ToString(MapPairs pairs)
+{
+  return NameOf(kMapPairsNames, pairs, "set of map pairs");
+}
+
+MapPairs
+MapPairsFromString(const std::string & name)
+{
+  return ValueOf(kMapPairsNames, name, "set of map pairs");
 }
 
 void

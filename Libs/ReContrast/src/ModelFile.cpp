@@ -80,9 +80,11 @@ DTypeFromName(const std::string & name, const std::string & path)
 Json
 ConfigToJson(const ModelConfig & c)
 {
-  return Json{
-    { "backbone", ToString(c.backbone) }, { "image_size", c.imageSize }, { "mean", c.mean }, { "std", c.std }
-  };
+  return Json{ { "backbone", ToString(c.backbone) },
+               { "image_size", c.imageSize },
+               { "mean", c.mean },
+               { "std", c.std },
+               { "map_pairs", ToString(c.mapPairs) } };
 }
 
 // Reads the 8-byte length and the JSON header; the stream is left at the start of the data.
@@ -160,6 +162,19 @@ CheckPositionProfile(const ScoreCalibration & c)
   {
     throw Error("a damaged score calibration (its position profile).");
   }
+  if (c.mapGrid == 0)
+  {
+    return;
+  }
+  const size_t values = c.positions.size() * static_cast<size_t>(c.mapGrid) * static_cast<size_t>(c.mapGrid);
+  sound = c.mapGrid > 0 && c.mapMean.size() == values && c.mapStd.size() == values && std::isfinite(c.mapLevel) &&
+          std::isfinite(c.mapScale) && c.mapScale > 0.0 &&
+          std::all_of(c.mapMean.begin(), c.mapMean.end(), [](float v) { return std::isfinite(v); }) &&
+          std::all_of(c.mapStd.begin(), c.mapStd.end(), [](float v) { return std::isfinite(v) && v > 0.0f; });
+  if (!sound)
+  {
+    throw Error("a damaged score calibration (its map profile).");
+  }
 }
 } // namespace
 
@@ -194,7 +209,14 @@ DescriptionToJson(const ModelDescription & d)
                  { "recommended_threshold", c.recommendedThreshold },
                  { "positions", positions },
                  { "position_level", c.positionLevel },
-                 { "position_scale", c.positionScale } } },
+                 { "position_scale", c.positionScale },
+                 { "map_profile",
+                   c.mapGrid > 0 ? Json{ { "grid", c.mapGrid },
+                                         { "mean", c.mapMean },
+                                         { "std", c.mapStd },
+                                         { "level", c.mapLevel },
+                                         { "scale", c.mapScale } }
+                                 : Json() } } },
              { "properties", d.properties } };
   return json.dump();
 }
@@ -215,6 +237,8 @@ DescriptionFromJson(const std::string & text, const std::string & path)
     d.config.imageSize = config.at("image_size").get<int>();
     d.config.mean = config.at("mean").get<std::array<float, 3>>();
     d.config.std = config.at("std").get<std::array<float, 3>>();
+    // Absent in files older than the choice: the paper's six pairs.
+    d.config.mapPairs = MapPairsFromString(config.value("map_pairs", std::string("all")));
     d.config.Validate();
     const Json & t = json.at("training");
     d.training.iterations = t.at("iterations").get<int>();
@@ -245,6 +269,16 @@ DescriptionFromJson(const std::string & text, const std::string & path)
       }
       d.calibration.positionLevel = c.at("position_level").get<double>();
       d.calibration.positionScale = c.at("position_scale").get<double>();
+      // The map profile is newer still: absent or null means maps calibrated per slice.
+      if (c.contains("map_profile") && !c.at("map_profile").is_null())
+      {
+        const Json & profile = c.at("map_profile");
+        d.calibration.mapGrid = profile.at("grid").get<int>();
+        d.calibration.mapMean = profile.at("mean").get<std::vector<float>>();
+        d.calibration.mapStd = profile.at("std").get<std::vector<float>>();
+        d.calibration.mapLevel = profile.at("level").get<double>();
+        d.calibration.mapScale = profile.at("scale").get<double>();
+      }
       if (!d.calibration.positions.empty())
       {
         CheckPositionProfile(d.calibration);

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace recontrast
@@ -25,6 +26,9 @@ constexpr double ShrinkageSlices = 3.0;
 constexpr size_t SlicesPerBin = 10;
 constexpr size_t MaximumBins = 20;
 constexpr double SmallestSpread = 1e-6;
+// The map profile's grid: cells of S/16 pixels (4 at the demo's 64 px, 16 at the paper's 256), about
+// the size of the finest feature map's cells (S/4) or coarser, so that each cell holds many values.
+constexpr int MapProfileGrid = 16;
 
 struct Moments
 {
@@ -59,24 +63,195 @@ SampleSpread(const Moments & m)
   return m.count > 1.0 ? std::sqrt(m.variance * m.count / (m.count - 1.0)) : 0.0;
 }
 
+// The bin of a position in [0, 1] (clamped) among `count` equal bins.
+size_t
+BinOf(double position, size_t count)
+{
+  return std::min(count - 1, static_cast<size_t>(std::clamp(position, 0.0, 1.0) * static_cast<double>(count)));
+}
+
+// Where `position` lies among the bins' centres: the two bins around it and the weight of the second
+// (the same bin twice beyond the outer centres).
+struct BinBlend
+{
+  size_t first = 0;
+  size_t second = 0;
+  double weight = 0.0;
+};
+
+BinBlend
+BlendAt(const std::vector<PositionBin> & bins, double position)
+{
+  if (position <= bins.front().position)
+  {
+    return { 0, 0, 0.0 };
+  }
+  if (position >= bins.back().position)
+  {
+    return { bins.size() - 1, bins.size() - 1, 0.0 };
+  }
+  const auto upper = std::upper_bound(
+    bins.begin(), bins.end(), position, [](double p, const PositionBin & bin) { return p < bin.position; });
+  const size_t second = static_cast<size_t>(upper - bins.begin());
+  const size_t first = second - 1;
+  return { first, second, (position - bins[first].position) / (bins[second].position - bins[first].position) };
+}
+
+// A map's pixels standardised by the map profile at `position`: (value - mean) / SD, the profile
+// linear between bin centres and bilinear between cell centres (constant beyond the outer ones).
+void
+StandardiseByMapProfile(const ScoreCalibration & c, const float * map, int size, double position, double * out)
+{
+  const int grid = c.mapGrid;
+  const size_t cells = static_cast<size_t>(grid) * static_cast<size_t>(grid);
+  const BinBlend blend = BlendAt(c.positions, std::clamp(position, 0.0, 1.0));
+  std::vector<double> mean(cells);
+  std::vector<double> spread(cells);
+  for (size_t i = 0; i < cells; ++i)
+  {
+    const size_t a = blend.first * cells + i;
+    const size_t b = blend.second * cells + i;
+    mean[i] = (1.0 - blend.weight) * c.mapMean[a] + blend.weight * c.mapMean[b];
+    spread[i] = (1.0 - blend.weight) * c.mapStd[a] + blend.weight * c.mapStd[b];
+  }
+  // Per axis: the two cells around each pixel centre and the second one's weight.
+  std::vector<int> low(static_cast<size_t>(size));
+  std::vector<int> high(static_cast<size_t>(size));
+  std::vector<double> weight(static_cast<size_t>(size));
+  for (int p = 0; p < size; ++p)
+  {
+    const double u = std::clamp((p + 0.5) * grid / size - 0.5, 0.0, grid - 1.0);
+    low[static_cast<size_t>(p)] = static_cast<int>(std::floor(u));
+    high[static_cast<size_t>(p)] = std::min(low[static_cast<size_t>(p)] + 1, grid - 1);
+    weight[static_cast<size_t>(p)] = u - low[static_cast<size_t>(p)];
+  }
+  const auto at = [&](const std::vector<double> & cellValues, size_t x, size_t y) {
+    const auto cell = [&](int cx, int cy) { return cellValues[static_cast<size_t>(cy) * grid + cx]; };
+    const double top = (1.0 - weight[x]) * cell(low[x], low[y]) + weight[x] * cell(high[x], low[y]);
+    const double bottom = (1.0 - weight[x]) * cell(low[x], high[y]) + weight[x] * cell(high[x], high[y]);
+    return (1.0 - weight[y]) * top + weight[y] * bottom;
+  };
+  for (size_t y = 0; y < static_cast<size_t>(size); ++y)
+  {
+    for (size_t x = 0; x < static_cast<size_t>(size); ++x)
+    {
+      const size_t i = y * static_cast<size_t>(size) + x;
+      out[i] = (static_cast<double>(map[i]) - at(mean, x, y)) / at(spread, x, y);
+    }
+  }
+}
+
+// Fits the map profile (mapGrid, mapMean, mapStd, mapLevel, mapScale) on the placed slices' maps, in
+// the bins of the position profile already in `c`.
+void
+FitMapProfile(ScoreCalibration & c, const std::vector<const CalibrationSample *> & placed)
+{
+  const size_t pixels = placed.front()->map.size();
+  const int size = static_cast<int>(std::lround(std::sqrt(static_cast<double>(pixels))));
+  const bool usable = pixels > 0 && static_cast<size_t>(size) * static_cast<size_t>(size) == pixels &&
+                      size % MapProfileGrid == 0 &&
+                      std::all_of(placed.begin(), placed.end(), [&](const CalibrationSample * s) {
+                        return s->map.size() == pixels;
+                      });
+  if (!usable)
+  {
+    return;
+  }
+  const int grid = MapProfileGrid;
+  const int block = size / grid;
+  const size_t cells = static_cast<size_t>(grid) * static_cast<size_t>(grid);
+  const size_t binCount = c.positions.size();
+  // Per bin and cell: the sum and the sum of squares of the values of every slice's pixels there.
+  std::vector<double> sum(binCount * cells, 0.0);
+  std::vector<double> squares(binCount * cells, 0.0);
+  std::vector<double> slices(binCount, 0.0);
+  for (const CalibrationSample * s : placed)
+  {
+    const size_t bin = BinOf(s->position, binCount);
+    slices[bin] += 1.0;
+    for (int y = 0; y < size; ++y)
+    {
+      for (int x = 0; x < size; ++x)
+      {
+        const double v = s->map[static_cast<size_t>(y) * static_cast<size_t>(size) + static_cast<size_t>(x)];
+        const size_t cell = bin * cells + static_cast<size_t>(y / block) * grid + static_cast<size_t>(x / block);
+        sum[cell] += v;
+        squares[cell] += v * v;
+      }
+    }
+  }
+  const double perCell = static_cast<double>(block) * static_cast<double>(block);
+  c.mapGrid = grid;
+  c.mapMean.assign(binCount * cells, 0.0f);
+  c.mapStd.assign(binCount * cells, 0.0f);
+  for (size_t i = 0; i < cells; ++i)
+  {
+    // As the position profile: each bin's mean shrinks toward the cell's mean over all bins, its
+    // variance toward the cell's variance within bins, by ShrinkageSlices slices' worth.
+    double allSum = 0.0;
+    double allCount = 0.0;
+    double withinSum = 0.0;
+    for (size_t b = 0; b < binCount; ++b)
+    {
+      const double n = slices[b] * perCell;
+      allSum += sum[b * cells + i];
+      allCount += n;
+      if (n > 0.0)
+      {
+        withinSum += squares[b * cells + i] - sum[b * cells + i] * sum[b * cells + i] / n;
+      }
+    }
+    const double allMean = allSum / allCount;
+    const double within = std::max(withinSum / allCount, 0.0);
+    for (size_t b = 0; b < binCount; ++b)
+    {
+      const double n = slices[b] * perCell;
+      const double binMean = n > 0.0 ? sum[b * cells + i] / n : allMean;
+      const double binVariance = n > 0.0 ? std::max(squares[b * cells + i] / n - binMean * binMean, 0.0) : within;
+      const double m = slices[b];
+      c.mapMean[b * cells + i] = static_cast<float>((m * binMean + ShrinkageSlices * allMean) / (m + ShrinkageSlices));
+      c.mapStd[b * cells + i] =
+        static_cast<float>(std::sqrt((m * binVariance + ShrinkageSlices * within) / (m + ShrinkageSlices)));
+    }
+  }
+  // A cell where the normal maps hardly vary (the background) would turn any small change into many
+  // SDs: no cell's SD is below its bin's median.
+  for (size_t b = 0; b < binCount; ++b)
+  {
+    std::vector<float> spreads(c.mapStd.begin() + static_cast<std::ptrdiff_t>(b * cells),
+                               c.mapStd.begin() + static_cast<std::ptrdiff_t>((b + 1) * cells));
+    std::nth_element(spreads.begin(), spreads.begin() + static_cast<std::ptrdiff_t>(cells / 2), spreads.end());
+    const float floor = std::max(spreads[cells / 2], static_cast<float>(SmallestSpread));
+    for (size_t i = 0; i < cells; ++i)
+    {
+      c.mapStd[b * cells + i] = std::max(c.mapStd[b * cells + i], floor);
+    }
+  }
+  // The held-out slices' largest standardised values set the level and spread: a calibrated 3 is then
+  // 3 SD above what normal slices reach somewhere, not a pixel's ordinary extreme.
+  std::vector<double> largest;
+  std::vector<double> standardised(pixels);
+  for (const CalibrationSample * s : placed)
+  {
+    if (s->heldOut)
+    {
+      StandardiseByMapProfile(c, s->map.data(), size, s->position, standardised.data());
+      largest.push_back(*std::max_element(standardised.begin(), standardised.end()));
+    }
+  }
+  const Moments level = MomentsOf(largest);
+  c.mapLevel = level.mean;
+  c.mapScale = std::max(SampleSpread(level), SmallestSpread);
+}
+
 // The profile's mean and SD at `position`: linear between bin centres, constant beyond the outer ones.
 std::pair<double, double>
 ProfileAt(const std::vector<PositionBin> & bins, double position)
 {
-  if (position <= bins.front().position)
-  {
-    return { bins.front().mean, bins.front().std };
-  }
-  if (position >= bins.back().position)
-  {
-    return { bins.back().mean, bins.back().std };
-  }
-  const auto upper = std::upper_bound(
-    bins.begin(), bins.end(), position, [](double p, const PositionBin & bin) { return p < bin.position; });
-  const PositionBin & b = *upper;
-  const PositionBin & a = *(upper - 1);
-  const double t = (position - a.position) / (b.position - a.position);
-  return { a.mean + t * (b.mean - a.mean), a.std + t * (b.std - a.std) };
+  const BinBlend blend = BlendAt(bins, position);
+  const PositionBin & a = bins[blend.first];
+  const PositionBin & b = bins[blend.second];
+  return { a.mean + blend.weight * (b.mean - a.mean), a.std + blend.weight * (b.std - a.std) };
 }
 } // namespace
 
@@ -96,6 +271,32 @@ ScoreCalibration::Calibrate(double raw, double position) const
 {
   const auto [normalMean, normalSpread] = NormalAt(position);
   return (raw - normalMean) / normalSpread;
+}
+
+double
+ScoreCalibration::CalibrateMap(const float * map, int size, double score, double position, float * calibrated) const
+{
+  const size_t pixels = static_cast<size_t>(size) * static_cast<size_t>(size);
+  if (HasMapProfile() && std::isfinite(position))
+  {
+    std::vector<double> standardised(pixels);
+    StandardiseByMapProfile(*this, map, size, position, standardised.data());
+    double largest = -std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < pixels; ++i)
+    {
+      const double value = (standardised[i] - mapLevel) / mapScale;
+      calibrated[i] = static_cast<float>(value);
+      largest = std::max(largest, value);
+    }
+    return largest;
+  }
+  // Affine per slice: the largest calibrated value is the calibrated score of a max-reduced map.
+  const auto [normalMean, normalSpread] = NormalAt(position);
+  for (size_t i = 0; i < pixels; ++i)
+  {
+    calibrated[i] = static_cast<float>((static_cast<double>(map[i]) - normalMean) / normalSpread);
+  }
+  return (score - normalMean) / normalSpread;
 }
 
 ScoreCalibration
@@ -152,9 +353,7 @@ FitScoreCalibration(const std::vector<CalibrationSample> & samples)
   std::vector<double> allScores;
   for (const CalibrationSample * s : placed)
   {
-    const double position = std::clamp(s->position, 0.0, 1.0);
-    const size_t bin = std::min(binCount - 1, static_cast<size_t>(position * static_cast<double>(binCount)));
-    binScores[bin].push_back(s->score);
+    binScores[BinOf(s->position, binCount)].push_back(s->score);
     allScores.push_back(s->score);
   }
   // Means shrink toward the whole set's mean; spreads toward the pooled spread within bins (the whole
@@ -191,6 +390,7 @@ FitScoreCalibration(const std::vector<CalibrationSample> & samples)
   const Moments level = MomentsOf(standardised);
   c.positionLevel = level.mean;
   c.positionScale = std::max(SampleSpread(level), SmallestSpread);
+  FitMapProfile(c, placed);
   return c;
 }
 

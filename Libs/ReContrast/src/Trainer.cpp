@@ -158,9 +158,14 @@ ScoreNormalSlices(ReContrastNetwork & network, const SampleSource & source, cons
   {
     source.Load(index, imageSize, image.data());
     const torch::Tensor batch = NormalizedBatch(image.data(), 1, config, device);
+    Prediction prediction = FinishPredictions(RawMapsOf(network, batch, Precision::Exact, config.mapPairs), options).front();
     CalibrationSample sample;
-    sample.score = FinishPredictions(RawMapsOf(network, batch, Precision::Exact), options).front().score;
+    sample.score = prediction.score;
     sample.position = source.Position(index);
+    if (std::isfinite(sample.position))
+    {
+      sample.map = std::move(prediction.map); // for the map profile
+    }
     sample.heldOut = heldOut;
     samples.push_back(sample);
   }
@@ -408,6 +413,7 @@ Trainer::Train(const SampleSource & source, const std::string & modelPath)
   ModelDescription description;
   description.config.backbone = o.backbone;
   description.config.imageSize = o.imageSize;
+  description.config.mapPairs = o.mapPairs;
   description.training.iterations = o.iterations;
   description.training.batchSize = o.batchSize;
   description.training.seed = o.seed;

@@ -136,6 +136,52 @@ TEST(ModelFile, PositionAwareCalibrationRoundTripsAndOlderDescriptionsReadAsGlob
     std::string::npos);
 }
 
+TEST(ModelFile, MapProfileAndMapPairsRoundTripAndOlderFilesReadAsBefore)
+{
+  TemporaryDirectory directory;
+  const std::string path = (directory.Path() / "model.rcm").string();
+  auto written = TinyModel();
+  written.description.config.mapPairs = recontrast::MapPairs::Frozen;
+  recontrast::ScoreCalibration & c = written.description.calibration;
+  c.positions = { { 0.25, 1.75, 0.5, 12 }, { 0.75, 1.25, 0.125, 9 } };
+  c.mapGrid = 16;
+  c.mapMean.assign(2 * 256, 0.5f);
+  c.mapMean[300] = 0.75f;
+  c.mapStd.assign(2 * 256, 0.125f);
+  c.mapLevel = 2.5;
+  c.mapScale = 0.75;
+  recontrast::WriteModelFile(path, written);
+  const recontrast::ModelDescription read = recontrast::ReadModelDescription(path);
+  EXPECT_EQ(read.config.mapPairs, recontrast::MapPairs::Frozen);
+  ASSERT_TRUE(read.calibration.HasMapProfile());
+  EXPECT_EQ(read.calibration.mapMean, c.mapMean);
+  EXPECT_EQ(read.calibration.mapStd, c.mapStd);
+  EXPECT_DOUBLE_EQ(read.calibration.mapLevel, 2.5);
+  EXPECT_DOUBLE_EQ(read.calibration.mapScale, 0.75);
+
+  // Files from before either choice: the paper's six pairs, maps calibrated per slice.
+  nlohmann::json older = nlohmann::json::parse(recontrast::DescriptionToJson(written.description));
+  older["config"].erase("map_pairs");
+  older["calibration"].erase("map_profile");
+  const recontrast::ModelDescription before = recontrast::DescriptionFromJson(older.dump(), "older.rcm");
+  EXPECT_EQ(before.config.mapPairs, recontrast::MapPairs::All);
+  EXPECT_FALSE(before.calibration.HasMapProfile());
+  EXPECT_EQ(before.calibration.positions.size(), 2u);
+
+  // A profile of the wrong size or with a zero spread is refused with one sentence.
+  nlohmann::json damaged = nlohmann::json::parse(recontrast::DescriptionToJson(written.description));
+  damaged["calibration"]["map_profile"]["grid"] = 8;
+  EXPECT_NE(ErrorOf([&] { recontrast::DescriptionFromJson(damaged.dump(), "damaged.rcm"); }).find("map profile"),
+            std::string::npos);
+  damaged = nlohmann::json::parse(recontrast::DescriptionToJson(written.description));
+  damaged["calibration"]["map_profile"]["std"][3] = 0.0;
+  EXPECT_NE(ErrorOf([&] { recontrast::DescriptionFromJson(damaged.dump(), "damaged.rcm"); }).find("map profile"),
+            std::string::npos);
+  damaged = nlohmann::json::parse(recontrast::DescriptionToJson(written.description));
+  damaged["config"]["map_pairs"] = "some";
+  EXPECT_FALSE(ErrorOf([&] { recontrast::DescriptionFromJson(damaged.dump(), "damaged.rcm"); }).empty());
+}
+
 TEST(ModelFile, DetectionIsByContentNotByName)
 {
   TemporaryDirectory directory;

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -40,7 +41,7 @@ Scans(int scans, int slices, double noise, unsigned seed)
     for (int k = 0; k < slices; ++k)
     {
       const double position = static_cast<double>(k) / (slices - 1);
-      samples.push_back({ NormalLevel(position) + jitter(random), position, k % 10 == 3 });
+      samples.push_back({ NormalLevel(position) + jitter(random), position, k % 10 == 3, {} });
     }
   }
   return samples;
@@ -49,7 +50,7 @@ Scans(int scans, int slices, double noise, unsigned seed)
 TEST(ScoreCalibration, GlobalFormIsTheHeldOutMeanAndSpread)
 {
   const std::vector<CalibrationSample> samples = {
-    { 1.0, NAN, true }, { 2.0, NAN, true }, { 3.0, NAN, true }, { 9.0, NAN, false }
+    { 1.0, NAN, true, {} }, { 2.0, NAN, true, {} }, { 3.0, NAN, true, {} }, { 9.0, NAN, false, {} }
   };
   const recontrast::ScoreCalibration c = recontrast::FitScoreCalibration(samples);
   EXPECT_TRUE(c.valid);
@@ -61,7 +62,7 @@ TEST(ScoreCalibration, GlobalFormIsTheHeldOutMeanAndSpread)
   // Without a profile every position is judged globally.
   EXPECT_DOUBLE_EQ(c.Calibrate(4.0, 0.05), 2.0);
   EXPECT_DOUBLE_EQ(c.Calibrate(4.0, NAN), 2.0);
-  EXPECT_THROW(recontrast::FitScoreCalibration({ { 1.0, 0.5, false } }), recontrast::Error);
+  EXPECT_THROW(recontrast::FitScoreCalibration({ { 1.0, 0.5, false, {} } }), recontrast::Error);
 }
 
 TEST(ScoreCalibration, ProfileJudgesEachSliceAgainstItsPosition)
@@ -129,6 +130,94 @@ TEST(ScoreCalibration, SparseBinsShrinkTowardTheWholeSetAndFewSlicesStayGlobal)
     EXPECT_GT(bin.std, 0.0);
   }
   EXPECT_TRUE(sawEmpty);
+}
+
+// Normal maps (32 x 32) of a slice-wise model: always higher on the right (a place the model finds
+// hard in every scan), rising at the ends of the organ, with pixel noise.
+std::vector<float>
+NormalMap(double position, std::mt19937 & random)
+{
+  std::normal_distribution<double> noise(0.0, 0.01);
+  std::vector<float> map(32 * 32);
+  for (int y = 0; y < 32; ++y)
+  {
+    for (int x = 0; x < 32; ++x)
+    {
+      map[static_cast<size_t>(y * 32 + x)] =
+        static_cast<float>(NormalLevel(position) + (x >= 16 ? 0.2 : 0.0) + noise(random));
+    }
+  }
+  return map;
+}
+
+double
+MaxOf(const std::vector<float> & map)
+{
+  return *std::max_element(map.begin(), map.end());
+}
+
+TEST(ScoreCalibration, MapProfileJudgesEachPixelAgainstItsPlaceAndPosition)
+{
+  std::mt19937 random(7);
+  std::vector<CalibrationSample> samples;
+  for (int scan = 0; scan < 3; ++scan)
+  {
+    for (int k = 0; k < 140; ++k)
+    {
+      const double position = k / 139.0;
+      std::vector<float> map = NormalMap(position, random);
+      samples.push_back({ MaxOf(map), position, k % 10 == 3, map });
+    }
+  }
+  const recontrast::ScoreCalibration c = recontrast::FitScoreCalibration(samples);
+  ASSERT_TRUE(c.HasMapProfile());
+  EXPECT_EQ(c.mapGrid, 16);
+  EXPECT_EQ(c.mapMean.size(), c.positions.size() * 256);
+  EXPECT_EQ(c.mapStd.size(), c.mapMean.size());
+  EXPECT_GT(c.mapScale, 0.0);
+
+  // A new normal slice: nothing reaches 3, and its calibrated score is its map's largest value.
+  std::vector<float> calibrated(32 * 32);
+  const std::vector<float> normal = NormalMap(0.5, random);
+  const double normalScore = c.CalibrateMap(normal.data(), 32, MaxOf(normal), 0.5, calibrated.data());
+  EXPECT_LT(normalScore, 3.0);
+  EXPECT_NEAR(normalScore, MaxOf(calibrated), 1e-6); // the map is float
+
+  // A lesion on the left raises a 4 x 4 patch by 0.1: still below the right side's normal level, so the
+  // raw map's largest value is elsewhere and the slice's score hardly moves; pixel by pixel it stands out
+  // where it is.
+  std::vector<float> lesion = NormalMap(0.5, random);
+  for (int y = 10; y < 14; ++y)
+  {
+    for (int x = 4; x < 8; ++x)
+    {
+      lesion[static_cast<size_t>(y * 32 + x)] += 0.1f;
+    }
+  }
+  const auto argMax = [](const std::vector<float> & map) {
+    return static_cast<int>(std::max_element(map.begin(), map.end()) - map.begin());
+  };
+  EXPECT_GE(argMax(lesion) % 32, 16);
+  const double lesionScore = c.CalibrateMap(lesion.data(), 32, MaxOf(lesion), 0.5, calibrated.data());
+  EXPECT_GT(lesionScore, 3.0);
+  const int peak = argMax(calibrated);
+  EXPECT_TRUE(peak / 32 >= 10 && peak / 32 < 14 && peak % 32 >= 4 && peak % 32 < 8) << "peak at " << peak;
+  EXPECT_LT(c.Calibrate(MaxOf(lesion), 0.5), 3.0);
+
+  // Pictures (no position) and models without maps are calibrated per slice, affinely.
+  const double pictureScore = c.CalibrateMap(lesion.data(), 32, MaxOf(lesion), NAN, calibrated.data());
+  EXPECT_DOUBLE_EQ(pictureScore, c.Calibrate(MaxOf(lesion), NAN));
+  EXPECT_NEAR(calibrated[0], c.Calibrate(lesion[0], NAN), 1e-5);
+  std::vector<CalibrationSample> withoutMaps = samples;
+  for (CalibrationSample & s : withoutMaps)
+  {
+    s.map.clear();
+  }
+  const recontrast::ScoreCalibration perSlice = recontrast::FitScoreCalibration(withoutMaps);
+  EXPECT_FALSE(perSlice.HasMapProfile());
+  EXPECT_FALSE(perSlice.positions.empty());
+  EXPECT_DOUBLE_EQ(perSlice.CalibrateMap(lesion.data(), 32, MaxOf(lesion), 0.5, calibrated.data()),
+                   perSlice.Calibrate(MaxOf(lesion), 0.5));
 }
 
 } // namespace

@@ -52,6 +52,16 @@ RECONTRAST_EXPORT std::string ToString(EncoderBatchNormMode mode);
 RECONTRAST_EXPORT EncoderBatchNormMode EncoderBatchNormModeFromString(const std::string & name);
 
 /** What a model consumes: the architecture and how an image in [0, 1] becomes its input. */
+/** Which encoder-decoder feature pairs make the anomaly map (Documentation/Engine.md, Method 7). */
+enum class MapPairs
+{
+  All,   ///< All six pairs, summed (the paper).
+  Frozen ///< The three pairs whose targets are the frozen encoder's features (f_k against h0_k).
+};
+
+RECONTRAST_EXPORT std::string ToString(MapPairs pairs);
+RECONTRAST_EXPORT MapPairs MapPairsFromString(const std::string & name);
+
 struct RECONTRAST_EXPORT ModelConfig
 {
   Backbone backbone = Backbone::WideResNet50_2;
@@ -60,6 +70,9 @@ struct RECONTRAST_EXPORT ModelConfig
   /** ImageNet normalisation applied by the engine to images given in [0, 1] (Documentation/Engine.md, Method 1). */
   std::array<float, 3> mean{ { 0.485f, 0.456f, 0.406f } };
   std::array<float, 3> std{ { 0.229f, 0.224f, 0.225f } };
+  /** The pairs summed into the map. A short training from a random encoder leaves the trainable
+   * encoder's features poorly reconstructed and their maps misplaced; the frozen pairs then localise. */
+  MapPairs mapPairs = MapPairs::All;
 
   /** Throws Error when a value is out of range. */
   void Validate() const;

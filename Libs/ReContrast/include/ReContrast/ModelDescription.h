@@ -65,6 +65,17 @@ struct RECONTRAST_EXPORT ScoreCalibration
   double positionLevel = 0.0;         ///< Mean of the held-out slices' scores in profile units.
   double positionScale = 1.0;         ///< Their SD.
 
+  /** The map profile (volumes, newer files): where in the slice the normal maps are high and how much
+   * they vary there. For each position bin, the mean and SD of the normal map values in each cell of a
+   * mapGrid x mapGrid grid over the model's input (row-major, bin after bin). A map is then calibrated
+   * pixel by pixel: (value - mean) / SD there, and that in units of the held-out slices' largest such
+   * value (mapLevel, mapScale), so that 3 means 3 SD above the most a normal slice reaches. 0: none. */
+  int mapGrid = 0;
+  std::vector<float> mapMean;
+  std::vector<float> mapStd;
+  double mapLevel = 0.0;
+  double mapScale = 1.0;
+
   /** Calibrated values at or above this many standard deviations are anomalous (the recommended
    * threshold of calibrated maps and scores). */
   static constexpr double CalibratedThreshold = 3.0;
@@ -75,6 +86,14 @@ struct RECONTRAST_EXPORT ScoreCalibration
 
   /** A raw score or map value of a slice at `position`, in standard deviations of that distribution. */
   double Calibrate(double raw, double position) const;
+
+  /** Whether maps are calibrated pixel by pixel (a map profile is present). */
+  bool HasMapProfile() const { return mapGrid > 0 && !positions.empty(); }
+
+  /** Calibrates a slice's smoothed map (size x size, the model's input grid) at `position`: with a map
+   * profile pixel by pixel, otherwise with Calibrate. Returns the slice's calibrated score: the largest
+   * calibrated value with a map profile, else Calibrate(score, position). Requires `valid`. */
+  double CalibrateMap(const float * map, int size, double score, double position, float * calibrated) const;
 };
 
 /** One normal slice's score, for fitting a calibration. */
@@ -83,10 +102,12 @@ struct RECONTRAST_EXPORT CalibrationSample
   double score = 0.0;
   double position = 0.0; ///< NaN: no position (a picture).
   bool heldOut = false;  ///< Not trained on: its score sets the level and spread.
+  std::vector<float> map; ///< Its smoothed map (model input size, row-major) for the map profile; may be empty.
 };
 
-/** Fits the calibration: the global form from the held-out samples, and the position profile when
- * the samples have positions. Throws Error without held-out samples. */
+/** Fits the calibration: the global form from the held-out samples, the position profile when the
+ * samples have positions, and the map profile when they also have maps. Throws Error without held-out
+ * samples. */
 RECONTRAST_EXPORT ScoreCalibration FitScoreCalibration(const std::vector<CalibrationSample> & samples);
 
 /** Everything a model file says about its model besides the weights. */

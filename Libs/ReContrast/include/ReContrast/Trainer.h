@@ -37,6 +37,8 @@ struct RECONTRAST_EXPORT TrainingOptions
   double encoderLearningRate = 1e-5; ///< Trainable encoder (AdamW).
   double weightDecay = 1e-5;
   double alphaRampFraction = 0.1; ///< Hard-mining alpha reaches 1 after this fraction of the iterations.
+  /** The pairs the model's maps sum (recorded in the model; training itself uses all six). */
+  MapPairs mapPairs = MapPairs::All;
 
   /** torchvision ImageNet weights (e.g. wide_resnet50_2-95faca4d.pth) for both encoder views;
    * empty: the encoder starts from torchvision's random initialisation. */
