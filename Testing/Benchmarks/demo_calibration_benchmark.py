@@ -8,13 +8,15 @@ For each seed the demo model is trained as the demo trains it (resnet18, 64 px, 
 slices, 10 % held out) with that seed; each lesion scan is scored twice by the same model:
 - global: `--map raw`, slices ranked by raw score (the global calibration is a monotone map of it),
   regions above the global recommended threshold (normal mean + 3 SD);
-- position-aware: the default calibrated map, slices ranked by calibrated score, regions above 3 SD.
+- position-aware: the default calibrated map (pixel by pixel against the model's map profile), slices
+  ranked by calibrated score, regions above 3 SD.
 Printed per seed, lesion and calibration: the rank of the best lesion slice, whether the most
 anomalous slice lies in the lesion, the lesion's calibrated score (the best lesion slice's), and the
 largest region's Dice with the lesion and its centroid's distance from the lesion centre.
 
-Usage: demo_calibration_benchmark.py <build folder> <work folder> [--image-size N] [--iterations N] [seed ...]
-(default: the demo's 64 px and 150 iterations, seeds 111 1 2)
+Usage: demo_calibration_benchmark.py <build folder> <work folder> [--image-size N] [--iterations N]
+                                     [--map-pairs all|frozen] [seed ...]
+(default: the demo's 64 px, 150 iterations and frozen map pairs, seeds 111 1 2)
 """
 import gzip
 import json
@@ -78,12 +80,14 @@ def measure(report_path, labels_path, mask_path, calibrated, global_calibration)
 def main():
     build, work = sys.argv[1:3]
     rest = sys.argv[3:]
-    image_size, iterations = "64", "150"
+    image_size, iterations, map_pairs = "64", "150", "frozen"
     while rest and rest[0].startswith("--"):
         if rest[0] == "--image-size":
             image_size = rest[1]
         elif rest[0] == "--iterations":
             iterations = rest[1]
+        elif rest[0] == "--map-pairs":
+            map_pairs = rest[1]
         else:
             sys.exit(f"unknown option {rest[0]}")
         rest = rest[2:]
@@ -101,11 +105,11 @@ def main():
     lesions["none"] = (BRAIN, lesions["demo"][1])
     print("seed  lesion  calibration     rank  top-in-lesion  lesion-calibrated  regions  Dice   centre-distance")
     for seed in seeds:
-        model = os.path.join(work, f"demo-{seed}.rcm")
+        model = os.path.join(work, f"demo-{seed}-{image_size}px-{iterations}-{map_pairs}.rcm")
         if not os.path.exists(model):
             run([recontrast, "train", "--data", BRAIN, "--out", model, "--backbone", "resnet18", "--image-size",
                  image_size, "--iterations", iterations, "--batch-size", "8", "--calibration-fraction", "0.1",
-                 "--seed", str(seed)])
+                 "--seed", str(seed), "--map-pairs", map_pairs])
         info = json.loads(subprocess.run([recontrast, "info", model, "--json"], check=True, capture_output=True,
                                          text=True).stdout)["calibration"]
         for name, (scan, mask) in lesions.items():

@@ -207,9 +207,9 @@ TEST_F(AnomalyFilter, ProgressIsMonotoneAndReachesOneAndAbortStopsBetweenBatches
   EXPECT_EQ(aborting->GetOutput()->GetBufferPointer(), nullptr) << "a half-filled output was left";
 }
 
-TEST_F(AnomalyFilter, CalibratedMapIsTheRawMapInStandardDeviationsAtEachSlicePosition)
+TEST_F(AnomalyFilter, CalibratedMapIsTheModelMapCalibratedPixelByPixelAtEachSlicePosition)
 {
-  // A model calibrated on a taller scan (enough slices for a position profile).
+  // A model calibrated on a taller scan (enough slices for a position profile and a map profile).
   const VolumeType::SizeType size{ { 40, 36, 40 } };
   auto writer = itk::ImageFileWriter<VolumeType>::New();
   writer->SetInput(MakeVolume<VolumeType>(size));
@@ -222,21 +222,23 @@ TEST_F(AnomalyFilter, CalibratedMapIsTheRawMapInStandardDeviationsAtEachSlicePos
   const recontrast::ScoreCalibration & calibration = predictor->Description().calibration;
   ASSERT_TRUE(calibration.valid);
   ASSERT_FALSE(calibration.positions.empty()) << "no position profile from " << calibration.samples << " slices";
+  ASSERT_TRUE(calibration.HasMapProfile());
 
-  auto image = MakeVolume<VolumeType>(VolumeType::SizeType{ { 36, 32, 30 } }, 160.0);
-  auto raw = itk::ReContrastAnomalyImageFilter<VolumeType>::New();
-  raw->SetInput(image);
-  raw->SetPredictor(predictor);
-  raw->CalibratedMapOff();
-  raw->Update();
-  EXPECT_FALSE(raw->GetOutputIsCalibrated());
+  using MaskType = itk::Image<unsigned char, 3>;
+  const VolumeType::SizeType scanSize{ { 36, 32, 30 } };
+  auto image = MakeVolume<VolumeType>(scanSize, 160.0);
+  auto mask = MaskType::New();
+  mask->SetRegions(MaskType::RegionType(scanSize));
+  mask->Allocate();
+  mask->FillBuffer(1);
   auto calibrated = itk::ReContrastAnomalyImageFilter<VolumeType>::New();
   calibrated->SetInput(image);
+  calibrated->SetMaskImage(mask);
   calibrated->SetPredictor(predictor);
   calibrated->Update();
   ASSERT_TRUE(calibrated->GetOutputIsCalibrated());
 
-  // Positions run from 0 to 1 over the scored slices; the scores are calibrated at them.
+  // Positions run from 0 to 1 over the scored slices.
   const std::vector<double> & positions = calibrated->GetSlicePositions();
   const std::vector<bool> & scored = calibrated->GetScoredSlices();
   const auto first = std::find(scored.begin(), scored.end(), true) - scored.begin();
@@ -244,36 +246,66 @@ TEST_F(AnomalyFilter, CalibratedMapIsTheRawMapInStandardDeviationsAtEachSlicePos
   ASSERT_LT(first, last);
   EXPECT_DOUBLE_EQ(positions[first], 0.0);
   EXPECT_DOUBLE_EQ(positions[last], 1.0);
-  for (size_t k = 0; k < scored.size(); ++k)
+
+  // The same slices through the model, each square map calibrated at its slice's position
+  // (ScoreCalibration::CalibrateMap), written onto the slice grid, and 0 at or below normal.
+  const size_t voxels = image->GetLargestPossibleRegion().GetNumberOfPixels();
+  itk::ReContrastScanSlices::Settings settings;
+  const itk::ReContrastScanSlices scan(std::vector<float>(image->GetBufferPointer(), image->GetBufferPointer() + voxels),
+                                       1,
+                                       { { scanSize[0], scanSize[1], scanSize[2] } },
+                                       { { 1.0, 1.0, 1.0 } },
+                                       2,
+                                       std::vector<unsigned char>(voxels, 1),
+                                       settings);
+  const auto & usable = scan.GetUsableSlices();
+  const int modelSize = predictor->ImageSize();
+  const size_t plane = static_cast<size_t>(modelSize) * static_cast<size_t>(modelSize);
+  std::vector<float> expected(voxels, 0.0f);
+  std::vector<float> square(plane);
+  for (size_t start = 0; start < usable.size(); start += 4)
   {
-    if (scored[k])
+    const size_t n = std::min<size_t>(4, usable.size() - start);
+    std::vector<float> input(n * 3 * plane);
+    for (size_t b = 0; b < n; ++b)
     {
-      EXPECT_DOUBLE_EQ(calibrated->GetCalibratedSliceScores()[k],
-                       calibration.Calibrate(raw->GetSliceScores()[k], positions[k]));
+      scan.MakeModelInput(usable[start + b], static_cast<unsigned int>(modelSize), input.data() + b * 3 * plane);
     }
-    else
+    const auto predictions = predictor->Predict(input.data(), n);
+    for (size_t b = 0; b < n; ++b)
     {
-      EXPECT_TRUE(std::isnan(positions[k]));
+      const size_t k = usable[start + b];
+      ASSERT_TRUE(scored[k]);
+      const double score =
+        calibration.CalibrateMap(predictions[b].map.data(), modelSize, predictions[b].score, positions[k], square.data());
+      EXPECT_EQ(calibrated->GetCalibratedSliceScores()[k], score) << "slice " << k;
+      EXPECT_FLOAT_EQ(static_cast<float>(score), *std::max_element(square.begin(), square.end()));
+      scan.WriteSliceMap(k, square.data(), static_cast<unsigned int>(modelSize), expected.data());
     }
   }
-  // Each voxel: (raw - normal mean at its slice's position) / normal SD there, and 0 at or below normal.
-  const float * rawValues = raw->GetOutput()->GetBufferPointer();
   const float * values = calibrated->GetOutput()->GetBufferPointer();
-  const auto sliceSize = static_cast<size_t>(36 * 32);
   size_t positive = 0;
-  for (size_t i = 0; i < raw->GetOutput()->GetLargestPossibleRegion().GetNumberOfPixels(); ++i)
+  float largest = 0.0f;
+  for (size_t i = 0; i < voxels; ++i)
   {
-    const size_t k = i / sliceSize;
-    double expected = 0.0;
-    if (scored[k] && rawValues[i] != 0.0f)
-    {
-      const auto [mean, spread] = calibration.NormalAt(positions[k]);
-      expected = std::max(0.0, (rawValues[i] - mean) / spread);
-    }
-    ASSERT_NEAR(values[i], expected, 1e-4 * std::max(1.0, expected)) << "voxel " << i << " of slice " << k;
+    largest = std::max(largest, std::abs(values[i] - std::max(expected[i], 0.0f)));
     positive += values[i] > 0.0f ? 1 : 0;
   }
+  EXPECT_EQ(largest, 0.0f);
   EXPECT_GT(positive, 0u) << "the lesion scan has nothing above normal";
+
+  // Off: the raw map, whose slice scores are the predictions' own.
+  auto raw = itk::ReContrastAnomalyImageFilter<VolumeType>::New();
+  raw->SetInput(image);
+  raw->SetMaskImage(mask);
+  raw->SetPredictor(predictor);
+  raw->CalibratedMapOff();
+  raw->Update();
+  EXPECT_FALSE(raw->GetOutputIsCalibrated());
+  for (const size_t k : usable)
+  {
+    EXPECT_EQ(raw->GetCalibratedSliceScores()[k], calibrated->GetCalibratedSliceScores()[k]) << "slice " << k;
+  }
 }
 
 // The filter converts and prepares one slab of slices per batch; the map must be exactly the one of

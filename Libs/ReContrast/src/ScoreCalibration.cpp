@@ -227,21 +227,26 @@ FitMapProfile(ScoreCalibration & c, const std::vector<const CalibrationSample *>
       c.mapStd[b * cells + i] = std::max(c.mapStd[b * cells + i], floor);
     }
   }
-  // The held-out slices' largest standardised values set the level and spread: a calibrated 3 is then
-  // 3 SD above what normal slices reach somewhere, not a pixel's ordinary extreme.
-  std::vector<double> largest;
+  // The slices' largest standardised values set the units: a calibrated 3 is then 3 SD above what
+  // normal slices reach somewhere, not a pixel's ordinary extreme. The level is the held-out slices'
+  // (slices not trained on reach higher); the spread the larger of theirs and all slices', since a
+  // dozen held-out slices can miss how far normal slices spread (measured on the demo: half).
+  std::vector<double> heldOutLargest;
+  std::vector<double> allLargest;
   std::vector<double> standardised(pixels);
   for (const CalibrationSample * s : placed)
   {
+    StandardiseByMapProfile(c, s->map.data(), size, s->position, standardised.data());
+    const double largest = *std::max_element(standardised.begin(), standardised.end());
+    allLargest.push_back(largest);
     if (s->heldOut)
     {
-      StandardiseByMapProfile(c, s->map.data(), size, s->position, standardised.data());
-      largest.push_back(*std::max_element(standardised.begin(), standardised.end()));
+      heldOutLargest.push_back(largest);
     }
   }
-  const Moments level = MomentsOf(largest);
-  c.mapLevel = level.mean;
-  c.mapScale = std::max(SampleSpread(level), SmallestSpread);
+  const Moments heldOut = MomentsOf(heldOutLargest);
+  c.mapLevel = heldOut.mean;
+  c.mapScale = std::max({ SampleSpread(heldOut), SampleSpread(MomentsOf(allLargest)), SmallestSpread });
 }
 
 // The profile's mean and SD at `position`: linear between bin centres, constant beyond the outer ones.

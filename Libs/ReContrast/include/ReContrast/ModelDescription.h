@@ -68,8 +68,9 @@ struct RECONTRAST_EXPORT ScoreCalibration
   /** The map profile (volumes, newer files): where in the slice the normal maps are high and how much
    * they vary there. For each position bin, the mean and SD of the normal map values in each cell of a
    * mapGrid x mapGrid grid over the model's input (row-major, bin after bin). A map is then calibrated
-   * pixel by pixel: (value - mean) / SD there, and that in units of the held-out slices' largest such
-   * value (mapLevel, mapScale), so that 3 means 3 SD above the most a normal slice reaches. 0: none. */
+   * pixel by pixel: (value - mean) / SD there, and that in units of the normal slices' largest such
+   * value (mapLevel: the held-out slices' mean; mapScale: the larger SD of the held-out and of all
+   * slices), so that 3 means 3 SD above the most a normal slice reaches. 0: none. */
   int mapGrid = 0;
   std::vector<float> mapMean;
   std::vector<float> mapStd;
