@@ -12,7 +12,8 @@ slices, 10 % held out) with that seed; each lesion scan is scored twice by the s
   ranked by calibrated score, regions above 3 SD.
 Printed per seed, lesion and calibration: the rank of the best lesion slice, whether the most
 anomalous slice lies in the lesion, the lesion's calibrated score (the best lesion slice's), and the
-largest region's Dice with the lesion and its centroid's distance from the lesion centre.
+largest region's Dice with the lesion, its centroid's distance from the lesion centre and the share of the
+lesion's voxels inside it.
 
 Usage: demo_calibration_benchmark.py <build folder> <work folder> [--image-size N] [--iterations N]
                                      [--map-pairs all|frozen] [seed ...]
@@ -63,18 +64,19 @@ def measure(report_path, labels_path, mask_path, calibrated, global_calibration)
     else:
         mean, std = global_calibration
         lesion_calibrated = max((report["slice_scores"][k] - mean) / std for k in in_lesion if scored[k])
-    dice, distance = 0.0, float("nan")
+    dice, distance, covered = 0.0, float("nan"), 0.0
     if report["regions"]:
         largest = max(report["regions"], key=lambda r: r["voxels"])
         region = labels == largest["label"]
         dice = 2.0 * float((region & mask).sum()) / float(region.sum() + mask.sum())
+        covered = float((region & mask).sum()) / float(mask.sum())
         # Centroids in index space (z, y, x) and the voxel size: the distance in millimetres.
         spacing = spacing_of(mask_path)[::-1]
         offset = (np.array(np.nonzero(region)).mean(axis=1) - np.array(np.nonzero(mask)).mean(axis=1)) * spacing
         distance = float(np.linalg.norm(offset))
     return {"rank": rank, "slices": len(ranked), "top_in_lesion": ranked[0][1] in in_lesion,
             "lesion_calibrated": lesion_calibrated, "regions": len(report["regions"]), "dice": dice,
-            "distance_mm": distance}
+            "distance_mm": distance, "covered": covered}
 
 
 def main():
@@ -103,7 +105,8 @@ def main():
         lesions[name] = (scan, mask)
     # The control: the brain itself, its "lesion" slices those of the demo's lesion.
     lesions["none"] = (BRAIN, lesions["demo"][1])
-    print("seed  lesion  calibration     rank  top-in-lesion  lesion-calibrated  regions  Dice   centre-distance")
+    print("seed  lesion  calibration     rank  top-in-lesion  lesion-calibrated  regions  Dice   centre-distance  "
+          "lesion-in-largest")
     for seed in seeds:
         model = os.path.join(work, f"demo-{seed}-{image_size}px-{iterations}-{map_pairs}.rcm")
         if not os.path.exists(model):
@@ -121,7 +124,7 @@ def main():
                 r = measure(stem + ".json", stem + "-labels.nii.gz", mask, calibrated, (info["mean"], info["std"]))
                 print(f"{seed:<5} {name:<7} {'position-aware' if calibrated else 'global':<15} {r['rank']:>4}/"
                       f"{r['slices']:<4} {str(r['top_in_lesion']):<14} {r['lesion_calibrated']:>10.2f}        "
-                      f"{r['regions']:>5}   {r['dice']:.3f}  {r['distance_mm']:.1f}")
+                      f"{r['regions']:>5}   {r['dice']:.3f}  {r['distance_mm']:>5.1f}            {r['covered']:.2f}")
 
 
 if __name__ == "__main__":
