@@ -66,11 +66,10 @@ InfoCommand::Run() const
                              { "position_scale", d.calibration.positionScale },
                              // The profile's values are the model's business; its shape and units are shown.
                              { "map_profile",
-                               d.calibration.HasMapProfile()
-                                 ? nlohmann::json{ { "grid", d.calibration.mapGrid },
-                                                   { "level", d.calibration.mapLevel },
-                                                   { "scale", d.calibration.mapScale } }
-                                 : nlohmann::json() } } },
+                               d.calibration.HasMapProfile() ? nlohmann::json{ { "grid", d.calibration.mapGrid },
+                                                                               { "level", d.calibration.mapLevel },
+                                                                               { "scale", d.calibration.mapScale } }
+                                                             : nlohmann::json() } } },
                          { "properties", d.properties } };
     std::puts(json.dump(2).c_str());
     return 0;
@@ -85,10 +84,10 @@ InfoCommand::Run() const
                       d.config.std[0],
                       d.config.std[1],
                       d.config.std[2]);
-  text += fmt::format("map          {}\n",
-                      d.config.mapPairs == MapPairs::All
-                        ? "the six feature pairs (the paper)"
-                        : "the three pairs whose targets are the frozen encoder's features");
+  text +=
+    fmt::format("map          {}\n",
+                d.config.mapPairs == MapPairs::All ? "the six feature pairs (the paper)"
+                                                   : "the three pairs whose targets are the frozen encoder's features");
   if (d.training.iterations > 0)
   {
     text += fmt::format("training     {} iterations, batch {}, seed {}, encoder BatchNorm {}, final loss {:.4f}\n",
@@ -127,9 +126,10 @@ InfoCommand::Run() const
     }
     if (d.calibration.HasMapProfile())
     {
-      text += fmt::format("             maps calibrated pixel by pixel: a {0}x{0} grid of normal map values per position "
-                          "bin\n",
-                          d.calibration.mapGrid);
+      text +=
+        fmt::format("             maps calibrated pixel by pixel: a {0}x{0} grid of normal map values per position "
+                    "bin\n",
+                    d.calibration.mapGrid);
     }
   }
   else

@@ -403,9 +403,11 @@ ReContrastAnomalyImageFilter<TInputImage, TOutputImage>::WriteBatch(
       // resampling onto the slice grid); the values below normal are set to 0 once the whole map is
       // written (GenerateData). The calibrated score is the calibrated map's largest value.
       calibratedMap.resize(predictions[b].map.size());
-      m_CalibratedSliceScores[k] = calibration.CalibrateMap(
-        predictions[b].map.data(), static_cast<int>(modelSize), predictions[b].score, m_SlicePositions[k],
-        calibratedMap.data());
+      m_CalibratedSliceScores[k] = calibration.CalibrateMap(predictions[b].map.data(),
+                                                            static_cast<int>(modelSize),
+                                                            predictions[b].score,
+                                                            m_SlicePositions[k],
+                                                            calibratedMap.data());
       if (m_OutputIsCalibrated)
       {
         map = calibratedMap.data();

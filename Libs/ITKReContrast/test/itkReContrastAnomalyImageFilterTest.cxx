@@ -251,13 +251,14 @@ TEST_F(AnomalyFilter, CalibratedMapIsTheModelMapCalibratedPixelByPixelAtEachSlic
   // (ScoreCalibration::CalibrateMap), written onto the slice grid, and 0 at or below normal.
   const size_t voxels = image->GetLargestPossibleRegion().GetNumberOfPixels();
   itk::ReContrastScanSlices::Settings settings;
-  const itk::ReContrastScanSlices scan(std::vector<float>(image->GetBufferPointer(), image->GetBufferPointer() + voxels),
-                                       1,
-                                       { { scanSize[0], scanSize[1], scanSize[2] } },
-                                       { { 1.0, 1.0, 1.0 } },
-                                       2,
-                                       std::vector<unsigned char>(voxels, 1),
-                                       settings);
+  const itk::ReContrastScanSlices scan(
+    std::vector<float>(image->GetBufferPointer(), image->GetBufferPointer() + voxels),
+    1,
+    { { scanSize[0], scanSize[1], scanSize[2] } },
+    { { 1.0, 1.0, 1.0 } },
+    2,
+    std::vector<unsigned char>(voxels, 1),
+    settings);
   const auto & usable = scan.GetUsableSlices();
   const int modelSize = predictor->ImageSize();
   const size_t plane = static_cast<size_t>(modelSize) * static_cast<size_t>(modelSize);
@@ -276,8 +277,8 @@ TEST_F(AnomalyFilter, CalibratedMapIsTheModelMapCalibratedPixelByPixelAtEachSlic
     {
       const size_t k = usable[start + b];
       ASSERT_TRUE(scored[k]);
-      const double score =
-        calibration.CalibrateMap(predictions[b].map.data(), modelSize, predictions[b].score, positions[k], square.data());
+      const double score = calibration.CalibrateMap(
+        predictions[b].map.data(), modelSize, predictions[b].score, positions[k], square.data());
       EXPECT_EQ(calibrated->GetCalibratedSliceScores()[k], score) << "slice " << k;
       EXPECT_FLOAT_EQ(static_cast<float>(score), *std::max_element(square.begin(), square.end()));
       scan.WriteSliceMap(k, square.data(), static_cast<unsigned int>(modelSize), expected.data());

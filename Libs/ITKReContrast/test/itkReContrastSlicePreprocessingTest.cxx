@@ -663,8 +663,8 @@ TEST(ReContrastSliceResampler, StretchEqualsPILBilinearResize)
       }
     }
     const std::vector<float> slice(bytes.begin(), bytes.end());
-    const ReContrastSliceResampler resampler(c.Width, c.Height, 1.0, 1.0, c.Square,
-                                             ReContrastSliceResampler::Fit::Stretch);
+    const ReContrastSliceResampler resampler(
+      c.Width, c.Height, 1.0, 1.0, c.Square, ReContrastSliceResampler::Fit::Stretch);
     std::vector<float> ours(static_cast<size_t>(c.Square) * c.Square);
     resampler.ToSquare(slice.data(), ours.data());
 

@@ -27,8 +27,7 @@ torch::ScalarType ReducedPrecisionType(Precision precision);
 
 /** The eval-mode forward and the unsmoothed maps ([B, S, S] float64, CPU) of a normalised batch,
  * summed over the model's map pairs. */
-torch::Tensor RawMapsOf(ReContrastNetwork & network, const torch::Tensor & batch, Precision precision,
-                        MapPairs pairs);
+torch::Tensor RawMapsOf(ReContrastNetwork & network, const torch::Tensor & batch, Precision precision, MapPairs pairs);
 
 /** Smooths each raw map and scores it (Documentation/Engine.md, Method 7). */
 std::vector<Prediction> FinishPredictions(const torch::Tensor & rawMaps, const PredictorOptions & options);

@@ -218,7 +218,8 @@ Predictor::Predict(const float * images, size_t count)
       const size_t n = std::min(batchSize, count - first);
       const torch::Tensor batch =
         NormalizedBatch(images + first * pixels, n, m_Impl->description.config, m_Impl->device);
-      const torch::Tensor raw = RawMapsOf(m_Impl->network, batch, m_Impl->options.precision, m_Impl->description.config.mapPairs);
+      const torch::Tensor raw =
+        RawMapsOf(m_Impl->network, batch, m_Impl->options.precision, m_Impl->description.config.mapPairs);
       for (Prediction & p : FinishPredictions(raw, m_Impl->options))
       {
         predictions.push_back(std::move(p));

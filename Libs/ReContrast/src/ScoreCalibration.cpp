@@ -148,11 +148,9 @@ FitMapProfile(ScoreCalibration & c, const std::vector<const CalibrationSample *>
 {
   const size_t pixels = placed.front()->map.size();
   const int size = static_cast<int>(std::lround(std::sqrt(static_cast<double>(pixels))));
-  const bool usable = pixels > 0 && static_cast<size_t>(size) * static_cast<size_t>(size) == pixels &&
-                      size % MapProfileGrid == 0 &&
-                      std::all_of(placed.begin(), placed.end(), [&](const CalibrationSample * s) {
-                        return s->map.size() == pixels;
-                      });
+  const bool usable =
+    pixels > 0 && static_cast<size_t>(size) * static_cast<size_t>(size) == pixels && size % MapProfileGrid == 0 &&
+    std::all_of(placed.begin(), placed.end(), [&](const CalibrationSample * s) { return s->map.size() == pixels; });
   if (!usable)
   {
     return;

@@ -158,7 +158,8 @@ ScoreNormalSlices(ReContrastNetwork & network, const SampleSource & source, cons
   {
     source.Load(index, imageSize, image.data());
     const torch::Tensor batch = NormalizedBatch(image.data(), 1, config, device);
-    Prediction prediction = FinishPredictions(RawMapsOf(network, batch, Precision::Exact, config.mapPairs), options).front();
+    Prediction prediction =
+      FinishPredictions(RawMapsOf(network, batch, Precision::Exact, config.mapPairs), options).front();
     CalibrationSample sample;
     sample.score = prediction.score;
     sample.position = source.Position(index);

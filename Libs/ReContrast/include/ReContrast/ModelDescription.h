@@ -101,8 +101,8 @@ struct RECONTRAST_EXPORT ScoreCalibration
 struct RECONTRAST_EXPORT CalibrationSample
 {
   double score = 0.0;
-  double position = 0.0; ///< NaN: no position (a picture).
-  bool heldOut = false;  ///< Not trained on: its score sets the level and spread.
+  double position = 0.0;  ///< NaN: no position (a picture).
+  bool heldOut = false;   ///< Not trained on: its score sets the level and spread.
   std::vector<float> map; ///< Its smoothed map (model input size, row-major) for the map profile; may be empty.
 };
 
