@@ -104,7 +104,7 @@ Describe(recontrast::cli::TrainingRequest & r)
     .Label("2.5-D context")
     .Description("Give the network the neighbouring slices as colour channels instead of one grey slice three "
                  "times.");
-  advanced.AddStringEnumeration("mapPairs", r.mapPairs, { "all", "frozen" }, "all")
+  advanced.AddStringEnumeration("mapPairs", r.mapPairs, recontrast::MapPairsNames(), defaults.mapPairs)
     .LongFlag("mapPairs")
     .Label("Map pairs")
     .Description("Feature pairs summed into the anomaly map: all six (the paper), or the three whose targets are the "

@@ -71,7 +71,7 @@ TrainCommand::TrainCommand(CLI::App & app)
                 "are the frozen encoder's features: they localise better after a short training from a random "
                 "encoder, as the demo's)")
     ->capture_default_str()
-    ->check(CLI::IsMember({ "all", "frozen" }));
+    ->check(CLI::IsMember(MapPairsNames()));
   c->add_option("--device", m_Request.device, "cpu, cuda or cuda:N")->capture_default_str();
   c->add_option("--threads", m_Request.threads, "CPU threads (0: every core)")
     ->capture_default_str()

@@ -255,7 +255,10 @@ def main():
                     for d in f.DerivationImageSequence for s in d.SourceImageSequence}
             check(refs == source_uids, f"{name}: references the {len(source_uids)} source instances ({len(refs)})")
             difference = float(np.abs(ds.pixel_array.astype(np.float64) - direct.pixel_array.astype(np.float64)).max())
-            check(difference <= 1e-6, f"{name}: the values of `recontrast infer --dicom-output` (largest difference "
+            # Calibrated maps are in standard deviations of the normal map at each place: float rounding
+            # differences of the two runs' raw maps (1e-7 and below) come out divided by that spread
+            # (1.5e-5 seen in a voxel near 0; the per-slice calibration of older models kept them below 1e-6).
+            check(difference <= 1e-4, f"{name}: the values of `recontrast infer --dicom-output` (largest difference "
                                       f"{difference:.3g})")
         record = node.status()[first_uid]
         check(record["stage"] == "done" and record["sent"] == 2, f"the node's record says done, 2 sent ({record})")

@@ -73,6 +73,12 @@ MapPairsFromString(const std::string & name)
   return ValueOf(kMapPairsNames, name, "set of map pairs");
 }
 
+std::vector<std::string>
+MapPairsNames()
+{
+  return NamesOf(kMapPairsNames);
+}
+
 void
 ModelConfig::Validate() const
 {

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <numeric>
 
@@ -144,12 +145,23 @@ StandardiseByMapProfile(const ScoreCalibration & c, const float * map, int size,
 // Fits the map profile (mapGrid, mapMean, mapStd, mapLevel, mapScale) on the placed slices' maps, in
 // the bins of the position profile already in `c`.
 void
-FitMapProfile(ScoreCalibration & c, const std::vector<const CalibrationSample *> & placed)
+FitMapProfile(ScoreCalibration & c, const std::vector<const CalibrationSample *> & samples)
 {
+  // The slices that come with maps (a trainer may keep maps of only some held-out slices).
+  std::vector<const CalibrationSample *> placed;
+  std::copy_if(samples.begin(), samples.end(), std::back_inserter(placed), [](const CalibrationSample * s) {
+    return !s->map.empty();
+  });
+  const size_t withHeldOut = static_cast<size_t>(
+    std::count_if(placed.begin(), placed.end(), [](const CalibrationSample * s) { return s->heldOut; }));
+  if (placed.size() < 2 * SlicesPerBin || withHeldOut < 2)
+  {
+    return;
+  }
   const size_t pixels = placed.front()->map.size();
   const int size = static_cast<int>(std::lround(std::sqrt(static_cast<double>(pixels))));
   const bool usable =
-    pixels > 0 && static_cast<size_t>(size) * static_cast<size_t>(size) == pixels && size % MapProfileGrid == 0 &&
+    static_cast<size_t>(size) * static_cast<size_t>(size) == pixels && size % MapProfileGrid == 0 &&
     std::all_of(placed.begin(), placed.end(), [&](const CalibrationSample * s) { return s->map.size() == pixels; });
   if (!usable)
   {

@@ -153,6 +153,12 @@ ScoreNormalSlices(ReContrastNetwork & network, const SampleSource & source, cons
   PredictorOptions options;
   const size_t pixels = 3 * static_cast<size_t>(imageSize) * static_cast<size_t>(imageSize);
   std::vector<float> image(pixels);
+  // Maps for the map profile: those of the slices trained on (at most MaximumProfileSlices) and of
+  // at most as many held-out slices, evenly spread, so that a large held-out set (10 % of a big data
+  // set) does not keep every map in memory (256 KB each at 256 px).
+  const size_t heldOutStride =
+    std::max<size_t>(1, (calibrationSamples.size() + MaximumProfileSlices - 1) / MaximumProfileSlices);
+  size_t heldOutSeen = 0;
   std::vector<CalibrationSample> samples;
   for (const auto & [index, heldOut] : chosen)
   {
@@ -163,9 +169,10 @@ ScoreNormalSlices(ReContrastNetwork & network, const SampleSource & source, cons
     CalibrationSample sample;
     sample.score = prediction.score;
     sample.position = source.Position(index);
-    if (std::isfinite(sample.position))
+    const bool keepMap = !heldOut || heldOutSeen++ % heldOutStride == 0;
+    if (std::isfinite(sample.position) && keepMap)
     {
-      sample.map = std::move(prediction.map); // for the map profile
+      sample.map = std::move(prediction.map);
     }
     sample.heldOut = heldOut;
     samples.push_back(sample);

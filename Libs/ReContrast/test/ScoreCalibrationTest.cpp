@@ -213,6 +213,18 @@ TEST(ScoreCalibration, MapProfileJudgesEachPixelAgainstItsPlaceAndPosition)
   {
     s.map.clear();
   }
+  // A trainer keeps maps of only some held-out slices when there are many: the profile is fitted on
+  // the slices that have them.
+  std::vector<CalibrationSample> someMaps = samples;
+  int heldOut = 0;
+  for (CalibrationSample & s : someMaps)
+  {
+    if (s.heldOut && heldOut++ % 3 != 0)
+    {
+      s.map.clear();
+    }
+  }
+  EXPECT_TRUE(recontrast::FitScoreCalibration(someMaps).HasMapProfile());
   const recontrast::ScoreCalibration perSlice = recontrast::FitScoreCalibration(withoutMaps);
   EXPECT_FALSE(perSlice.HasMapProfile());
   EXPECT_FALSE(perSlice.positions.empty());

@@ -61,6 +61,7 @@ enum class MapPairs
 
 RECONTRAST_EXPORT std::string ToString(MapPairs pairs);
 RECONTRAST_EXPORT MapPairs MapPairsFromString(const std::string & name);
+RECONTRAST_EXPORT std::vector<std::string> MapPairsNames();
 
 struct RECONTRAST_EXPORT ModelConfig
 {
