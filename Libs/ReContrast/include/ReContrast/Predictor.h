@@ -67,7 +67,7 @@ struct RECONTRAST_EXPORT PredictorOptions
 /** The result for one image: its anomaly map at the model's input size and its score. */
 struct RECONTRAST_EXPORT Prediction
 {
-  std::vector<float> map; ///< imageSize x imageSize, row-major; the smoothed sum of the six pair maps.
+  std::vector<float> map; ///< imageSize x imageSize, row-major; the smoothed sum of the model's pair maps.
   double score = 0.0;
 };
 
