@@ -335,9 +335,13 @@ MergeStatuses(const std::vector<std::string> & folders, const std::vector<std::s
                      { "error", text("error") } };
     }
   }
-  for (const std::string & listed : expected)
+  // With the batch's list, scans without a status are "missing" rows, and a status of a scan the list
+  // does not hold (an earlier list, another batch in the same folder) is left out and counted.
+  std::set<std::string> listed;
+  for (const std::string & entry : expected)
   {
-    const std::string scan = AbsolutePath(listed);
+    const std::string scan = AbsolutePath(entry);
+    listed.insert(scan);
     if (!rows.count(scan))
     {
       rows[scan] = { { "scan", scan },
@@ -350,13 +354,6 @@ MergeStatuses(const std::vector<std::string> & folders, const std::vector<std::s
                      { "shard", "" },
                      { "error", "" } };
     }
-  }
-  // With the batch's list, a status of a scan it does not hold (an earlier list, another batch in the
-  // same folder) is left out and counted.
-  std::set<std::string> listed;
-  for (const std::string & scan : expected)
-  {
-    listed.insert(AbsolutePath(scan));
   }
   nlohmann::json table = nlohmann::json::array();
   size_t unlisted = 0;

@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <random>
 
 namespace
@@ -207,6 +208,35 @@ TEST_F(AnomalyFilter, ProgressIsMonotoneAndReachesOneAndAbortStopsBetweenBatches
   EXPECT_EQ(aborting->GetOutput()->GetBufferPointer(), nullptr) << "a half-filled output was left";
 }
 
+// The filter's map made the long way: the scan's usable slices through the predictor in batches of its
+// batch size (as the filter batches them), each prediction turned into a square map by `squareMap`
+// (slice index, prediction) and written onto the slice grid.
+std::vector<float>
+MapOfUsableSlices(const itk::ReContrastScanSlices & scan, recontrast::Predictor & predictor, size_t voxels,
+                  const std::function<const float *(size_t, const recontrast::Prediction &)> & squareMap)
+{
+  const auto & usable = scan.GetUsableSlices();
+  const unsigned int modelSize = static_cast<unsigned int>(predictor.ImageSize());
+  const size_t plane = static_cast<size_t>(modelSize) * modelSize;
+  const size_t batchSize = static_cast<size_t>(predictor.Options().batchSize);
+  std::vector<float> map(voxels, 0.0f);
+  for (size_t first = 0; first < usable.size(); first += batchSize)
+  {
+    const size_t n = std::min(batchSize, usable.size() - first);
+    std::vector<float> input(n * 3 * plane);
+    for (size_t b = 0; b < n; ++b)
+    {
+      scan.MakeModelInput(usable[first + b], modelSize, input.data() + b * 3 * plane);
+    }
+    const auto predictions = predictor.Predict(input.data(), n);
+    for (size_t b = 0; b < n; ++b)
+    {
+      scan.WriteSliceMap(usable[first + b], squareMap(usable[first + b], predictions[b]), modelSize, map.data());
+    }
+  }
+  return map;
+}
+
 TEST_F(AnomalyFilter, CalibratedMapIsTheModelMapCalibratedPixelByPixelAtEachSlicePosition)
 {
   // A model calibrated on a taller scan (enough slices for a position profile and a map profile).
@@ -261,29 +291,16 @@ TEST_F(AnomalyFilter, CalibratedMapIsTheModelMapCalibratedPixelByPixelAtEachSlic
     settings);
   const auto & usable = scan.GetUsableSlices();
   const int modelSize = predictor->ImageSize();
-  const size_t plane = static_cast<size_t>(modelSize) * static_cast<size_t>(modelSize);
-  std::vector<float> expected(voxels, 0.0f);
-  std::vector<float> square(plane);
-  for (size_t start = 0; start < usable.size(); start += 4)
-  {
-    const size_t n = std::min<size_t>(4, usable.size() - start);
-    std::vector<float> input(n * 3 * plane);
-    for (size_t b = 0; b < n; ++b)
-    {
-      scan.MakeModelInput(usable[start + b], static_cast<unsigned int>(modelSize), input.data() + b * 3 * plane);
-    }
-    const auto predictions = predictor->Predict(input.data(), n);
-    for (size_t b = 0; b < n; ++b)
-    {
-      const size_t k = usable[start + b];
-      ASSERT_TRUE(scored[k]);
-      const double score = calibration.CalibrateMap(
-        predictions[b].map.data(), modelSize, predictions[b].score, positions[k], square.data());
+  std::vector<float> square(static_cast<size_t>(modelSize) * static_cast<size_t>(modelSize));
+  const std::vector<float> expected =
+    MapOfUsableSlices(scan, *predictor, voxels, [&](size_t k, const recontrast::Prediction & prediction) {
+      EXPECT_TRUE(scored[k]);
+      const double score =
+        calibration.CalibrateMap(prediction.map.data(), modelSize, prediction.score, positions[k], square.data());
       EXPECT_EQ(calibrated->GetCalibratedSliceScores()[k], score) << "slice " << k;
       EXPECT_FLOAT_EQ(static_cast<float>(score), *std::max_element(square.begin(), square.end()));
-      scan.WriteSliceMap(k, square.data(), static_cast<unsigned int>(modelSize), expected.data());
-    }
-  }
+      return square.data();
+    });
   const float * values = calibrated->GetOutput()->GetBufferPointer();
   size_t positive = 0;
   float largest = 0.0f;
@@ -338,27 +355,12 @@ ExpectSlabsGiveTheWholeScanMap(const TImage * image, const itk::Image<unsigned c
                                        axis,
                                        std::move(foreground),
                                        settings);
-  const auto & usable = scan.GetUsableSlices();
-  ASSERT_LT(usable.size(), scan.GetNumberOfSlices()) << "the test needs slices without foreground";
-  const unsigned int modelSize = static_cast<unsigned int>(predictor->ImageSize());
-  const size_t plane = static_cast<size_t>(modelSize) * modelSize;
-  const size_t batchSize = static_cast<size_t>(predictor->Options().batchSize);
-  std::vector<float> expected(voxels, 0.0f);
-  for (size_t first = 0; first < usable.size(); first += batchSize)
-  {
-    const size_t n = std::min(batchSize, usable.size() - first);
-    std::vector<float> input(n * 3 * plane);
-    for (size_t b = 0; b < n; ++b)
-    {
-      scan.MakeModelInput(usable[first + b], modelSize, input.data() + b * 3 * plane);
-    }
-    const auto predictions = predictor->Predict(input.data(), n);
-    for (size_t b = 0; b < n; ++b)
-    {
-      scan.WriteSliceMap(usable[first + b], predictions[b].map.data(), modelSize, expected.data());
-      EXPECT_EQ(filter->GetSliceScores()[usable[first + b]], predictions[b].score);
-    }
-  }
+  ASSERT_LT(scan.GetUsableSlices().size(), scan.GetNumberOfSlices()) << "the test needs slices without foreground";
+  const std::vector<float> expected =
+    MapOfUsableSlices(scan, *predictor, voxels, [&](size_t k, const recontrast::Prediction & prediction) {
+      EXPECT_EQ(filter->GetSliceScores()[k], prediction.score);
+      return prediction.map.data();
+    });
   const float * actual = filter->GetOutput()->GetBufferPointer();
   float largest = 0.0f;
   for (size_t i = 0; i < voxels; ++i)

@@ -183,6 +183,12 @@ TEST(ScoreCalibration, MapProfileJudgesEachPixelAgainstItsPlaceAndPosition)
   EXPECT_LT(normalScore, 3.0);
   EXPECT_NEAR(normalScore, MaxOf(calibrated), 1e-6); // the map is float
 
+  // An end slice of the organ, high everywhere in every scan, is normal at its own position, not at the
+  // middle's.
+  const std::vector<float> end = NormalMap(0.01, random);
+  EXPECT_LT(c.CalibrateMap(end.data(), 32, MaxOf(end), 0.01, calibrated.data()), 3.0);
+  EXPECT_GT(c.CalibrateMap(end.data(), 32, MaxOf(end), 0.5, calibrated.data()), 3.0);
+
   // A lesion on the left raises a 4 x 4 patch by 0.1: still below the right side's normal level, so the
   // raw map's largest value is elsewhere and the slice's score hardly moves; pixel by pixel it stands out
   // where it is.
